@@ -1,0 +1,84 @@
+// The plugin configuration: its schema, defaults and validation. A rejected
+// configuration names the offending field, and Envoy refuses to load the plugin.
+import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
+
+export class FilterConfig {
+  /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
+  statPrefix: string = "kafka";
+  /** Frames larger than this close the connection: Kafka's own default socket.request.max.bytes. */
+  maxFrameBytes: i32 = 104857600;
+  /** Requests tracked per connection while awaiting their responses. */
+  maxInFlightRequests: i32 = 1024;
+}
+
+const KNOWN_FIELDS: string[] = ["stat_prefix", "max_frame_bytes", "max_in_flight_requests"];
+
+export class ConfigResult {
+  config: FilterConfig | null = null;
+  error: string = "";
+}
+
+/** Parses and validates the plugin configuration. Empty text means all defaults. */
+export function parseFilterConfig(text: string): ConfigResult {
+  const result = new ConfigResult();
+  const config = new FilterConfig();
+  if (text.trim().length == 0) {
+    result.config = config;
+    return result;
+  }
+  const parser = new JsonParser();
+  const root = parser.parse(text);
+  if (root == null) {
+    result.error = "configuration is not valid JSON: " + parser.error;
+    return result;
+  }
+  if (root.kind != JsonKind.Object) {
+    result.error = "configuration must be a JSON object, got " + jsonKindName(root.kind);
+    return result;
+  }
+  for (let i = 0; i < root.keys.length; i++) {
+    if (!KNOWN_FIELDS.includes(root.keys[i])) {
+      result.error = "field \"" + root.keys[i] + "\": unknown field (known: " + KNOWN_FIELDS.join(", ") + ")";
+      return result;
+    }
+  }
+
+  const statPrefix = root.member("stat_prefix");
+  if (statPrefix != null) {
+    if (statPrefix.kind != JsonKind.String || !isStatNameSegment(statPrefix.stringValue)) {
+      result.error = "field \"stat_prefix\": must be a non-empty string of letters, digits and '_' (at most 64)";
+      return result;
+    }
+    config.statPrefix = statPrefix.stringValue;
+  }
+  const maxFrame = integerField(root, "max_frame_bytes", 64, i32.MAX_VALUE, result);
+  if (result.error.length > 0) return result;
+  if (maxFrame >= 0) config.maxFrameBytes = <i32>maxFrame;
+  const maxInFlight = integerField(root, "max_in_flight_requests", 1, 65536, result);
+  if (result.error.length > 0) return result;
+  if (maxInFlight >= 0) config.maxInFlightRequests = <i32>maxInFlight;
+
+  result.config = config;
+  return result;
+}
+
+/** Returns the field's value, -1 when absent; sets result.error when out of range. */
+function integerField(root: JsonValue, name: string, minimum: i64, maximum: i64, result: ConfigResult): i64 {
+  const value = root.member(name);
+  if (value == null) return -1;
+  if (!value.isInteger || value.numberValue < <f64>minimum || value.numberValue > <f64>maximum) {
+    result.error = "field \"" + name + "\": must be an integer from " + minimum.toString() + " to " + maximum.toString();
+    return -1;
+  }
+  return <i64>value.numberValue;
+}
+
+function isStatNameSegment(s: string): bool {
+  if (s.length == 0 || s.length > 64) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
+    if (!ok) return false;
+  }
+  return true;
+}

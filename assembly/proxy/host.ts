@@ -1,0 +1,136 @@
+// Typed wrappers over the proxy-wasm host calls. This is the only module that
+// touches raw pointers handed out by the host.
+import {
+  proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds,
+  proxy_get_buffer_bytes, proxy_get_property, proxy_close_stream,
+  proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric,
+} from "./imports";
+
+export const enum WasmResult { Ok = 0, NotFound = 1, BadArgument = 2 }
+export const enum LogLevel { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Critical = 5 }
+export const enum FilterStatus { Continue = 0, StopIteration = 1 }
+export const enum BufferType {
+  HttpRequestBody = 0, HttpResponseBody = 1, DownstreamData = 2, UpstreamData = 3,
+  HttpCallResponseBody = 4, GrpcReceiveBuffer = 5, VmConfiguration = 6, PluginConfiguration = 7,
+}
+export const enum StreamType { Request = 0, Response = 1, Downstream = 2, Upstream = 3 }
+export const enum MetricType { Counter = 0, Gauge = 1, Histogram = 2 }
+export const enum PeerType { Unknown = 0, Local = 1, Remote = 2 }
+
+// Out-parameters of host calls land here; static memory keeps the calls allocation-free.
+const RETURN_PTR: usize = memory.data(8);
+const RETURN_SIZE: usize = memory.data(8);
+const RETURN_U64: usize = memory.data(8);
+
+// The host allocates returned byte ranges through proxy_on_memory_allocate (heap.alloc).
+function takeReturnedBytes(dest: usize, capacity: usize): i32 {
+  const ptr = load<usize>(RETURN_PTR);
+  const size = load<usize>(RETURN_SIZE);
+  if (ptr == 0) return <i32>size == 0 ? 0 : -1;
+  const copied = size < capacity ? size : capacity;
+  memory.copy(dest, ptr, copied);
+  heap.free(ptr);
+  return <i32>copied;
+}
+
+function resetReturnSlots(): void {
+  store<usize>(RETURN_PTR, 0);
+  store<usize>(RETURN_SIZE, 0);
+}
+
+/** Copies `length` bytes at `start` of a host buffer to `dest`. Returns the byte count copied, or -1. */
+export function copyBufferBytes(buffer: BufferType, start: u32, length: u32, dest: usize): i32 {
+  if (length == 0) return 0;
+  resetReturnSlots();
+  const result = proxy_get_buffer_bytes(buffer, start, length, RETURN_PTR, RETURN_SIZE);
+  if (result != WasmResult.Ok) return -1;
+  return takeReturnedBytes(dest, length);
+}
+
+/** Reads a whole host buffer (plugin or VM configuration) as UTF-8 text. */
+export function bufferAsString(buffer: BufferType, size: u32): string {
+  if (size == 0) return "";
+  const bytes = new ArrayBuffer(<i32>size);
+  const copied = copyBufferBytes(buffer, 0, size, changetype<usize>(bytes));
+  if (copied <= 0) return "";
+  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>copied);
+}
+
+/** Reads an Envoy attribute (for example ["source", "address"]) as raw bytes, or null if absent. */
+export function getProperty(path: string[]): ArrayBuffer | null {
+  // The ABI encodes a property path as its segments, each followed by a NUL byte.
+  let encodedLength = 0;
+  for (let i = 0; i < path.length; i++) encodedLength += String.UTF8.byteLength(path[i]) + 1;
+  const encoded = new ArrayBuffer(encodedLength);
+  let offset = 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = String.UTF8.encode(path[i]);
+    memory.copy(changetype<usize>(encoded) + offset, changetype<usize>(segment), segment.byteLength);
+    offset += segment.byteLength;
+    store<u8>(changetype<usize>(encoded) + offset, 0);
+    offset += 1;
+  }
+  resetReturnSlots();
+  if (proxy_get_property(changetype<usize>(encoded), encodedLength, RETURN_PTR, RETURN_SIZE) != WasmResult.Ok) {
+    return null;
+  }
+  const size = <i32>load<usize>(RETURN_SIZE);
+  const value = new ArrayBuffer(size);
+  if (takeReturnedBytes(changetype<usize>(value), size) < 0) return null;
+  return value;
+}
+
+export function getPropertyString(path: string[]): string | null {
+  const raw = getProperty(path);
+  if (raw == null) return null;
+  return String.UTF8.decode(raw);
+}
+
+// Envoy answers proxy_get_log_level from the wasm logger's level; asking it first
+// keeps disabled debug logging from building strings on the data path.
+export function logEnabled(level: LogLevel): bool {
+  if (proxy_get_log_level(RETURN_U64) != WasmResult.Ok) return true;
+  return load<u32>(RETURN_U64) <= <u32>level;
+}
+
+export function log(level: LogLevel, message: string): void {
+  const utf8 = String.UTF8.encode(message);
+  proxy_log(level, changetype<usize>(utf8), utf8.byteLength);
+}
+
+export function nowNanoseconds(): u64 {
+  if (proxy_get_current_time_nanoseconds(RETURN_U64) != WasmResult.Ok) return 0;
+  return load<u64>(RETURN_U64);
+}
+
+/** Closes the connection this filter instance sits on (both directions). */
+export function closeDownstream(): void {
+  proxy_close_stream(StreamType.Downstream);
+}
+
+// Envoy hands out metric id 0 to the first counter, so failure needs its own sentinel.
+export const INVALID_METRIC: u32 = u32.MAX_VALUE;
+
+/** Defines (or looks up, if another VM already defined it) a metric; returns its id or INVALID_METRIC. */
+export function defineMetric(type: MetricType, name: string): u32 {
+  const utf8 = String.UTF8.encode(name);
+  if (proxy_define_metric(type, changetype<usize>(utf8), utf8.byteLength, RETURN_U64) != WasmResult.Ok) {
+    return INVALID_METRIC;
+  }
+  return load<u32>(RETURN_U64);
+}
+
+export function incrementMetric(metricId: u32, delta: i64): void {
+  if (metricId == INVALID_METRIC) return;
+  proxy_increment_metric(metricId, delta);
+}
+
+export function recordMetric(metricId: u32, value: u64): void {
+  if (metricId == INVALID_METRIC) return;
+  proxy_record_metric(metricId, value);
+}
+
+export function getMetric(metricId: u32): u64 {
+  if (proxy_get_metric(metricId, RETURN_U64) != WasmResult.Ok) return 0;
+  return load<u64>(RETURN_U64);
+}

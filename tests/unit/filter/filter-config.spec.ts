@@ -1,0 +1,49 @@
+import { parseFilterConfig } from "../../../assembly/config/filter-config";
+
+function expectMention(error: string, part: string): void {
+  expect(error.includes(part)).toBe(true, "\"" + error + "\" should mention " + part);
+}
+
+describe("plugin configuration", () => {
+  it("uses the defaults for an empty configuration", () => {
+    const result = parseFilterConfig("");
+    expect(result.error).toBe("");
+    expect(result.config!.statPrefix).toBe("kafka");
+    expect(result.config!.maxFrameBytes).toBe(104857600);
+    expect(result.config!.maxInFlightRequests).toBe(1024);
+  });
+
+  it("reads every field", () => {
+    const result = parseFilterConfig('{"stat_prefix":"broker_7","max_frame_bytes":1048576,"max_in_flight_requests":5}');
+    expect(result.error).toBe("");
+    expect(result.config!.statPrefix).toBe("broker_7");
+    expect(result.config!.maxFrameBytes).toBe(1048576);
+    expect(result.config!.maxInFlightRequests).toBe(5);
+  });
+
+  it("names an unknown field", () => {
+    expect(parseFilterConfig('{"stat_prefix":"a","max_frame_byte":1}').error)
+      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests)');
+  });
+
+  it("names a field of the wrong type or range", () => {
+    expectMention(parseFilterConfig('{"max_frame_bytes":"big"}').error, 'field "max_frame_bytes"');
+    expectMention(parseFilterConfig('{"max_frame_bytes":3.5}').error, 'field "max_frame_bytes"');
+    expectMention(parseFilterConfig('{"max_in_flight_requests":0}').error, 'field "max_in_flight_requests"');
+    expectMention(parseFilterConfig('{"stat_prefix":"a.b"}').error, 'field "stat_prefix"');
+    expectMention(parseFilterConfig('{"stat_prefix":""}').error, 'field "stat_prefix"');
+  });
+
+  it("says where JSON is broken", () => {
+    expect(parseFilterConfig('{"stat_prefix": "a",}').error).toBe("configuration is not valid JSON: expected a member name at offset 20");
+    expect(parseFilterConfig("[1,2]").error).toBe("configuration must be a JSON object, got an array");
+    expectMention(parseFilterConfig('{"a":1,"a":2}').error, "duplicate member");
+    expectMention(parseFilterConfig('{"stat_prefix":"x"').error, "unterminated object");
+  });
+
+  it("never traps on hostile text", () => {
+    const samples: string[] = ["{", "}", "\"", "\"\\u12", "-", "1e999999", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+      "{\"stat_prefix\":\"\\q\"}", "nul", "\u0000", "{\"a\":[1,2,{\"b\":null}]}"];
+    for (let i = 0; i < samples.length; i++) expect(parseFilterConfig(samples[i]).error).not.toBe("");
+  });
+});

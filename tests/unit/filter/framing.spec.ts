@@ -1,0 +1,144 @@
+import { ByteSource, FrameHandler, FrameScanner, FramingError } from "../../../assembly/framing";
+
+/** Serves one read: bytes [start, start + length) of a prepared stream. */
+class StreamSlice extends ByteSource {
+  constructor(public stream: Uint8Array, public start: i32) { super(); }
+  copy(offset: u32, length: u32, dest: usize): bool {
+    if (<i32>(offset + length) + this.start > this.stream.length) return false;
+    memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
+    return true;
+  }
+}
+
+/** Records what the scanner announces, as text, so runs with different cuts compare simply. */
+class Recorder extends FrameHandler {
+  events: string[] = [];
+  onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
+    let text = "start " + frameSize.toString() + " [";
+    const bytes = Uint8Array.wrap(frame);
+    for (let i = prefixStart; i < prefixEnd; i++) text += bytes[i].toString() + (i + 1 < prefixEnd ? "," : "");
+    this.events.push(text + "]");
+  }
+  onFrameEnd(frameSize: i32): void {
+    this.events.push("end " + frameSize.toString());
+  }
+}
+
+const PREFIX_LIMIT = 6;
+
+function frame(body: i32[]): u8[] {
+  const out: u8[] = [<u8>(body.length >>> 24), <u8>(body.length >>> 16), <u8>(body.length >>> 8), <u8>body.length];
+  for (let i = 0; i < body.length; i++) out.push(<u8>body[i]);
+  return out;
+}
+
+function streamOf(frames: u8[][]): Uint8Array {
+  let total = 0;
+  for (let i = 0; i < frames.length; i++) total += frames[i].length;
+  const stream = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < frames.length; i++) {
+    for (let j = 0; j < frames[i].length; j++) stream[at++] = frames[i][j];
+  }
+  return stream;
+}
+
+/** Feeds `stream` cut at each offset in `cuts` (ascending), returning the recorded events. */
+function scan(stream: Uint8Array, cuts: i32[], maxFrame: i32 = 1000): Recorder {
+  const recorder = new Recorder();
+  const scanner = new FrameScanner(maxFrame, PREFIX_LIMIT, recorder);
+  let start = 0;
+  for (let i = 0; i <= cuts.length; i++) {
+    const end = i < cuts.length ? cuts[i] : stream.length;
+    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
+    start = end;
+  }
+  expect(scanner.error).toBe(FramingError.None);
+  expect(scanner.midFrame).toBe(false);
+  return recorder;
+}
+
+// A short frame, an empty one, one longer than the prefix limit, and one exactly at it.
+const SAMPLE = streamOf([
+  frame([1, 2, 3]),
+  frame([]),
+  frame([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]),
+  frame([7, 7, 7, 7, 7, 7]),
+]);
+const EXPECTED = "start 3 [1,2,3]|end 3|start 0 []|end 0|start 11 [10,11,12,13,14,15]|end 11|start 6 [7,7,7,7,7,7]|end 6";
+
+describe("FrameScanner", () => {
+  it("finds every frame when several arrive in one read", () => {
+    expect(scan(SAMPLE, []).events.join("|")).toBe(EXPECTED);
+  });
+
+  it("finds the same frames whatever single point the stream is cut at", () => {
+    for (let cut = 1; cut < SAMPLE.length; cut++) {
+      expect(scan(SAMPLE, [cut]).events.join("|")).toBe(EXPECTED, "cut at " + cut.toString());
+    }
+  });
+
+  it("finds the same frames whatever two points the stream is cut at", () => {
+    for (let first = 1; first < SAMPLE.length; first++) {
+      for (let second = first + 1; second < SAMPLE.length; second++) {
+        expect(scan(SAMPLE, [first, second]).events.join("|")).toBe(EXPECTED);
+      }
+    }
+  });
+
+  it("finds the same frames when the stream arrives one byte per read", () => {
+    const cuts: i32[] = [];
+    for (let i = 1; i < SAMPLE.length; i++) cuts.push(i);
+    expect(scan(SAMPLE, cuts).events.join("|")).toBe(EXPECTED);
+  });
+
+  it("reports a frame only once its prefix is complete and ends it only at its last byte", () => {
+    const recorder = new Recorder();
+    const scanner = new FrameScanner(1000, PREFIX_LIMIT, recorder);
+    const stream = streamOf([frame([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])]);
+    scanner.feed(new StreamSlice(stream, 0), 9);
+    expect(recorder.events.length).toBe(0);
+    expect(scanner.midFrame).toBe(true);
+    scanner.feed(new StreamSlice(stream, 9), 1);
+    expect(recorder.events.join("|")).toBe("start 11 [10,11,12,13,14,15]");
+    scanner.feed(new StreamSlice(stream, 10), 4);
+    expect(recorder.events.length).toBe(1);
+    scanner.feed(new StreamSlice(stream, 14), 1);
+    expect(recorder.events.join("|")).toBe("start 11 [10,11,12,13,14,15]|end 11");
+    expect(scanner.framesCompleted).toBe(1);
+  });
+
+  it("stops at a negative size and ignores everything after it", () => {
+    const recorder = new Recorder();
+    const scanner = new FrameScanner(1000, PREFIX_LIMIT, recorder);
+    const stream = streamOf([frame([1]), [0xff, 0xff, 0xff, 0xfe], frame([2])]);
+    scanner.feed(new StreamSlice(stream, 0), <u32>stream.length);
+    expect(scanner.error).toBe(FramingError.NegativeSize);
+    expect(scanner.errorSize).toBe(-2);
+    expect(recorder.events.join("|")).toBe("start 1 [1]|end 1");
+  });
+
+  it("stops at a size above the maximum, such as an HTTP request's first bytes", () => {
+    const recorder = new Recorder();
+    const scanner = new FrameScanner(1 << 20, PREFIX_LIMIT, recorder);
+    const http = Uint8Array.wrap(String.UTF8.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    scanner.feed(new StreamSlice(http, 0), <u32>http.length);
+    expect(scanner.error).toBe(FramingError.OversizedFrame);
+    expect(scanner.errorSize).toBe(0x47455420); // "GET "
+    expect(recorder.events.length).toBe(0);
+  });
+
+  it("accepts a frame of exactly the maximum size", () => {
+    const body: i32[] = [];
+    for (let i = 0; i < 16; i++) body.push(i);
+    expect(scan(streamOf([frame(body)]), [], 16).events.join("|")).toBe("start 16 [0,1,2,3,4,5]|end 16");
+  });
+
+  it("reports a host buffer it cannot read", () => {
+    const recorder = new Recorder();
+    const scanner = new FrameScanner(1000, PREFIX_LIMIT, recorder);
+    const stream = streamOf([frame([1, 2])]);
+    scanner.feed(new StreamSlice(stream, 0), <u32>stream.length + 3);
+    expect(scanner.error).toBe(FramingError.SourceFailure);
+  });
+});
