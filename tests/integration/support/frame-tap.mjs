@@ -1,0 +1,61 @@
+// A transparent TCP relay between Envoy and the broker that counts the Kafka frames
+// crossing it, by api key. It gives the tests an independent count of what the
+// clients really sent, to hold the filter's stats against. It forwards bytes
+// untouched; the broker behind it is the real one.
+import net from "node:net";
+
+class FrameCounter {
+  constructor(onFrame) {
+    this.pending = Buffer.alloc(0);
+    this.onFrame = onFrame;
+  }
+  push(chunk) {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 4) {
+      const size = this.pending.readInt32BE(0);
+      if (this.pending.length < 4 + size) break;
+      this.onFrame(this.pending.subarray(4, 4 + size));
+      this.pending = this.pending.subarray(4 + size);
+    }
+  }
+}
+
+export async function startFrameTap({ port, upstreamPort }) {
+  const requests = new Map(); // api key -> count
+  const responses = new Map();
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const broker = net.connect(upstreamPort, "127.0.0.1");
+    sockets.add(client).add(broker);
+    const apiKeyByCorrelation = new Map();
+    const requestFrames = new FrameCounter((frame) => {
+      const apiKey = frame.readInt16BE(0);
+      requests.set(apiKey, (requests.get(apiKey) ?? 0) + 1);
+      apiKeyByCorrelation.set(frame.readInt32BE(4), apiKey);
+    });
+    const responseFrames = new FrameCounter((frame) => {
+      const correlationId = frame.readInt32BE(0);
+      const apiKey = apiKeyByCorrelation.get(correlationId);
+      apiKeyByCorrelation.delete(correlationId);
+      responses.set(apiKey ?? -1, (responses.get(apiKey ?? -1) ?? 0) + 1);
+    });
+    client.on("data", (chunk) => { requestFrames.push(chunk); broker.write(chunk); });
+    broker.on("data", (chunk) => { responseFrames.push(chunk); client.write(chunk); });
+    client.on("end", () => broker.end());
+    broker.on("end", () => client.end());
+    client.on("error", () => broker.destroy());
+    broker.on("error", () => client.destroy());
+    client.on("close", () => { sockets.delete(client); broker.destroy(); });
+    broker.on("close", () => { sockets.delete(broker); client.destroy(); });
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    port,
+    requests,
+    responses,
+    stop: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,22 @@
+// API names by key, read straight from the vendored Kafka message definitions, so
+// the tests do not take them from the code under test.
+import fs from "node:fs";
+import path from "node:path";
+import { root } from "../../../scripts/lib/envoy.mjs";
+
+export function kafkaVersion() {
+  const pom = fs.readFileSync(path.join(root, "tools/kafka/pom.xml"), "utf8");
+  return /<kafka.version>([^<]+)<\/kafka.version>/.exec(pom)[1];
+}
+
+export function apiNamesByKey() {
+  const dir = path.join(root, "spec", `kafka-${kafkaVersion()}`);
+  const names = new Map();
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith("Request.json"))) {
+    const text = fs.readFileSync(path.join(dir, file), "utf8").split("\n")
+      .filter((line) => !line.trim().startsWith("//")).join("\n");
+    const spec = JSON.parse(text);
+    names.set(spec.apiKey, spec.name.replace(/Request$/, ""));
+  }
+  return names;
+}

@@ -1,0 +1,67 @@
+// The integration tests' topology: a fresh Kafka broker, the real Envoy with the
+// filter built from this tree, and optionally the frame tap between them.
+import fs from "node:fs";
+import path from "node:path";
+import { startKafka } from "../../../scripts/lib/kafka.mjs";
+import { readStats, renderEnvoyConfig, root, startEnvoy } from "../../../scripts/lib/envoy.mjs";
+import { buildFilter } from "../../../scripts/lib/build.mjs";
+import { freePort } from "../../../scripts/lib/processes.mjs";
+import { startFrameTap } from "./frame-tap.mjs";
+
+let builtWasm = null;
+
+/** Builds the filter once per test process. */
+export function filterWasm() {
+  builtWasm ??= buildFilter();
+  return builtWasm;
+}
+
+/** A fresh directory for one test file's run, kept after the run for its logs. */
+export function newRunDir(name) {
+  const dir = path.join(root, ".run/tests", `${name}-${process.pid}-${Date.now()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Starts Kafka, then Envoy in front of it (through the frame tap when `tap` is set).
+ * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
+ */
+export async function startStack({ name, tap = false, pluginConfig, kafkaProperties = {} }) {
+  const runDir = newRunDir(name);
+  const listenerPort = await freePort();
+  const adminPort = await freePort();
+  const ports = { client: await freePort(), direct: await freePort(), controller: await freePort() };
+  const started = [];
+  const stop = async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); };
+  try {
+    const wasmFile = filterWasm();
+    const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties });
+    started.push(kafka);
+    let brokerPort = ports.client;
+    let frameTap = null;
+    if (tap) {
+      frameTap = await startFrameTap({ port: await freePort(), upstreamPort: ports.client });
+      started.push(frameTap);
+      brokerPort = frameTap.port;
+    }
+    const envoy = await startEnvoy({
+      runDir, config: renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig }),
+    });
+    started.push(envoy);
+    return {
+      runDir,
+      kafka,
+      envoy,
+      tap: frameTap,
+      bootstrap: `127.0.0.1:${listenerPort}`,
+      direct: kafka.directBootstrap,
+      admin: envoy.admin,
+      stats: (filter = "wasmcustom") => readStats(envoy.admin, filter),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
