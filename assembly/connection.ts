@@ -7,19 +7,23 @@
 // "How Envoy hands data to the filter").
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
-import { isKnownApi, requestHeaderVersion } from "./codec/generated/apis";
+import { requestHeaderVersion } from "./codec/generated/apis";
 import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
 import { InFlightRequests } from "./correlation";
-import { ApiMetric, FilterMetric, KafkaMetrics } from "./metrics";
+import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
+import { expectsResponse } from "./requests";
 import { FilterConfig } from "./config/filter-config";
 import { ConnectionContext, RootContext } from "./proxy/context";
-import { BufferType, FilterStatus, LogLevel, PeerType, closeDownstream, copyBufferBytes, log } from "./proxy/host";
+import { BufferType, FilterStatus, LogLevel, closeDownstream, copyBufferBytes, log, nowNanoseconds } from "./proxy/host";
 
-// Enough for the request header of any real client (client ids are short);
-// a longer header is still matched by its fixed fields.
+// Enough for the request header of any real client (client ids are short) and the
+// first body fields the filter reads; a longer header is still matched by its fixed fields.
 const REQUEST_PREFIX_BYTES: i32 = 512;
 // A response header is the correlation id, plus tagged fields in v1.
 const RESPONSE_PREFIX_BYTES: i32 = 4;
+const SIZE_FIELD_BYTES: i64 = 4;
+/** Marks a pending request whose (API, version) gets no per-API stats. */
+const UNTRACKED_API: i16 = -1;
 
 // Contexts of one VM run on one thread, one callback at a time: frames are decoded
 // with these shared instances so that no allocation happens per frame.
@@ -38,10 +42,75 @@ class HostBuffer extends ByteSource {
 const downstreamBuffer = new HostBuffer(BufferType.DownstreamData);
 const upstreamBuffer = new HostBuffer(BufferType.UpstreamData);
 
+/** Pending requests and their stats, shared by both directions of one connection. */
+class Exchanges {
+  readonly pending: InFlightRequests;
+
+  constructor(readonly metrics: KafkaMetrics, maxInFlight: i32) {
+    this.pending = new InFlightRequests(maxInFlight);
+  }
+
+  requestStarted(correlationId: i32, apiKey: i16, apiVersion: i16, frameSize: i32, awaitsResponse: bool): void {
+    const tracked = isTrackedApi(apiKey, apiVersion);
+    if (tracked) {
+      this.metrics.addApi(apiKey, apiVersion, ApiStat.Requests, 1);
+      this.metrics.addApi(apiKey, apiVersion, ApiStat.RequestBytes, <i64>frameSize + SIZE_FIELD_BYTES);
+    }
+    if (!awaitsResponse) return;
+    if (this.pending.full) {
+      this.metrics.count(FilterStat.InFlightOverflow);
+      this.forgetOldest();
+    }
+    this.pending.push(correlationId, tracked ? apiKey : UNTRACKED_API, apiVersion);
+    if (tracked) this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, 1);
+  }
+
+  requestCompleted(): void {
+    if (this.pending.size > 0 && this.pending.newest().completedAtNanos == 0) {
+      this.pending.newest().completedAtNanos = nowNanoseconds();
+    }
+  }
+
+  responseStarted(correlationId: i32, frameSize: i32): void {
+    const position = this.pending.positionOf(correlationId);
+    if (position < 0) {
+      this.metrics.count(FilterStat.UnmatchedResponses);
+      return;
+    }
+    for (let i = 0; i < position; i++) this.forgetOldest();
+    this.metrics.count(FilterStat.UnansweredRequests, position);
+    const request = this.pending.oldest();
+    const apiKey = request.apiKey;
+    if (apiKey != UNTRACKED_API) {
+      const apiVersion = request.apiVersion;
+      this.metrics.addApi(apiKey, apiVersion, ApiStat.Responses, 1);
+      this.metrics.addApi(apiKey, apiVersion, ApiStat.ResponseBytes, <i64>frameSize + SIZE_FIELD_BYTES);
+      this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, -1);
+      if (request.completedAtNanos != 0) {
+        const now = nowNanoseconds();
+        if (now > request.completedAtNanos) this.metrics.recordLatency(apiKey, apiVersion, (now - request.completedAtNanos) / 1000);
+      }
+    }
+    this.pending.dropOldest();
+  }
+
+  /** Drops every pending request, keeping the in-flight gauges true when a connection ends. */
+  forgetAll(): void {
+    while (this.pending.size > 0) this.forgetOldest();
+  }
+
+  private forgetOldest(): void {
+    const request = this.pending.oldest();
+    if (request.apiKey != UNTRACKED_API) this.metrics.addApi(request.apiKey, request.apiVersion, ApiStat.InFlight, -1);
+    this.pending.dropOldest();
+  }
+}
+
 class RequestFrames extends FrameHandler {
-  constructor(private readonly metrics: KafkaMetrics, private readonly inFlight: InFlightRequests) { super(); }
+  constructor(private readonly exchanges: Exchanges) { super(); }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
+    const metrics = this.exchanges.metrics;
     reader.reset(frame, prefixStart, prefixEnd);
     // The key and version lead every header version; they decide which version this one is.
     const apiKey = reader.readInt16();
@@ -49,46 +118,44 @@ class RequestFrames extends FrameHandler {
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
     reader.reset(frame, prefixStart, prefixEnd);
     if (headerVersion < 0) {
-      // Still track it by the fixed fields, so its response does not count as unmatched.
-      requestHeader.decode(reader, 1);
-      this.metrics.count(FilterMetric.UnknownApiRequests);
-      if (reader.pos >= prefixStart + 8) this.inFlight.push(requestHeader.correlationId, apiKey, apiVersion);
+      // Still track it by the fixed fields, so that its response is not counted as unmatched.
+      metrics.count(FilterStat.UnknownApiRequests);
+      if (requestHeader.decode(reader, 0)) {
+        this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
+      }
       return;
     }
     if (!requestHeader.decode(reader, headerVersion)) {
       // A header longer than the copied prefix is cut by us, not malformed.
       const cutByPrefix = reader.errorCode == DecodeError.Truncated && frameSize > prefixEnd - prefixStart;
-      if (!cutByPrefix || reader.pos < prefixStart + 8) {
-        this.metrics.count(FilterMetric.RequestHeaderErrors);
-        if (!cutByPrefix) return;
+      if (!cutByPrefix) {
+        metrics.count(FilterStat.RequestHeaderErrors);
+        return;
       }
+      this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
+      return;
     }
-    this.metrics.countApi(apiKey, ApiMetric.Requests);
-    this.inFlight.push(requestHeader.correlationId, apiKey, apiVersion);
+    this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
+      expectsResponse(apiKey, apiVersion, reader));
   }
 
-  onFrameEnd(frameSize: i32): void {}
+  onFrameEnd(frameSize: i32): void {
+    this.exchanges.requestCompleted();
+  }
 }
 
 class ResponseFrames extends FrameHandler {
-  constructor(private readonly metrics: KafkaMetrics, private readonly inFlight: InFlightRequests) { super(); }
+  constructor(private readonly exchanges: Exchanges) { super(); }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     reader.reset(frame, prefixStart, prefixEnd);
     // Only the correlation id identifies the request, so read it as header v0;
     // the request decides the real header version.
     if (!responseHeader.decode(reader, 0)) {
-      this.metrics.count(FilterMetric.UnmatchedResponses);
+      this.exchanges.metrics.count(FilterStat.UnmatchedResponses);
       return;
     }
-    const unansweredBefore = this.inFlight.unanswered;
-    const request = this.inFlight.take(responseHeader.correlationId);
-    if (request == null) {
-      this.metrics.count(FilterMetric.UnmatchedResponses);
-      return;
-    }
-    this.metrics.count(FilterMetric.UnansweredRequests, <i64>(this.inFlight.unanswered - unansweredBefore));
-    if (isKnownApi(request.apiKey)) this.metrics.countApi(request.apiKey, ApiMetric.Responses);
+    this.exchanges.responseStarted(responseHeader.correlationId, frameSize);
   }
 
   onFrameEnd(frameSize: i32): void {}
@@ -96,16 +163,25 @@ class ResponseFrames extends FrameHandler {
 
 export class KafkaConnection extends ConnectionContext {
   private readonly metrics: KafkaMetrics;
+  private readonly exchanges: Exchanges;
   private readonly requests: FrameScanner;
   private readonly responses: FrameScanner;
   private closedByFilter: bool = false;
+  private opened: bool = false;
 
   constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics) {
     super(contextId, root);
     this.metrics = metrics;
-    const inFlight = new InFlightRequests(config.maxInFlightRequests);
-    this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, new RequestFrames(metrics, inFlight));
-    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_PREFIX_BYTES, new ResponseFrames(metrics, inFlight));
+    const exchanges = new Exchanges(metrics, config.maxInFlightRequests);
+    this.exchanges = exchanges;
+    this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, new RequestFrames(exchanges));
+    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_PREFIX_BYTES, new ResponseFrames(exchanges));
+  }
+
+  onNewConnection(): FilterStatus {
+    this.opened = true;
+    this.metrics.connectionOpened();
+    return FilterStatus.Continue;
   }
 
   onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
@@ -120,15 +196,18 @@ export class KafkaConnection extends ConnectionContext {
     return this.checkStream(this.responses, "response");
   }
 
-  onDownstreamConnectionClose(peer: PeerType): void {}
-  onUpstreamConnectionClose(peer: PeerType): void {}
+  onDelete(): void {
+    this.exchanges.forgetAll();
+    if (this.opened) this.metrics.connectionClosed();
+    this.opened = false;
+  }
 
   /** A stream that broke framing cannot be followed any further: close it rather than guess. */
   private checkStream(scanner: FrameScanner, direction: string): FilterStatus {
     if (scanner.error == FramingError.None) return FilterStatus.Continue;
     this.closedByFilter = true;
-    this.metrics.count(FilterMetric.FramingErrors);
-    this.metrics.count(FilterMetric.ConnectionsClosed);
+    this.metrics.count(FilterStat.FramingErrors);
+    this.metrics.count(FilterStat.ConnectionsClosed);
     log(LogLevel.Warn, "kafka filter: closing connection: " + direction + " stream is not Kafka framing (" +
       framingErrorName(scanner.error) + ", size field " + scanner.errorSize.toString() + ")");
     closeDownstream();

@@ -11,7 +11,7 @@ export class PendingRequest {
   correlationId: i32 = 0;
   apiKey: i16 = -1;
   apiVersion: i16 = -1;
-  /** When the request's last byte arrived, in host nanoseconds. */
+  /** When the request's last byte arrived, in host nanoseconds; 0 until then. */
   completedAtNanos: u64 = 0;
 }
 
@@ -19,26 +19,19 @@ export class InFlightRequests {
   private readonly slots: StaticArray<PendingRequest>;
   private head: i32 = 0;
   private length: i32 = 0;
-  /** Requests evicted because the ring was full (a client far beyond any sane pipelining depth). */
-  overflowed: u64 = 0;
-  /** Requests passed over by a later response: they had no response (acks=0 Produce). */
-  unanswered: u64 = 0;
 
   constructor(readonly capacity: i32) {
-    this.slots = new StaticArray<PendingRequest>(capacity);
-    for (let i = 0; i < capacity; i++) this.slots[i] = new PendingRequest();
+    const slots = new StaticArray<PendingRequest>(capacity);
+    for (let i = 0; i < capacity; i++) slots[i] = new PendingRequest();
+    this.slots = slots;
   }
 
   get size(): i32 { return this.length; }
+  get full(): bool { return this.length == this.capacity; }
 
-  /** Queues a request; returns the slot so the caller can stamp its completion time. */
+  /** Queues a request; the caller must make room first when the ring is full. Returns its slot. */
   push(correlationId: i32, apiKey: i16, apiVersion: i16): PendingRequest {
-    if (this.length == this.capacity) {
-      this.head = (this.head + 1) % this.capacity;
-      this.length--;
-      this.overflowed++;
-    }
-    const slot = this.slots[(this.head + this.length) % this.capacity];
+    const slot = unchecked(this.slots[(this.head + this.length) % this.capacity]);
     slot.correlationId = correlationId;
     slot.apiKey = apiKey;
     slot.apiVersion = apiVersion;
@@ -47,27 +40,31 @@ export class InFlightRequests {
     return slot;
   }
 
-  /** The most recently queued request, or null. */
-  newest(): PendingRequest | null {
-    if (this.length == 0) return null;
-    return this.slots[(this.head + this.length - 1) % this.capacity];
+  /** The oldest pending request; only valid while size > 0. */
+  oldest(): PendingRequest {
+    return unchecked(this.slots[this.head]);
+  }
+
+  /** The most recently queued request; only valid while size > 0. */
+  newest(): PendingRequest {
+    return unchecked(this.slots[(this.head + this.length - 1) % this.capacity]);
+  }
+
+  /** Forgets the oldest pending request. Its slot is reused by a later push. */
+  dropOldest(): void {
+    if (this.length == 0) return;
+    this.head = (this.head + 1) % this.capacity;
+    this.length--;
   }
 
   /**
-   * Removes and returns the request this response answers, dropping the unanswered
-   * ones queued before it. Returns null, leaving the queue as it was, when no
-   * pending request has this correlation id. The returned object is reused by
-   * later pushes: read it before the next push.
+   * How many pending requests are older than the one with this correlation id, or -1
+   * if none has it. A response for position p means the p older ones went unanswered.
    */
-  take(correlationId: i32): PendingRequest | null {
+  positionOf(correlationId: i32): i32 {
     for (let i = 0; i < this.length; i++) {
-      const slot = this.slots[(this.head + i) % this.capacity];
-      if (slot.correlationId != correlationId) continue;
-      this.unanswered += <u64>i;
-      this.head = (this.head + i + 1) % this.capacity;
-      this.length -= i + 1;
-      return slot;
+      if (unchecked(this.slots[(this.head + i) % this.capacity]).correlationId == correlationId) return i;
     }
-    return null;
+    return -1;
   }
 }

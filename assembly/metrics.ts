@@ -1,66 +1,110 @@
 // The filter's stats, defined through the proxy-wasm metrics ABI.
 //
-// Names are dotted, kafka.<stat_prefix>.api.<ApiName>.<metric> and
-// kafka.<stat_prefix>.filter.<metric>; envoy/envoy.yaml's stats_tags turn the
-// prefix and API name into Prometheus labels. Per-API stats are defined the first
-// time an API is seen, so /stats lists only the APIs clients actually use.
-import { API_KEY_LIMIT, apiName } from "./codec/generated/apis";
-import { MetricType, defineMetric, incrementMetric } from "./proxy/host";
+// Names are dotted: kafka.<stat_prefix>.api.<ApiName>.v<version>.<stat>,
+// kafka.<stat_prefix>.connections_<stat> and kafka.<stat_prefix>.filter.<stat>.
+// envoy/envoy.yaml's stats_tags turn the prefix, API name and version into
+// Prometheus labels. Per-API stats are defined the first time an (API, version) is
+// seen, so /stats lists only what clients actually use, and the ids are cached in a
+// flat table so counting costs one array load and one host call.
+import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
+import { MetricType, defineMetric, incrementMetric, recordMetric } from "./proxy/host";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 
-export const enum ApiMetric { Requests = 0, Responses = 1 }
-const API_METRIC_COUNT: i32 = 2;
-const API_METRIC_NAMES: StaticArray<string> = ["requests", "responses"];
+/** Kafka versions run far below this; a version at or above it is not a supported one anyway. */
+const VERSION_SLOTS: i32 = 32;
 
-export const enum FilterMetric {
-  /** Requests whose api key this filter's codec does not know. */
+export const enum ApiStat {
+  Requests = 0,
+  Responses = 1,
+  RequestBytes = 2,
+  ResponseBytes = 3,
+  /** Requests sent and not yet answered (gauge). */
+  InFlight = 4,
+  /** From the request's last byte in to the response's first byte back, in microseconds (histogram). */
+  LatencyMicros = 5,
+}
+const API_STAT_COUNT: i32 = 6;
+const API_STAT_NAMES: StaticArray<string> = ["requests", "responses", "request_bytes", "response_bytes", "in_flight", "latency_us"];
+const API_STAT_TYPES: StaticArray<MetricType> = [
+  MetricType.Counter, MetricType.Counter, MetricType.Counter, MetricType.Counter, MetricType.Gauge, MetricType.Histogram,
+];
+
+export const enum FilterStat {
+  /** Requests whose api key or version this filter's codec does not know. */
   UnknownApiRequests = 0,
   /** Requests whose header could not be decoded. */
   RequestHeaderErrors,
   /** Responses whose correlation id matches no pending request. */
   UnmatchedResponses,
-  /** Pending requests that never got a response (Produce with acks=0). */
+  /** Pending requests passed over by a later response: they got no answer. */
   UnansweredRequests,
+  /** Pending requests forgotten because a client pipelined more than max_in_flight_requests. */
+  InFlightOverflow,
   /** Streams that broke Kafka framing (negative or oversized frame size). */
   FramingErrors,
   /** Connections the filter closed. */
   ConnectionsClosed,
 }
-const FILTER_METRIC_NAMES: StaticArray<string> = [
-  "unknown_api_requests", "request_header_errors", "unmatched_responses",
-  "unanswered_requests", "framing_errors", "connections_closed",
+const FILTER_STAT_NAMES: StaticArray<string> = [
+  "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
+  "in_flight_overflow", "framing_errors", "connections_closed",
 ];
 
+/** True when per-API stats may be kept for this pair; unknown pairs only reach filter stats. */
+export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
+  return apiVersion >= 0 && apiVersion < VERSION_SLOTS && isSupportedVersion(apiKey, apiVersion);
+}
+
 export class KafkaMetrics {
-  private readonly apiMetricIds: StaticArray<u32>;
-  private readonly filterMetricIds: StaticArray<u32>;
+  private readonly apiStatIds: StaticArray<u32>;
+  private readonly filterStatIds: StaticArray<u32>;
+  private readonly connectionsTotal: u32;
+  private readonly connectionsActive: u32;
 
   constructor(private readonly statPrefix: string) {
-    const apiMetricIds = new StaticArray<u32>(API_KEY_LIMIT * API_METRIC_COUNT);
-    for (let i = 0; i < apiMetricIds.length; i++) apiMetricIds[i] = NOT_DEFINED;
-    this.apiMetricIds = apiMetricIds;
-    const filterMetricIds = new StaticArray<u32>(FILTER_METRIC_NAMES.length);
-    for (let i = 0; i < filterMetricIds.length; i++) {
-      filterMetricIds[i] = defineMetric(MetricType.Counter, "kafka." + statPrefix + ".filter." + FILTER_METRIC_NAMES[i]);
+    const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
+    for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
+    this.apiStatIds = apiStatIds;
+    const filterStatIds = new StaticArray<u32>(FILTER_STAT_NAMES.length);
+    for (let i = 0; i < filterStatIds.length; i++) {
+      filterStatIds[i] = defineMetric(MetricType.Counter, "kafka." + statPrefix + ".filter." + FILTER_STAT_NAMES[i]);
     }
-    this.filterMetricIds = filterMetricIds;
+    this.filterStatIds = filterStatIds;
+    this.connectionsTotal = defineMetric(MetricType.Counter, "kafka." + statPrefix + ".connections_total");
+    this.connectionsActive = defineMetric(MetricType.Gauge, "kafka." + statPrefix + ".connections_active");
   }
 
-  /** Counts `delta` for a known API key; callers route unknown keys to FilterMetric.UnknownApiRequests. */
-  countApi(apiKey: i32, metric: ApiMetric, delta: i64 = 1): void {
-    if (apiKey < 0 || apiKey >= API_KEY_LIMIT) return;
-    const slot = apiKey * API_METRIC_COUNT + <i32>metric;
-    let id = unchecked(this.apiMetricIds[slot]);
+  /** Adds to a counter or gauge of an (API, version) that isTrackedApi accepted. */
+  addApi(apiKey: i32, apiVersion: i32, stat: ApiStat, delta: i64): void {
+    incrementMetric(this.apiStatId(apiKey, apiVersion, stat), delta);
+  }
+
+  recordLatency(apiKey: i32, apiVersion: i32, micros: u64): void {
+    recordMetric(this.apiStatId(apiKey, apiVersion, ApiStat.LatencyMicros), micros);
+  }
+
+  count(stat: FilterStat, delta: i64 = 1): void {
+    if (delta != 0) incrementMetric(unchecked(this.filterStatIds[<i32>stat]), delta);
+  }
+
+  connectionOpened(): void {
+    incrementMetric(this.connectionsTotal, 1);
+    incrementMetric(this.connectionsActive, 1);
+  }
+
+  connectionClosed(): void {
+    incrementMetric(this.connectionsActive, -1);
+  }
+
+  private apiStatId(apiKey: i32, apiVersion: i32, stat: ApiStat): u32 {
+    const slot = (apiKey * VERSION_SLOTS + apiVersion) * API_STAT_COUNT + <i32>stat;
+    let id = unchecked(this.apiStatIds[slot]);
     if (id == NOT_DEFINED) {
-      id = defineMetric(MetricType.Counter,
-        "kafka." + this.statPrefix + ".api." + apiName(apiKey) + "." + API_METRIC_NAMES[<i32>metric]);
-      this.apiMetricIds[slot] = id;
+      id = defineMetric(unchecked(API_STAT_TYPES[<i32>stat]), "kafka." + this.statPrefix + ".api." + apiName(apiKey) +
+        ".v" + apiVersion.toString() + "." + unchecked(API_STAT_NAMES[<i32>stat]));
+      unchecked(this.apiStatIds[slot] = id);
     }
-    incrementMetric(id, delta);
-  }
-
-  count(metric: FilterMetric, delta: i64 = 1): void {
-    if (delta != 0) incrementMetric(this.filterMetricIds[<i32>metric], delta);
+    return id;
   }
 }

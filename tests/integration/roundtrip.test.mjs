@@ -70,32 +70,62 @@ test("kafkajs produces N messages through Envoy and a consumer group reads them 
   assert.deepEqual(received, messages);
 });
 
-test("the filter's per-API counters equal the requests and responses that crossed the wire", async () => {
+test("the filter's per-API stats equal the frames and bytes that crossed the wire", async () => {
   const names = apiNamesByKey();
-  const expected = () => {
-    const counters = new Map();
-    for (const [key, count] of stack.tap.requests) counters.set(`wasmcustom.kafka.broker1.api.${names.get(key)}.requests`, count);
-    for (const [key, count] of stack.tap.responses) counters.set(`wasmcustom.kafka.broker1.api.${names.get(key)}.responses`, count);
-    return counters;
+  const prefix = "wasmcustom.kafka.broker1";
+  const fromWire = () => {
+    const stats = new Map();
+    const put = (map, kind) => {
+      for (const [api, { frames, bytes }] of map) {
+        const [key, version] = api.split(".");
+        const stem = `${prefix}.api.${names.get(Number(key)) ?? `unknown_${key}`}.v${version}`;
+        stats.set(`${stem}.${kind}s`, frames);
+        stats.set(`${stem}.${kind}_bytes`, bytes);
+      }
+    };
+    put(stack.tap.requests, "request");
+    put(stack.tap.responses, "response");
+    return stats;
   };
-  const actual = async () => {
-    const stats = await stack.stats("wasmcustom.kafka.broker1.api.");
-    return new Map([...stats].filter(([, value]) => value > 0));
+  const fromFilter = async () => {
+    const stats = await stack.stats(`${prefix}.api.`);
+    return new Map([...stats].filter(([name]) => /\.(requests|responses|request_bytes|response_bytes)$/.test(name)));
   };
+  const sorted = (map) => Object.fromEntries([...map].sort());
   // Clients have disconnected; give in-flight bytes a moment to settle on both sides.
   let last;
-  const settled = await waitFor("filter counters to match the wire", async () => {
-    last = { wire: expected(), filter: await actual() };
-    return JSON.stringify([...last.wire].sort()) === JSON.stringify([...last.filter].sort());
+  const settled = await waitFor("filter stats to match the wire", async () => {
+    last = { wire: sorted(fromWire()), filter: sorted(await fromFilter()) };
+    return JSON.stringify(last.wire) === JSON.stringify(last.filter);
   }, { timeoutMs: 10000 }).catch(() => false);
-  if (!settled) assert.deepEqual(Object.fromEntries([...last.filter].sort()), Object.fromEntries([...last.wire].sort()));
+  if (!settled) assert.deepEqual(last.filter, last.wire);
   // The run exercised a real mix of APIs, not just one.
-  for (const api of ["ApiVersions", "Metadata", "Produce", "Fetch", "FindCoordinator", "JoinGroup", "SyncGroup", "OffsetCommit"]) {
-    assert.ok((last.filter.get(`wasmcustom.kafka.broker1.api.${api}.requests`) ?? 0) > 0, `${api} requests counted`);
+  const seen = new Set(Object.keys(last.filter).map((name) => name.split(".")[4]));
+  for (const api of ["ApiVersions", "Metadata", "Produce", "Fetch", "ListOffsets", "FindCoordinator", "JoinGroup",
+    "SyncGroup", "OffsetCommit", "OffsetFetch", "Heartbeat", "LeaveGroup", "CreateTopics"]) {
+    assert.ok(seen.has(api), `${api} traffic seen`);
   }
-  const health = await stack.stats("wasmcustom.kafka.broker1.filter.");
-  assert.equal(health.get("wasmcustom.kafka.broker1.filter.unmatched_responses"), 0);
-  assert.equal(health.get("wasmcustom.kafka.broker1.filter.framing_errors"), 0);
-  assert.equal(health.get("wasmcustom.kafka.broker1.filter.request_header_errors"), 0);
-  assert.equal(health.get("wasmcustom.kafka.broker1.filter.unknown_api_requests"), 0);
+
+  const all = await stack.stats(prefix);
+  for (const [name, value] of all) {
+    if (name.endsWith(".in_flight")) assert.equal(value, 0, `${name} is back to zero`);
+  }
+  assert.equal(all.get(`${prefix}.connections_active`), 0);
+  assert.equal(all.get(`${prefix}.connections_total`), stack.tap.connections);
+  for (const health of ["unmatched_responses", "framing_errors", "request_header_errors", "unknown_api_requests",
+    "in_flight_overflow", "unanswered_requests", "connections_closed"]) {
+    assert.equal(all.get(`${prefix}.filter.${health}`), 0, health);
+  }
+});
+
+test("request latency lands in the per-API histogram", async () => {
+  // Envoy publishes histograms at its stats flush (every 5 s by default).
+  const count = async () => {
+    const text = await (await fetch(`${stack.admin}/stats/prometheus`)).text();
+    const match = /^kafka_api_latency_us_count\{kafka_listener="broker1",kafka_api="Produce",kafka_api_version="\d+"\} (\d+)$/m.exec(text);
+    return match ? Number(match[1]) : 0;
+  };
+  const produceResponses = [...stack.tap.responses].filter(([api]) => api.startsWith("0.")).reduce((n, [, e]) => n + e.frames, 0);
+  await waitFor("Produce latency samples", async () => (await count()) === produceResponses, { timeoutMs: 15000 });
+  assert.ok(produceResponses > 0);
 });

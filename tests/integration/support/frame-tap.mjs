@@ -21,23 +21,32 @@ class FrameCounter {
 }
 
 export async function startFrameTap({ port, upstreamPort }) {
-  const requests = new Map(); // api key -> count
+  // Per "apiKey.apiVersion": frames and bytes (size field included) in each direction.
+  const requests = new Map();
   const responses = new Map();
+  let connections = 0;
+  const add = (map, key, bytes) => {
+    const entry = map.get(key) ?? { frames: 0, bytes: 0 };
+    entry.frames += 1;
+    entry.bytes += bytes;
+    map.set(key, entry);
+  };
   const sockets = new Set();
   const server = net.createServer((client) => {
+    connections += 1;
     const broker = net.connect(upstreamPort, "127.0.0.1");
     sockets.add(client).add(broker);
     const apiKeyByCorrelation = new Map();
     const requestFrames = new FrameCounter((frame) => {
-      const apiKey = frame.readInt16BE(0);
-      requests.set(apiKey, (requests.get(apiKey) ?? 0) + 1);
-      apiKeyByCorrelation.set(frame.readInt32BE(4), apiKey);
+      const api = `${frame.readInt16BE(0)}.${frame.readInt16BE(2)}`;
+      add(requests, api, frame.length + 4);
+      apiKeyByCorrelation.set(frame.readInt32BE(4), api);
     });
     const responseFrames = new FrameCounter((frame) => {
       const correlationId = frame.readInt32BE(0);
-      const apiKey = apiKeyByCorrelation.get(correlationId);
+      const api = apiKeyByCorrelation.get(correlationId) ?? "unmatched";
       apiKeyByCorrelation.delete(correlationId);
-      responses.set(apiKey ?? -1, (responses.get(apiKey ?? -1) ?? 0) + 1);
+      add(responses, api, frame.length + 4);
     });
     client.on("data", (chunk) => { requestFrames.push(chunk); broker.write(chunk); });
     broker.on("data", (chunk) => { responseFrames.push(chunk); client.write(chunk); });
@@ -53,6 +62,7 @@ export async function startFrameTap({ port, upstreamPort }) {
     port,
     requests,
     responses,
+    get connections() { return connections; },
     stop: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
