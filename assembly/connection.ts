@@ -8,6 +8,7 @@
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { requestHeaderVersion } from "./codec/generated/apis";
+import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
 import { InFlightRequests } from "./correlation";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
@@ -30,6 +31,10 @@ const UNTRACKED_API: i16 = -1;
 const reader = new Reader();
 const requestHeader = new RequestHeader();
 const responseHeader = new ResponseHeader();
+const apiVersionsRequest = new ApiVersionsRequest();
+const API_VERSIONS: i16 = 18;
+/** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
+const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
 class HostBuffer extends ByteSource {
   constructor(private readonly bufferType: BufferType) { super(); }
@@ -107,6 +112,8 @@ class Exchanges {
 }
 
 class RequestFrames extends FrameHandler {
+  private clientSoftwareNoted: bool = false;
+
   constructor(private readonly exchanges: Exchanges) { super(); }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
@@ -135,8 +142,22 @@ class RequestFrames extends FrameHandler {
       this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
       return;
     }
+    if (apiKey == API_VERSIONS && apiVersion >= FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE) {
+      this.noteClientSoftware(apiVersion, frameSize, prefixEnd - prefixStart);
+    }
     this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
+  }
+
+  /** Once per connection at most: clients send ApiVersions first, and usually once. */
+  private noteClientSoftware(apiVersion: i16, frameSize: i32, prefixLength: i32): void {
+    if (this.clientSoftwareNoted || frameSize > prefixLength) return;
+    const bodyStart = reader.pos;
+    if (apiVersionsRequest.decode(reader, apiVersion)) {
+      this.clientSoftwareNoted = true;
+      this.exchanges.metrics.clientSoftwareSeen(apiVersionsRequest.clientSoftwareName, apiVersionsRequest.clientSoftwareVersion);
+    }
+    reader.pos = bodyStart;
   }
 
   onFrameEnd(frameSize: i32): void {

@@ -21,7 +21,7 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
-    this.metrics = new KafkaMetrics(config.statPrefix);
+    this.metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels);
     return true;
   }
 
@@ -29,7 +29,7 @@ class KafkaFilterRoot extends RootContext {
     let metrics = this.metrics;
     if (metrics == null) {
       // Envoy configures a root context before any connection; this only guards the contract.
-      metrics = new KafkaMetrics(this.config.statPrefix);
+      metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels);
       this.metrics = metrics;
     }
     return new KafkaConnection(contextId, this, this.config, metrics);

@@ -56,13 +56,18 @@ export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
   return apiVersion >= 0 && apiVersion < VERSION_SLOTS && isSupportedVersion(apiKey, apiVersion);
 }
 
+/** Label value for client software beyond the configured cap. */
+export const OTHER_CLIENT_SOFTWARE = "other";
+
 export class KafkaMetrics {
   private readonly apiStatIds: StaticArray<u32>;
+  private readonly clientSoftwareIds: Map<string, u32> = new Map<string, u32>();
+  private clientSoftwareOverflowId: u32 = NOT_DEFINED;
   private readonly filterStatIds: StaticArray<u32>;
   private readonly connectionsTotal: u32;
   private readonly connectionsActive: u32;
 
-  constructor(private readonly statPrefix: string) {
+  constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32) {
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
     for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
     this.apiStatIds = apiStatIds;
@@ -97,6 +102,28 @@ export class KafkaMetrics {
     incrementMetric(this.connectionsActive, -1);
   }
 
+  /**
+   * Counts a connection whose client named itself in ApiVersions v3+. Distinct
+   * (name, version) pairs are capped; the rest share the "other" label.
+   */
+  clientSoftwareSeen(name: string, version: string): void {
+    const label = statLabel(name, true) + "." + statLabel(version, false);
+    let id: u32;
+    if (this.clientSoftwareIds.has(label)) {
+      id = this.clientSoftwareIds.get(label);
+    } else if (this.clientSoftwareIds.size < this.maxClientSoftwareLabels) {
+      id = defineMetric(MetricType.Counter, "kafka." + this.statPrefix + ".client." + label + ".connections");
+      this.clientSoftwareIds.set(label, id);
+    } else {
+      if (this.clientSoftwareOverflowId == NOT_DEFINED) {
+        this.clientSoftwareOverflowId = defineMetric(MetricType.Counter,
+          "kafka." + this.statPrefix + ".client." + OTHER_CLIENT_SOFTWARE + "." + OTHER_CLIENT_SOFTWARE + ".connections");
+      }
+      id = this.clientSoftwareOverflowId;
+    }
+    incrementMetric(id, 1);
+  }
+
   private apiStatId(apiKey: i32, apiVersion: i32, stat: ApiStat): u32 {
     const slot = (apiKey * VERSION_SLOTS + apiVersion) * API_STAT_COUNT + <i32>stat;
     let id = unchecked(this.apiStatIds[slot]);
@@ -107,4 +134,22 @@ export class KafkaMetrics {
     }
     return id;
   }
+}
+
+/**
+ * Makes peer-supplied text safe as one stat-name segment: Kafka allows client software
+ * names and versions of [A-Za-z0-9.-], but the filter sees them before the broker
+ * checks. Anything else becomes '_', and so does '.' where it would split the name.
+ */
+function statLabel(text: string, dotsSplit: bool): string {
+  const length = min(text.length, 64);
+  if (length == 0) return "unknown";
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    const plain = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f ||
+      (c == 0x2e && !dotsSplit);
+    out += plain ? String.fromCharCode(c) : "_";
+  }
+  return out;
 }

@@ -9,9 +9,11 @@ export class FilterConfig {
   maxFrameBytes: i32 = 104857600;
   /** Requests tracked per connection while awaiting their responses. */
   maxInFlightRequests: i32 = 1024;
+  /** Distinct client software (name, version) labels; later ones are counted as "other". */
+  maxClientSoftwareLabels: i32 = 50;
 }
 
-const KNOWN_FIELDS: string[] = ["stat_prefix", "max_frame_bytes", "max_in_flight_requests"];
+const KNOWN_FIELDS: string[] = ["stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels"];
 
 export class ConfigResult {
   config: FilterConfig | null = null;
@@ -57,6 +59,9 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxInFlight = integerField(root, "max_in_flight_requests", 1, 65536, result);
   if (result.error.length > 0) return result;
   if (maxInFlight >= 0) config.maxInFlightRequests = <i32>maxInFlight;
+  const maxClientSoftware = integerField(root, "max_client_software_labels", 0, 10000, result);
+  if (result.error.length > 0) return result;
+  if (maxClientSoftware >= 0) config.maxClientSoftwareLabels = <i32>maxClientSoftware;
 
   result.config = config;
   return result;

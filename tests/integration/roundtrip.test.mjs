@@ -118,6 +118,16 @@ test("the filter's per-API stats equal the frames and bytes that crossed the wir
   }
 });
 
+test("clients that name themselves in ApiVersions v3+ are counted by software and version", async () => {
+  const librdkafkaVersion = /librdkafka (\d[\w.-]*)/.exec(requireKcat())?.[1];
+  assert.ok(librdkafkaVersion, "kcat -V names its librdkafka version");
+  const text = await (await fetch(`${stack.admin}/stats/prometheus`)).text();
+  const line = /^kafka_client_connections\{kafka_listener="broker1",kafka_client_software="librdkafka",kafka_client_software_version="([^"]+)"\} (\d+)$/m.exec(text);
+  assert.ok(line, `librdkafka client software counted in:\n${text.split("\n").filter((l) => l.includes("client")).join("\n")}`);
+  assert.equal(line[1], librdkafkaVersion);
+  assert.ok(Number(line[2]) >= 3, "every kcat connection so far identified itself");
+});
+
 test("request latency lands in the per-API histogram", async () => {
   // Envoy publishes histograms at its stats flush (every 5 s by default).
   const count = async () => {

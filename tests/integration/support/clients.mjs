@@ -6,7 +6,7 @@ export function requireKcat() {
   if (probe.error || probe.status !== 0) {
     throw new Error("kcat is not installed (Debian package 'kcat'; scripts/setup.sh installs it)");
   }
-  return probe.stdout.split("\n")[0];
+  return probe.stdout;
 }
 
 /** Runs kcat with `args`, feeding `input`; resolves { code, stdout, stderr }. */
