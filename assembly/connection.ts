@@ -208,16 +208,22 @@ export class KafkaConnection extends ConnectionContext {
   onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
     this.requests.feed(downstreamBuffer, dataSize);
+    this.metrics.noteMemory();
     return this.checkStream(this.requests, "request");
   }
 
   onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
     this.responses.feed(upstreamBuffer, dataSize);
+    this.metrics.noteMemory();
     return this.checkStream(this.responses, "response");
   }
 
   onDelete(): void {
+    if (!this.closedByFilter) {
+      if (this.requests.midFrame) this.metrics.count(FilterStat.ClosedMidRequest);
+      if (this.responses.midFrame) this.metrics.count(FilterStat.ClosedMidResponse);
+    }
     this.exchanges.forgetAll();
     if (this.opened) this.metrics.connectionClosed();
     this.opened = false;

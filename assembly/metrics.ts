@@ -45,11 +45,17 @@ export const enum FilterStat {
   FramingErrors,
   /** Connections the filter closed. */
   ConnectionsClosed,
+  /** Connections that ended, from either side, with a request frame only partly received. */
+  ClosedMidRequest,
+  /** Connections that ended, from either side, with a response frame only partly received. */
+  ClosedMidResponse,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
-  "in_flight_overflow", "framing_errors", "connections_closed",
+  "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response",
 ];
+
+const WASM_PAGE_BYTES: i64 = 65536;
 
 /** True when per-API stats may be kept for this pair; unknown pairs only reach filter stats. */
 export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
@@ -66,6 +72,8 @@ export class KafkaMetrics {
   private readonly filterStatIds: StaticArray<u32>;
   private readonly connectionsTotal: u32;
   private readonly connectionsActive: u32;
+  private readonly memoryBytes: u32;
+  private reportedMemoryPages: i32 = 0;
 
   constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32) {
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
@@ -78,6 +86,19 @@ export class KafkaMetrics {
     this.filterStatIds = filterStatIds;
     this.connectionsTotal = defineMetric(MetricType.Counter, "kafka." + statPrefix + ".connections_total");
     this.connectionsActive = defineMetric(MetricType.Gauge, "kafka." + statPrefix + ".connections_active");
+    this.memoryBytes = defineMetric(MetricType.Gauge, "kafka." + statPrefix + ".filter.wasm_memory_bytes");
+    this.noteMemory();
+  }
+
+  /**
+   * Keeps the wasm_memory_bytes gauge at the sum of every VM's linear memory (one VM
+   * per Envoy worker): each VM adds the change since it last reported.
+   */
+  noteMemory(): void {
+    const pages = memory.size();
+    if (pages == this.reportedMemoryPages) return;
+    incrementMetric(this.memoryBytes, <i64>(pages - this.reportedMemoryPages) * WASM_PAGE_BYTES);
+    this.reportedMemoryPages = pages;
   }
 
   /** Adds to a counter or gauge of an (API, version) that isTrackedApi accepted. */

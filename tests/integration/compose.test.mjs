@@ -1,0 +1,160 @@
+// The docker-compose demo stack stays valid and in step with the rest of the project.
+// Needs only the `docker` CLI with the Compose v2 plugin (scripts/install-compose.sh),
+// no Docker engine: `docker compose config` parses, validates and normalises the file
+// without contacting one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const composeFile = path.join(root, "docker-compose.yml");
+const INSTALL_HINT = "run `bash scripts/install-compose.sh` (builds the Compose v2 CLI plugin from the Go module proxy)";
+
+function run(args) {
+  const result = spawnSync("docker", args, { cwd: root, encoding: "utf8", timeout: 60000 });
+  if (result.error) return { status: -1, stdout: "", stderr: String(result.error.message) };
+  return result;
+}
+
+let cached;
+/** The normalised compose model, or a failed assertion saying how to get `docker compose`. */
+function composeConfig() {
+  if (cached) return cached;
+  const version = run(["compose", "version"]);
+  if (version.status !== 0) {
+    const said = (version.stderr || version.stdout).trim().split("\n")[0] || `exit ${version.status}`;
+    assert.fail(`\`docker compose\` is not available: ${INSTALL_HINT}. (docker said: ${said})`);
+  }
+  const major = Number(version.stdout.match(/version v?(\d+)\./i)?.[1]);
+  if (!(major >= 2)) assert.fail(`\`docker compose\` says "${version.stdout.trim()}"; Compose v2 or later is needed: ${INSTALL_HINT}.`);
+  // Keep the caller's environment from changing the model (project name, extra files, profiles).
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("COMPOSE_")) delete env[key];
+  const result = spawnSync("docker", ["compose", "-f", composeFile, "config", "--format", "json"],
+    { cwd: root, encoding: "utf8", timeout: 60000, env });
+  assert.equal(result.status, 0, `docker compose config rejected docker-compose.yml:\n${result.stderr}`);
+  cached = JSON.parse(result.stdout);
+  return cached;
+}
+
+function service(name) {
+  const svc = composeConfig().services?.[name];
+  assert.ok(svc, `docker-compose.yml has no "${name}" service`);
+  return svc;
+}
+
+function readIfExists(file) {
+  try { return fs.readFileSync(file, "utf8"); } catch { return undefined; }
+}
+
+const envoyYaml = readIfExists(path.join(root, "envoy/envoy.yaml")) ?? "";
+
+/** Every `address: A, port_value: P` pair in envoy.yaml (flow or block style). */
+function envoySocketAddresses() {
+  const pairs = [];
+  const re = /address:\s*["']?([\w.:-]+)["']?\s*[,\n]\s*port_value:\s*(\d+)/g;
+  for (const m of envoyYaml.matchAll(re)) pairs.push({ address: m[1], port: Number(m[2]) });
+  return pairs;
+}
+
+/** The host path a container path of `svc` maps to through its bind mounts, if any. */
+function hostPathOf(svc, containerPath) {
+  let best;
+  for (const v of svc.volumes ?? []) {
+    if (v.type !== "bind") continue;
+    const target = v.target.replace(/\/+$/, "");
+    if (containerPath === target || containerPath.startsWith(`${target}/`)) {
+      if (!best || target.length > best.target.length) best = { target, source: v.source };
+    }
+  }
+  return best && path.join(best.source, containerPath.slice(best.target.length));
+}
+
+test("docker compose (v2) validates docker-compose.yml", () => {
+  const config = composeConfig();
+  assert.equal(typeof config.services, "object");
+  assert.doesNotMatch(fs.readFileSync(composeFile, "utf8"), /^version\s*:/m,
+    "the top-level `version:` key is obsolete in the Compose Specification");
+});
+
+test("the stack has the build, kafka and envoy services", () => {
+  assert.deepEqual(Object.keys(composeConfig().services).sort(), ["build", "envoy", "kafka"]);
+});
+
+test("the build service compiles the filter from the mounted checkout", () => {
+  const build = service("build");
+  assert.match(build.image, /^node:20(\b|$)/);
+  const command = [].concat(build.command ?? []).join(" ");
+  assert.match(command, /npm ci/);
+  assert.match(command, /npm run build/);
+  assert.ok(build.working_dir, "build needs a working_dir");
+  assert.equal(hostPathOf(build, build.working_dir), root, "build's working_dir must be the mounted repository");
+});
+
+test("envoy runs in kafka's network namespace, after the build and kafka", () => {
+  const envoy = service("envoy");
+  assert.equal(envoy.network_mode, "service:kafka");
+  assert.equal(envoy.depends_on?.build?.condition, "service_completed_successfully");
+  assert.ok(envoy.depends_on?.kafka, "envoy must depend on kafka");
+  assert.equal(envoy.ports, undefined, "with network_mode service:kafka, ports are published on kafka");
+});
+
+test("envoy mounts envoy/envoy.yaml and the filter where envoy.yaml loads it", () => {
+  const envoy = service("envoy");
+  assert.equal(hostPathOf(envoy, "/etc/envoy/envoy.yaml"), path.join(root, "envoy/envoy.yaml"));
+  const command = [].concat(envoy.command ?? []);
+  const configArg = command.indexOf("-c") >= 0 ? command[command.indexOf("-c") + 1]
+    : command.indexOf("--config-path") >= 0 ? command[command.indexOf("--config-path") + 1]
+    : "/etc/envoy/envoy.yaml"; // the image's default command
+  assert.equal(configArg, "/etc/envoy/envoy.yaml");
+
+  // envoy.yaml names the module relative to Envoy's working directory.
+  const filename = envoyYaml.match(/filename:\s*["']?([^\s"'}]+)/)?.[1] ?? "build/kafka_filter.wasm";
+  const inContainer = path.posix.resolve(envoy.working_dir ?? "/", filename);
+  assert.equal(hostPathOf(envoy, inContainer), path.join(root, "build/kafka_filter.wasm"),
+    `envoy.yaml loads ${filename} from working_dir ${envoy.working_dir ?? "(image default)"}, i.e. ${inContainer}; ` +
+    "that must be a mount of the repository's build/kafka_filter.wasm");
+});
+
+test("kafka publishes the Envoy listener (9092) and admin (9901) ports", () => {
+  const published = new Map((service("kafka").ports ?? []).map((p) => [Number(p.target), Number(p.published)]));
+  for (const port of [9092, 9901]) assert.equal(published.get(port), port, `port ${port} must be published as ${port}`);
+  // And whatever else Envoy listens on per envoy.yaml.
+  for (const { address, port } of envoySocketAddresses()) {
+    if (address === "0.0.0.0" || address === "::") assert.ok(published.has(port), `Envoy listens on ${port}; publish it on kafka`);
+  }
+});
+
+test("kafka listens where Envoy forwards and advertises Envoy's listener", () => {
+  const env = service("kafka").environment ?? {};
+  const listeners = String(env.KAFKA_LISTENERS ?? "").split(",");
+  const advertised = String(env.KAFKA_ADVERTISED_LISTENERS ?? "").split(",");
+  const upstreams = envoySocketAddresses().filter(({ address }) => address.startsWith("127."));
+  assert.ok(upstreams.length > 0, "could not find the Kafka upstream (127.x.x.x) in envoy/envoy.yaml");
+  for (const { address, port } of upstreams) {
+    const listener = listeners.find((l) => l.endsWith(`://${address}:${port}`));
+    assert.ok(listener, `no Kafka listener on ${address}:${port} (Envoy's upstream); KAFKA_LISTENERS=${env.KAFKA_LISTENERS}`);
+    const name = listener.split("://")[0];
+    assert.ok(advertised.includes(`${name}://localhost:9092`),
+      `listener ${name} must advertise Envoy's listener localhost:9092; KAFKA_ADVERTISED_LISTENERS=${env.KAFKA_ADVERTISED_LISTENERS}`);
+  }
+  assert.equal(String(env.KAFKA_PROCESS_ROLES), "broker,controller");
+  assert.equal(String(env.KAFKA_NODE_ID), "1");
+});
+
+test("the Kafka image matches <kafka.version> in tools/kafka/pom.xml", () => {
+  const pom = fs.readFileSync(path.join(root, "tools/kafka/pom.xml"), "utf8");
+  const version = pom.match(/<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/)?.[1];
+  assert.ok(version, "tools/kafka/pom.xml has no <kafka.version>");
+  assert.equal(service("kafka").image, `apache/kafka:${version}`);
+});
+
+test("the Envoy image matches ENVOY_VERSION in scripts/install-envoy.sh", () => {
+  const script = readIfExists(path.join(root, "scripts/install-envoy.sh")) ?? "";
+  const version = script.match(/^\s*ENVOY_VERSION=["']?([\w.-]+)["']?\s*$/m)?.[1] ?? "1.40.0";
+  // Envoy's official image tags are v<version>.
+  assert.equal(service("envoy").image, `envoyproxy/envoy:v${version}`);
+});
