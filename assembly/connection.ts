@@ -9,8 +9,10 @@ import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { requestHeaderVersion } from "./codec/generated/apis";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
+import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
 import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
-import { InFlightRequests } from "./correlation";
+import { InFlightRequests, PendingRequest } from "./correlation";
+import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
 import { expectsResponse } from "./requests";
 import { FilterConfig } from "./config/filter-config";
@@ -20,8 +22,9 @@ import { BufferType, FilterStatus, LogLevel, closeDownstream, copyBufferBytes, l
 // Enough for the request header of any real client (client ids are short) and the
 // first body fields the filter reads; a longer header is still matched by its fixed fields.
 const REQUEST_PREFIX_BYTES: i32 = 512;
-// A response header is the correlation id, plus tagged fields in v1.
-const RESPONSE_PREFIX_BYTES: i32 = 4;
+// A response header is the correlation id (plus tagged fields in v1); the
+// SaslHandshake v0 error code right after it decides whether raw tokens follow.
+const RESPONSE_PREFIX_BYTES: i32 = 8;
 const SIZE_FIELD_BYTES: i64 = 4;
 /** Marks a pending request whose (API, version) gets no per-API stats. */
 const UNTRACKED_API: i16 = -1;
@@ -32,7 +35,9 @@ const reader = new Reader();
 const requestHeader = new RequestHeader();
 const responseHeader = new ResponseHeader();
 const apiVersionsRequest = new ApiVersionsRequest();
+const saslHandshakeRequest = new SaslHandshakeRequest();
 const API_VERSIONS: i16 = 18;
+const SASL_HANDSHAKE: i16 = 17;
 /** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
 const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
@@ -50,6 +55,7 @@ const upstreamBuffer = new HostBuffer(BufferType.UpstreamData);
 /** Pending requests and their stats, shared by both directions of one connection. */
 class Exchanges {
   readonly pending: InFlightRequests;
+  readonly sasl: LegacySaslExchange = new LegacySaslExchange();
 
   constructor(readonly metrics: KafkaMetrics, maxInFlight: i32) {
     this.pending = new InFlightRequests(maxInFlight);
@@ -76,11 +82,15 @@ class Exchanges {
     }
   }
 
-  responseStarted(correlationId: i32, frameSize: i32): void {
+  /**
+   * Matches a response to its request and counts it. Returns the request, or null when
+   * nothing matched; the object is only valid until the next request is queued.
+   */
+  responseStarted(correlationId: i32, frameSize: i32): PendingRequest | null {
     const position = this.pending.positionOf(correlationId);
     if (position < 0) {
       this.metrics.count(FilterStat.UnmatchedResponses);
-      return;
+      return null;
     }
     for (let i = 0; i < position; i++) this.forgetOldest();
     this.metrics.count(FilterStat.UnansweredRequests, position);
@@ -97,6 +107,7 @@ class Exchanges {
       }
     }
     this.pending.dropOldest();
+    return request;
   }
 
   /** Drops every pending request, keeping the in-flight gauges true when a connection ends. */
@@ -124,6 +135,7 @@ class RequestFrames extends FrameHandler {
     const apiVersion = reader.readInt16();
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
     reader.reset(frame, prefixStart, prefixEnd);
+    if (this.isRawSaslToken(headerVersion)) return;
     if (headerVersion < 0) {
       // Still track it by the fixed fields, so that its response is not counted as unmatched.
       metrics.count(FilterStat.UnknownApiRequests);
@@ -142,11 +154,29 @@ class RequestFrames extends FrameHandler {
       this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
       return;
     }
+    if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
+      const bodyStart = reader.pos;
+      if (saslHandshakeRequest.decode(reader, 0)) this.exchanges.sasl.handshakeRequested(saslHandshakeRequest.mechanism);
+      reader.pos = bodyStart;
+    }
     if (apiKey == API_VERSIONS && apiVersion >= FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE) {
       this.noteClientSoftware(apiVersion, frameSize, prefixEnd - prefixStart);
     }
     this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
+  }
+
+  /** Steps over a legacy SASL token (see sasl.ts) instead of reading it as a request. */
+  private isRawSaslToken(headerVersion: i16): bool {
+    const sasl = this.exchanges.sasl;
+    if (sasl.rawRequestsLeft == 0) return false;
+    if (sasl.unboundedTokens && headerVersion >= 0) {
+      sasl.realRequestSeen();
+      return false;
+    }
+    sasl.takeRawRequest();
+    this.exchanges.metrics.count(FilterStat.SaslTokens);
+    return true;
   }
 
   /** Once per connection at most: clients send ApiVersions first, and usually once. */
@@ -169,14 +199,24 @@ class ResponseFrames extends FrameHandler {
   constructor(private readonly exchanges: Exchanges) { super(); }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
+    const exchanges = this.exchanges;
+    if (exchanges.sasl.takeRawResponse()) {
+      exchanges.metrics.count(FilterStat.SaslTokens);
+      return;
+    }
     reader.reset(frame, prefixStart, prefixEnd);
     // Only the correlation id identifies the request, so read it as header v0;
     // the request decides the real header version.
     if (!responseHeader.decode(reader, 0)) {
-      this.exchanges.metrics.count(FilterStat.UnmatchedResponses);
+      exchanges.metrics.count(FilterStat.UnmatchedResponses);
       return;
     }
-    this.exchanges.responseStarted(responseHeader.correlationId, frameSize);
+    const request = exchanges.responseStarted(responseHeader.correlationId, frameSize);
+    if (request != null && request.apiKey == SASL_HANDSHAKE && request.apiVersion == 0) {
+      // SaslHandshake responses use header v0, so the error code follows the correlation id.
+      const errorCode = reader.readInt16();
+      exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
+    }
   }
 
   onFrameEnd(frameSize: i32): void {}

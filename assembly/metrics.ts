@@ -49,10 +49,12 @@ export const enum FilterStat {
   ClosedMidRequest,
   /** Connections that ended, from either side, with a response frame only partly received. */
   ClosedMidResponse,
+  /** Raw SASL token frames stepped over after a SaslHandshake v0, both directions. */
+  SaslTokens,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
-  "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response",
+  "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens",
 ];
 
 const WASM_PAGE_BYTES: i64 = 65536;
