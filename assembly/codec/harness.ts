@@ -10,6 +10,8 @@ import {
   API_COUNT, apiKeyAt as tableApiKeyAt, apiMaxVersion, apiMinVersion, newRequest, newResponse,
 } from "./generated/index";
 import { RecordBatchHeader, RecordIterator } from "./records";
+import { RequestHeader, ResponseHeader } from "./header";
+import { requestHeaderVersion, responseHeaderVersion } from "./generated/apis";
 
 const reader = new Reader();
 const writer = new Writer(64 * 1024);
@@ -56,6 +58,44 @@ export function roundTrip(apiKey: i32, version: i32, isResponse: bool, input: Ar
     return EMPTY;
   }
   return writer.toArrayBuffer();
+}
+
+const requestHeader = new RequestHeader();
+const responseHeader = new ResponseHeader();
+
+/**
+ * Decodes a whole frame (header and body, without the size field) and re-encodes it.
+ * A response carries no api key, so the caller passes its request's key and version.
+ * Returns the encoding, or a zero-length buffer with lastError() set.
+ */
+export function roundTripFrame(isResponse: bool, apiKey: i32, version: i32, frame: ArrayBuffer): ArrayBuffer {
+  lastErrorText = "";
+  const headerVersion = isResponse ? responseHeaderVersion(<i16>apiKey, <i16>version) : requestHeaderVersion(<i16>apiKey, <i16>version);
+  if (headerVersion < 0) {
+    lastErrorText = "UnsupportedVersion: api key " + apiKey.toString() + " v" + version.toString();
+    return EMPTY;
+  }
+  reader.reset(frame, 0, frame.byteLength);
+  const headerOk = isResponse ? responseHeader.decode(reader, headerVersion) : requestHeader.decode(reader, headerVersion);
+  if (!headerOk) {
+    lastErrorText = "header: " + decodeErrorName(reader.errorCode) + " at " + reader.errorField + " (offset " + reader.errorOffset.toString() + ")";
+    return EMPTY;
+  }
+  const bodyStart = reader.pos;
+  const body = roundTrip(apiKey, version, isResponse, frame.slice(bodyStart));
+  if (body.byteLength == 0 && lastErrorText.length > 0) return EMPTY;
+  writer.reset();
+  if (isResponse) responseHeader.encode(writer, headerVersion);
+  else requestHeader.encode(writer, headerVersion);
+  if (!writer.ok) {
+    lastErrorText = "header encode " + encodeErrorName(writer.errorCode) + " at " + writer.errorField;
+    return EMPTY;
+  }
+  const header = writer.toArrayBuffer();
+  const out = new Uint8Array(header.byteLength + body.byteLength);
+  out.set(Uint8Array.wrap(header), 0);
+  out.set(Uint8Array.wrap(body), header.byteLength);
+  return out.buffer;
 }
 
 /** Description of the last roundTrip failure ("" after a success). */

@@ -16,6 +16,7 @@
 // Nothing here is ever skipped: a missing component (java, mvn, the harness) fails loudly.
 
 import { test } from 'node:test';
+import { HARNESS_WASM, instantiateHarness, loadCodecHarness, newestMtime } from './support/harness.mjs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -27,10 +28,6 @@ const REFEREE = join(ROOT, 'tests/referee');
 const REFEREE_JAR = join(REFEREE, 'target/kafka-referee.jar');
 const REFEREE_CP = join(REFEREE, 'target/classpath.txt');
 const ALLOWLIST = join(REFEREE, 'skip-allowlist.json');
-const HARNESS_WASM = resolve(ROOT, process.env.REFEREE_HARNESS_WASM ?? 'build/codec-harness.wasm');
-const HARNESS_JS = HARNESS_WASM.replace(/\.wasm$/, '.js');
-const HARNESS_SRC = join(ROOT, 'assembly/codec/harness.ts');
-const CODEC_SRC = join(ROOT, 'assembly/codec');
 
 const FIXED_SEED = 431;
 const INSTANCES = Number(process.env.REFEREE_INSTANCES ?? 3);
@@ -56,14 +53,6 @@ function run(cmd, args, { component = cmd, ...opts } = {}) {
   return r;
 }
 
-function newestMtime(path, filter = () => true) {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return filter(path) ? st.mtimeMs : 0;
-  let newest = 0;
-  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e), filter));
-  return newest;
-}
 
 const tripleKey = (apiKey, version, direction) => `${apiKey}/${direction}/v${version}`;
 
@@ -147,46 +136,9 @@ function loadAllowlist() {
 
 let harness; // { exports, table: Set(tripleKey), keys: [{apiKey, min, max}] }
 
-async function instantiateHarness(module) {
-  // Every imported function gets a stub that records the call, so an unexpected import shows
-  // up in failure messages; the raw bindings' own adapters (env.abort, env.trace...) are own
-  // properties of the import object they build and take precedence over these.
-  const { instantiate } = await import(pathToFileURL(HARNESS_JS).href);
-  const calls = [];
-  const imports = { env: { seed: () => Date.now() } };
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind !== 'function' || imports[imp.module]?.[imp.name]) continue;
-    (imports[imp.module] ??= {})[imp.name] = (...args) => {
-      calls.push(`${imp.module}.${imp.name}(${args.join(', ')})`);
-      return 0;
-    };
-  }
-  const exports = await instantiate(module, imports);
-  for (const name of ['roundTrip', 'lastError', 'apiCount', 'apiKeyAt', 'minVersion', 'maxVersion']) {
-    if (typeof exports[name] !== 'function') throw new Error(`codec harness ${HARNESS_WASM}: export '${name}' is missing`);
-  }
-  return { exports, calls };
-}
-
 async function codecHarness() {
   if (harness) return harness;
-  const stale = existsSync(HARNESS_WASM) && existsSync(CODEC_SRC) && !process.env.REFEREE_HARNESS_WASM &&
-    newestMtime(CODEC_SRC, (p) => p.endsWith('.ts')) > statSync(HARNESS_WASM).mtimeMs;
-  if (!existsSync(HARNESS_WASM) || stale) {
-    if (process.env.REFEREE_HARNESS_WASM) throw new Error(`codec harness: ${HARNESS_WASM} does not exist`);
-    if (!existsSync(HARNESS_SRC)) {
-      throw new Error(`codec harness: neither ${HARNESS_WASM} nor its source assembly/codec/harness.ts exists`);
-    }
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    if (!pkg.scripts?.['build:harness']) throw new Error('codec harness: package.json has no "build:harness" script');
-    const b = run('npm', ['run', '-s', 'build:harness'], { component: 'npm run build:harness (codec harness)' });
-    if (b.status !== 0 || !existsSync(HARNESS_WASM)) {
-      throw new Error(`codec harness: 'npm run build:harness' failed (exit ${b.status}):\n${b.stdout}\n${b.stderr}`);
-    }
-  }
-  if (!existsSync(HARNESS_JS)) throw new Error(`codec harness: raw bindings ${HARNESS_JS} are missing (build with --bindings raw)`);
-  const module = await WebAssembly.compile(readFileSync(HARNESS_WASM));
-  const inst = await instantiateHarness(module);
+  const { module, inst } = await loadCodecHarness();
   const e = inst.exports;
   const keys = [];
   const table = new Set();

@@ -20,7 +20,12 @@ class FrameCounter {
   }
 }
 
-export async function startFrameTap({ port, upstreamPort }) {
+/**
+ * `capture`: also keep every frame, as { direction, apiKey, apiVersion, frame } with
+ * the size field stripped; responses carry their request's key and version.
+ */
+export async function startFrameTap({ port, upstreamPort, capture = false }) {
+  const captured = [];
   // Per "apiKey.apiVersion": frames and bytes (size field included) in each direction.
   const requests = new Map();
   const responses = new Map();
@@ -41,12 +46,17 @@ export async function startFrameTap({ port, upstreamPort }) {
       const api = `${frame.readInt16BE(0)}.${frame.readInt16BE(2)}`;
       add(requests, api, frame.length + 4);
       apiKeyByCorrelation.set(frame.readInt32BE(4), api);
+      if (capture) captured.push({ direction: "request", apiKey: frame.readInt16BE(0), apiVersion: frame.readInt16BE(2), frame: Buffer.from(frame) });
     });
     const responseFrames = new FrameCounter((frame) => {
       const correlationId = frame.readInt32BE(0);
       const api = apiKeyByCorrelation.get(correlationId) ?? "unmatched";
       apiKeyByCorrelation.delete(correlationId);
       add(responses, api, frame.length + 4);
+      if (capture && api !== "unmatched") {
+        const [apiKey, apiVersion] = api.split(".").map(Number);
+        captured.push({ direction: "response", apiKey, apiVersion, frame: Buffer.from(frame) });
+      }
     });
     client.on("data", (chunk) => { requestFrames.push(chunk); broker.write(chunk); });
     broker.on("data", (chunk) => { responseFrames.push(chunk); client.write(chunk); });
@@ -62,6 +72,8 @@ export async function startFrameTap({ port, upstreamPort }) {
     port,
     requests,
     responses,
+    /** Returns and forgets the frames captured so far. */
+    drain: () => captured.splice(0, captured.length),
     get connections() { return connections; },
     stop: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
