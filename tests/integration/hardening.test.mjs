@@ -2,6 +2,7 @@
 // and bytes that are not Kafka.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import { renderEnvoyConfig, startEnvoy } from "../../scripts/lib/envoy.mjs";
@@ -56,4 +57,44 @@ test("an HTTP request sent to the Kafka port is closed, counted and logged once,
   const wasm = await stack.stats("wasm.");
   const failures = [...wasm].filter(([name, value]) => /fail|crash|abort/.test(name) && value > 0);
   assert.deepEqual(failures, []);
+});
+
+/** Opens a connection, writes `bytes`, and closes it without waiting for anything. */
+function hitAndRun(bytes) {
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(stack.bootstrap.split(":")[1]), "127.0.0.1");
+    socket.on("error", () => resolve());
+    socket.on("close", () => resolve());
+    socket.on("connect", () => socket.end(bytes));
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
+
+test("after a burst of garbage and truncated connections, real clients still work and no Wasm VM failed", async () => {
+  const metadataV12 = Buffer.from("0000001e000300 0c00000001000a6b6166" .replace(/ /g, ""), "hex");
+  const burst = [];
+  for (let i = 0; i < 300; i++) {
+    const kind = i % 3;
+    if (kind === 0) burst.push(crypto.randomBytes(1 + (i % 200)));
+    else if (kind === 1) burst.push(metadataV12.subarray(0, 1 + (i % metadataV12.length)));
+    else {
+      // A plausible frame with a random header and body.
+      const body = crypto.randomBytes(8 + (i % 64));
+      const frame = Buffer.alloc(4 + body.length);
+      frame.writeInt32BE(body.length, 0);
+      body.copy(frame, 4);
+      burst.push(frame);
+    }
+  }
+  for (let i = 0; i < burst.length; i += 30) await Promise.all(burst.slice(i, i + 30).map(hitAndRun));
+
+  const { code, stdout, stderr } = await kcat(["-b", stack.bootstrap, "-L"]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /1 brokers/);
+  const wasm = await stack.stats("wasm");
+  assert.ok(wasm.get("wasm.envoy.wasm.runtime.v8.active") > 0, "Wasm VMs are alive");
+  const failures = [...wasm].filter(([name, value]) => /fail|crash|abort/.test(name) && value > 0);
+  assert.deepEqual(failures, []);
+  assert.ok(!/kafka filter aborted|RuntimeError|Function: proxy_on_\w+ failed/.test(fs.readFileSync(stack.envoy.logFile, "utf8")),
+    "no trap or abort in Envoy's log");
 });
