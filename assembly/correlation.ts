@@ -4,8 +4,9 @@
 // received them, except that Produce with acks=0 gets no answer at all. So the
 // requests waiting for an answer form a queue: a response answers the oldest
 // pending request with its correlation id, and pending requests in front of that
-// one were never going to be answered. The queue is a fixed ring so that tracking
-// costs no allocation per request.
+// one were never going to be answered. The queue is a ring of reusable slots: it
+// starts small, so an idle connection costs little, and doubles up to its capacity
+// when a client pipelines deeper, so steady traffic allocates nothing per request.
 
 export class PendingRequest {
   correlationId: i32 = 0;
@@ -15,29 +16,48 @@ export class PendingRequest {
   completedAtNanos: u64 = 0;
 }
 
+const INITIAL_SLOTS: i32 = 4;
+
 export class InFlightRequests {
-  private readonly slots: StaticArray<PendingRequest>;
+  private slots: StaticArray<PendingRequest>;
   private head: i32 = 0;
   private length: i32 = 0;
 
   constructor(readonly capacity: i32) {
-    const slots = new StaticArray<PendingRequest>(capacity);
-    for (let i = 0; i < capacity; i++) slots[i] = new PendingRequest();
-    this.slots = slots;
+    this.slots = InFlightRequests.newSlots(min(INITIAL_SLOTS, capacity));
+  }
+
+  private static newSlots(count: i32): StaticArray<PendingRequest> {
+    const slots = new StaticArray<PendingRequest>(count);
+    for (let i = 0; i < count; i++) unchecked(slots[i] = new PendingRequest());
+    return slots;
   }
 
   get size(): i32 { return this.length; }
   get full(): bool { return this.length == this.capacity; }
+  /** Slots allocated so far (at most capacity). */
+  get allocated(): i32 { return this.slots.length; }
 
-  /** Queues a request; the caller must make room first when the ring is full. Returns its slot. */
+  /** Queues a request; the caller must make room first when the queue is full. Returns its slot. */
   push(correlationId: i32, apiKey: i16, apiVersion: i16): PendingRequest {
-    const slot = unchecked(this.slots[(this.head + this.length) % this.capacity]);
+    if (this.length == this.slots.length) this.grow();
+    const slot = unchecked(this.slots[(this.head + this.length) % this.slots.length]);
     slot.correlationId = correlationId;
     slot.apiKey = apiKey;
     slot.apiVersion = apiVersion;
     slot.completedAtNanos = 0;
     this.length++;
     return slot;
+  }
+
+  /** Doubles the ring (up to capacity), keeping the queue's order with the oldest first. */
+  private grow(): void {
+    const old = this.slots;
+    const grown = new StaticArray<PendingRequest>(min(old.length * 2, this.capacity));
+    for (let i = 0; i < old.length; i++) unchecked(grown[i] = old[(this.head + i) % old.length]);
+    for (let i = old.length; i < grown.length; i++) unchecked(grown[i] = new PendingRequest());
+    this.slots = grown;
+    this.head = 0;
   }
 
   /** The oldest pending request; only valid while size > 0. */
@@ -47,13 +67,13 @@ export class InFlightRequests {
 
   /** The most recently queued request; only valid while size > 0. */
   newest(): PendingRequest {
-    return unchecked(this.slots[(this.head + this.length - 1) % this.capacity]);
+    return unchecked(this.slots[(this.head + this.length - 1) % this.slots.length]);
   }
 
   /** Forgets the oldest pending request. Its slot is reused by a later push. */
   dropOldest(): void {
     if (this.length == 0) return;
-    this.head = (this.head + 1) % this.capacity;
+    this.head = (this.head + 1) % this.slots.length;
     this.length--;
   }
 
@@ -63,7 +83,7 @@ export class InFlightRequests {
    */
   positionOf(correlationId: i32): i32 {
     for (let i = 0; i < this.length; i++) {
-      if (unchecked(this.slots[(this.head + i) % this.capacity]).correlationId == correlationId) return i;
+      if (unchecked(this.slots[(this.head + i) % this.slots.length]).correlationId == correlationId) return i;
     }
     return -1;
   }

@@ -51,10 +51,12 @@ export const enum FilterStat {
   ClosedMidResponse,
   /** Raw SASL token frames stepped over after a SaslHandshake v0, both directions. */
   SaslTokens,
+  /** Connections closed at once because the VM's memory neared the wasm32 limit. */
+  ConnectionsRefused,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
-  "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens",
+  "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
 ];
 
 const WASM_PAGE_BYTES: i64 = 65536;

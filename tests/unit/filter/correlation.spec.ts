@@ -58,6 +58,31 @@ describe("InFlightRequests", () => {
     expect(inFlight.size).toBe(2);
   });
 
+  it("starts small and grows, keeping order, only as deep as clients pipeline", () => {
+    const inFlight = new InFlightRequests(1024);
+    expect(inFlight.allocated).toBe(4);
+    // Wrap the small ring first, so that growing has to re-linearise it.
+    for (let id = 0; id < 3; id++) inFlight.push(id, 0, 9);
+    inFlight.dropOldest();
+    inFlight.dropOldest();
+    for (let id = 3; id < 40; id++) inFlight.push(id, <i16>(id % 7), 9);
+    expect(inFlight.allocated).toBe(64);
+    expect(inFlight.size).toBe(38);
+    for (let id = 2; id < 40; id++) {
+      expect(inFlight.positionOf(id)).toBe(0);
+      expect(inFlight.oldest().correlationId).toBe(id);
+      inFlight.dropOldest();
+    }
+    expect(inFlight.allocated).toBe(64);
+  });
+
+  it("never grows past its capacity", () => {
+    const inFlight = new InFlightRequests(6);
+    for (let id = 0; id < 6; id++) inFlight.push(id, 1, 1);
+    expect(inFlight.allocated).toBe(6);
+    expect(inFlight.full).toBe(true);
+  });
+
   it("ignores a drop when empty", () => {
     const inFlight = new InFlightRequests(2);
     inFlight.dropOldest();
