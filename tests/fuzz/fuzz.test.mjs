@@ -13,6 +13,7 @@ import { ProxyWasmHost, LogLevel, checkImports } from "./host.mjs";
 import { Rng, loadCorpus } from "./generate.mjs";
 import { causalOrder, requestFields, responseCorrelationId, splitFrames } from "./frames.mjs";
 import { apiNameOf } from "./api-names.mjs";
+import { buildFilter } from "../../scripts/lib/build.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -20,10 +21,13 @@ const MODULE = path.join(root, "build/kafka_filter.wasm");
 const CORPUS = path.join(here, "corpus");
 const CONFIG = { stat_prefix: "fuzz", max_frame_bytes: 1048576 };
 
+let moduleBuilt = false;
+
+/** The module built from the current sources (once per test process), never a stale one. */
 function filterModule() {
-  if (!fs.existsSync(MODULE)) {
-    const built = spawnSync("npx", ["--no-install", "asc", "assembly/filter.ts", "--target", "release"], { cwd: root, stdio: "inherit" });
-    assert.equal(built.status, 0, "building the filter module failed");
+  if (!moduleBuilt) {
+    buildFilter();
+    moduleBuilt = true;
   }
   assert.ok(fs.existsSync(MODULE), `${MODULE} is missing and could not be built`);
   return new WebAssembly.Module(fs.readFileSync(MODULE));
