@@ -99,10 +99,11 @@ test("the filter's per-API stats equal the frames and bytes that crossed the wir
     return JSON.stringify(last.wire) === JSON.stringify(last.filter);
   }, { timeoutMs: 10000 }).catch(() => false);
   if (!settled) assert.deepEqual(last.filter, last.wire);
-  // The run exercised a real mix of APIs, not just one.
+  // The run exercised a real mix of APIs, not just one. (Heartbeat is left out: whether
+  // kafkajs sends one depends on how long consuming takes.)
   const seen = new Set(Object.keys(last.filter).map((name) => name.split(".")[4]));
   for (const api of ["ApiVersions", "Metadata", "Produce", "Fetch", "ListOffsets", "FindCoordinator", "JoinGroup",
-    "SyncGroup", "OffsetCommit", "OffsetFetch", "Heartbeat", "LeaveGroup", "CreateTopics"]) {
+    "SyncGroup", "OffsetCommit", "OffsetFetch", "LeaveGroup", "CreateTopics"]) {
     assert.ok(seen.has(api), `${api} traffic seen`);
   }
 
