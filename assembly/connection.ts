@@ -7,7 +7,9 @@
 // "How Envoy hands data to the filter").
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
-import { requestHeaderVersion } from "./codec/generated/apis";
+import { requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
+import { decodeResponseBody } from "./codec/generated/index";
+import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
 import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
@@ -22,9 +24,10 @@ import { BufferType, FilterStatus, LogLevel, closeDownstream, copyBufferBytes, l
 // Enough for the request header of any real client (client ids are short) and the
 // first body fields the filter reads; a longer header is still matched by its fixed fields.
 const REQUEST_PREFIX_BYTES: i32 = 512;
-// A response header is the correlation id (plus tagged fields in v1); the
-// SaslHandshake v0 error code right after it decides whether raw tokens follow.
-const RESPONSE_PREFIX_BYTES: i32 = 8;
+// A response's head: the correlation id (plus tagged fields in v1); the SaslHandshake
+// v0 error code right after it decides whether raw tokens follow. Responses up to
+// max_inspected_response_bytes are then collected whole to read their error codes.
+const RESPONSE_HEAD_BYTES: i32 = 8;
 const SIZE_FIELD_BYTES: i64 = 4;
 /** Marks a pending request whose (API, version) gets no per-API stats. */
 const UNTRACKED_API: i16 = -1;
@@ -195,8 +198,32 @@ class RequestFrames extends FrameHandler {
   }
 }
 
+/** Counts the error codes of one decoded response under its API. */
+class ErrorCounter extends ErrorCodeSink {
+  apiKey: i32 = 0;
+  constructor(private readonly metrics: KafkaMetrics) { super(); }
+
+  errorCode(code: i16): void {
+    if (code != 0) this.metrics.countError(this.apiKey, code);
+  }
+}
+
 class ResponseFrames extends FrameHandler {
-  constructor(private readonly exchanges: Exchanges) { super(); }
+  private readonly errors: ErrorCounter;
+
+  constructor(private readonly exchanges: Exchanges, private readonly inspectLimit: i32) {
+    super();
+    this.errors = new ErrorCounter(exchanges.metrics);
+  }
+
+  /** The whole frame when it answers a known request and is small enough to decode; else the head. */
+  prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
+    if (frameSize > this.inspectLimit || this.exchanges.sasl.rawResponsesLeft != 0) return 0;
+    reader.reset(frame, prefixStart, prefixEnd);
+    const position = this.exchanges.pending.positionOf(reader.readInt32());
+    if (!reader.ok || position < 0 || this.exchanges.pending.at(position).apiKey == UNTRACKED_API) return 0;
+    return frameSize;
+  }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const exchanges = this.exchanges;
@@ -212,11 +239,32 @@ class ResponseFrames extends FrameHandler {
       return;
     }
     const request = exchanges.responseStarted(responseHeader.correlationId, frameSize);
-    if (request != null && request.apiKey == SASL_HANDSHAKE && request.apiVersion == 0) {
+    if (request == null || request.apiKey == UNTRACKED_API) return;
+    const apiKey = request.apiKey;
+    const apiVersion = request.apiVersion;
+    if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       // SaslHandshake responses use header v0, so the error code follows the correlation id.
       const errorCode = reader.readInt16();
       exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
     }
+    if (prefixEnd - prefixStart < frameSize) {
+      exchanges.metrics.count(FilterStat.ResponsesNotInspected);
+      return;
+    }
+    this.countErrorCodes(apiKey, apiVersion, frame, prefixStart, prefixEnd);
+  }
+
+  private countErrorCodes(apiKey: i16, apiVersion: i16, frame: ArrayBuffer, start: i32, end: i32): void {
+    reader.reset(frame, start, end);
+    const message = responseHeader.decode(reader, responseHeaderVersion(apiKey, apiVersion))
+      ? decodeResponseBody(apiKey, apiVersion, reader)
+      : null;
+    if (message == null) {
+      this.exchanges.metrics.count(FilterStat.ResponseBodyErrors);
+      return;
+    }
+    this.errors.apiKey = apiKey;
+    message.collectErrorCodes(this.errors);
   }
 
   onFrameEnd(frameSize: i32): void {}
@@ -236,7 +284,8 @@ export class KafkaConnection extends ConnectionContext {
     const exchanges = new Exchanges(metrics, config.maxInFlightRequests);
     this.exchanges = exchanges;
     this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, new RequestFrames(exchanges));
-    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_PREFIX_BYTES, new ResponseFrames(exchanges));
+    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES,
+      new ResponseFrames(exchanges, config.maxInspectedResponseBytes), max(config.maxInspectedResponseBytes, RESPONSE_HEAD_BYTES));
   }
 
   onNewConnection(): FilterStatus {

@@ -65,6 +65,11 @@ export class InFlightRequests {
     return unchecked(this.slots[this.head]);
   }
 
+  /** The pending request at `position` (0 = oldest); only valid while position < size. */
+  at(position: i32): PendingRequest {
+    return unchecked(this.slots[(this.head + position) % this.slots.length]);
+  }
+
   /** The most recently queued request; only valid while size > 0. */
   newest(): PendingRequest {
     return unchecked(this.slots[(this.head + this.length - 1) % this.slots.length]);

@@ -3,8 +3,10 @@
 // A frame is a big-endian int32 size followed by that many bytes. TCP delivers
 // frames cut at arbitrary points and several per read, so the scanner keeps a small
 // state machine across reads. It copies out of the host buffer only the size field
-// and the first `prefixLimit` bytes of each frame (enough for the headers the filter
-// parses) and counts its way past the rest, so memory use does not grow with frame size.
+// and a prefix of each frame: first its head (up to `headLimit` bytes, enough for the
+// headers), then as much more as the handler asks for after seeing the head, never
+// beyond `prefixLimit`. It counts its way past the rest, so memory use is bounded by
+// the limits, not by frame size.
 
 /** Where the bytes of the current read come from: Envoy's buffer in the filter, an array in tests. */
 export abstract class ByteSource {
@@ -15,8 +17,19 @@ export abstract class ByteSource {
 /** Receives frames as the scanner finds them. */
 export abstract class FrameHandler {
   /**
-   * Called once per frame when its size field and the first min(frameSize, prefixLimit)
-   * bytes are in. The bytes are `frame[prefixStart, prefixEnd)`, valid only during the call.
+   * Called once the head (the first min(frameSize, headLimit) bytes) is in, at
+   * `frame[prefixStart, prefixEnd)`: returns how many bytes from the frame's start to
+   * collect before onFrameStart. Fewer than the head means the head; more than the
+   * scanner's prefixLimit or the frame means as many as allowed.
+   */
+  prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
+    return prefixEnd - prefixStart;
+  }
+
+  /**
+   * Called once per frame when its prefix is in: the head, or as much as prefixWanted
+   * asked for within the limits. The bytes are `frame[prefixStart, prefixEnd)`, valid
+   * only during the call.
    */
   abstract onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void;
   /** Called when the frame's last byte has passed. */
@@ -45,8 +58,12 @@ export function framingErrorName(error: FramingError): string {
 const SIZE_FIELD_BYTES: i32 = 4;
 
 export class FrameScanner {
-  /** The size field followed by the frame's prefix. */
-  private readonly scratch: ArrayBuffer;
+  /** The size field followed by the frame's head; reused for every frame. */
+  private readonly headScratch: ArrayBuffer;
+  /** Where the current frame is collected: headScratch, or a larger buffer while a handler wants more. */
+  private scratch: ArrayBuffer;
+  /** The handler has been asked how much of the current frame it wants. */
+  private prefixDecided: bool = false;
   /** Bytes of the size field and prefix collected for the current frame. */
   private collected: i32 = 0;
   /** How many bytes of size field and prefix the current frame needs before it is announced. */
@@ -63,10 +80,13 @@ export class FrameScanner {
 
   constructor(
     private readonly maxFrameSize: i32,
-    private readonly prefixLimit: i32,
+    private readonly headLimit: i32,
     private readonly handler: FrameHandler,
+    private readonly prefixLimit: i32 = headLimit,
   ) {
-    this.scratch = new ArrayBuffer(SIZE_FIELD_BYTES + prefixLimit);
+    const headScratch = new ArrayBuffer(SIZE_FIELD_BYTES + headLimit);
+    this.headScratch = headScratch;
+    this.scratch = headScratch;
   }
 
   /** True when part of a frame has been seen but not all of it. */
@@ -95,7 +115,9 @@ export class FrameScanner {
       position += copied;
       if (this.collected < this.wanted) continue;
       if (this.frameSize < 0 && !this.acceptSizeField()) return;
-      if (this.collected == this.wanted) this.announceFrame();
+      if (this.collected < this.wanted) continue;
+      if (!this.prefixDecided && this.askForMore()) continue;
+      this.announceFrame();
     }
   }
 
@@ -107,7 +129,20 @@ export class FrameScanner {
       return false;
     }
     this.frameSize = size;
-    this.wanted = SIZE_FIELD_BYTES + min<i32>(size, this.prefixLimit);
+    this.wanted = SIZE_FIELD_BYTES + min<i32>(size, this.headLimit);
+    return true;
+  }
+
+  /** With the head in, lets the handler ask for more of the frame; true when more is to be collected. */
+  private askForMore(): bool {
+    this.prefixDecided = true;
+    const asked = this.handler.prefixWanted(this.frameSize, this.scratch, SIZE_FIELD_BYTES, this.wanted);
+    const wanted = SIZE_FIELD_BYTES + min<i32>(min<i32>(asked, this.frameSize), this.prefixLimit);
+    if (wanted <= this.wanted) return false;
+    const larger = new ArrayBuffer(wanted);
+    memory.copy(changetype<usize>(larger), changetype<usize>(this.scratch), <usize>this.collected);
+    this.scratch = larger;
+    this.wanted = wanted;
     return true;
   }
 
@@ -123,6 +158,8 @@ export class FrameScanner {
     this.collected = 0;
     this.wanted = SIZE_FIELD_BYTES;
     this.frameSize = -1;
+    this.prefixDecided = false;
+    this.scratch = this.headScratch;
     this.framesCompleted++;
     this.handler.onFrameEnd(size);
   }

@@ -7,6 +7,7 @@
 // seen, so /stats lists only what clients actually use, and the ids are cached in a
 // flat table so counting costs one array load and one host call.
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
+import { errorName } from "./codec/generated/errors";
 import { MetricType, defineMetric, incrementMetric, recordMetric } from "./proxy/host";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
@@ -53,10 +54,15 @@ export const enum FilterStat {
   SaslTokens,
   /** Connections closed at once because the VM's memory neared the wasm32 limit. */
   ConnectionsRefused,
+  /** Responses larger than max_inspected_response_bytes, whose error codes were not read. */
+  ResponsesNotInspected,
+  /** Inspected responses whose body did not decode (matched to the wrong request, or malformed). */
+  ResponseBodyErrors,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
   "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
+  "responses_not_inspected", "response_body_errors",
 ];
 
 const WASM_PAGE_BYTES: i64 = 65536;
@@ -72,6 +78,8 @@ export const OTHER_CLIENT_SOFTWARE = "other";
 export class KafkaMetrics {
   private readonly apiStatIds: StaticArray<u32>;
   private readonly clientSoftwareIds: Map<string, u32> = new Map<string, u32>();
+  /** Error counters by (api key << 16 | error code). Errors are rare, so a map is cheap enough. */
+  private readonly errorIds: Map<i32, u32> = new Map<i32, u32>();
   private clientSoftwareOverflowId: u32 = NOT_DEFINED;
   private readonly filterStatIds: StaticArray<u32>;
   private readonly connectionsTotal: u32;
@@ -125,6 +133,19 @@ export class KafkaMetrics {
 
   connectionClosed(): void {
     incrementMetric(this.connectionsActive, -1);
+  }
+
+  /** Counts one error code (other than NONE) found in a response of `apiKey`. */
+  countError(apiKey: i32, code: i16): void {
+    const slot = (apiKey << 16) | (<i32>code & 0xffff);
+    let id: u32;
+    if (this.errorIds.has(slot)) {
+      id = this.errorIds.get(slot);
+    } else {
+      id = defineMetric(MetricType.Counter, "kafka." + this.statPrefix + ".errors." + apiName(apiKey) + "." + errorName(code));
+      this.errorIds.set(slot, id);
+    }
+    incrementMetric(id, 1);
   }
 
   /**

@@ -4,6 +4,11 @@
 import { Reader } from "./reader";
 import { Writer } from "./writer";
 
+/** Receives error codes found in a decoded message. */
+export abstract class ErrorCodeSink {
+  abstract errorCode(code: i16): void;
+}
+
 export abstract class Message {
   /** Decodes a message body (no header) of `version`; false with the error on `r`. */
   abstract decode(r: Reader, version: i16): bool;
@@ -13,4 +18,12 @@ export abstract class Message {
   abstract size(version: i16): i32;
   abstract apiKey(): i16;
   abstract isResponse(): bool;
+
+  /**
+   * Hands every int16 field named `ErrorCode` or `...ErrorCode` to `sink`, nested
+   * structs and arrays included (null ones skipped), in wire order, zeros included.
+   * Fields absent from the decoded version hold their default. Allocates nothing.
+   * Generated messages override this; the base reports nothing.
+   */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 }

@@ -11,9 +11,13 @@ export class FilterConfig {
   maxInFlightRequests: i32 = 1024;
   /** Distinct client software (name, version) labels; later ones are counted as "other". */
   maxClientSoftwareLabels: i32 = 50;
+  /** Responses up to this size are decoded whole to count their error codes; 0 turns that off. */
+  maxInspectedResponseBytes: i32 = 262144;
 }
 
-const KNOWN_FIELDS: string[] = ["stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels"];
+const KNOWN_FIELDS: string[] = [
+  "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
+];
 
 export class ConfigResult {
   config: FilterConfig | null = null;
@@ -62,6 +66,9 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxClientSoftware = integerField(root, "max_client_software_labels", 0, 10000, result);
   if (result.error.length > 0) return result;
   if (maxClientSoftware >= 0) config.maxClientSoftwareLabels = <i32>maxClientSoftware;
+  const maxInspected = integerField(root, "max_inspected_response_bytes", 0, 16777216, result);
+  if (result.error.length > 0) return result;
+  if (maxInspected >= 0) config.maxInspectedResponseBytes = <i32>maxInspected;
 
   result.config = config;
   return result;

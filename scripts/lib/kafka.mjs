@@ -9,9 +9,16 @@ import { isPortOpen, runInstaller, startProcess, stopProcess, tail, waitFor } fr
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as Kafka prints them. */
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as Kafka prints
+ * them. Like Kafka's own Uuid.randomUuid, never one starting with '-', which command-line
+ * parsers (kafka-storage's included) would take for an option.
+ */
 function newClusterId() {
-  return crypto.randomBytes(16).toString("base64url");
+  for (;;) {
+    const id = crypto.randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 function brokerProperties({ dataDir, ports, advertisedPort, extra }) {

@@ -107,12 +107,14 @@ test("the filter's per-API stats equal the frames and bytes that crossed the wir
     assert.ok(seen.has(api), `${api} traffic seen`);
   }
 
-  // kcat exits with a Fetch outstanding; it leaves flight when Envoy tears the connection down.
+  // kcat exits with a Fetch outstanding; it leaves flight, and the connection leaves the
+  // active gauge, only when Envoy has torn the connection down.
   let all;
-  await waitFor("in-flight gauges back to zero", async () => {
+  await waitFor("in-flight and active-connection gauges back to zero", async () => {
     all = await stack.stats(prefix);
-    return [...all].every(([name, value]) => !name.endsWith(".in_flight") || value === 0);
-  }, { timeoutMs: 10000 }).catch(() => {});
+    return all.get(`${prefix}.connections_active`) === 0 &&
+      [...all].every(([name, value]) => !name.endsWith(".in_flight") || value === 0);
+  }, { timeoutMs: 15000 }).catch(() => {});
   for (const [name, value] of all) {
     if (name.endsWith(".in_flight")) assert.equal(value, 0, `${name} is back to zero`);
   }

@@ -63,7 +63,7 @@ export function emitMessage(m: MessageDef): string {
   c.line(`import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";`);
   c.line(`import { DecodeError, EncodeError } from "../errors";`);
   c.line(`import { RawTaggedField, RecordsView, Uuid } from "../types";`);
-  c.line(`import { Message } from "../message";`);
+  c.line(`import { ErrorCodeSink, Message } from "../message";`);
   c.line(`import {`);
   c.line(`  EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,`);
   c.line(`  rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,`);
@@ -369,6 +369,10 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
       c.line(`return n;`);
     });
 
+    // collectErrorCodes
+    c.line("");
+    emitCollectErrorCodes(c, s, regular, tagged);
+
     // isDefault
     c.line("");
     c.line(`/** True when every field holds its default (used for tagged and version-gated fields). */`);
@@ -377,6 +381,76 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
       if (flexibleMessage) c.line(`return !hasRawTaggedFields(this.unknownTaggedFields);`);
       else c.line(`return true;`);
     });
+  });
+}
+
+// ---- error codes -------------------------------------------------------------------------
+
+/** Kafka's error code fields: int16 `ErrorCode`, `TopicConfigErrorCode`, `PartitionErrorCode`, ... */
+export function isErrorCodeField(f: FieldDef): boolean {
+  if (!f.name.endsWith("ErrorCode")) return false;
+  if (f.type.kind !== "primitive" || f.type.name !== "int16") {
+    throw new Error(`${f.name}: an error code field that is not an int16 (collectErrorCodes would miss it)`);
+  }
+  return true;
+}
+
+const errorCodeMemo = new Map<StructDef, boolean>();
+
+/** Whether a struct holds an error code field, itself or in any struct it contains. */
+export function hasErrorCodes(s: StructDef): boolean {
+  const known = errorCodeMemo.get(s);
+  if (known !== undefined) return known;
+  const inner = (f: FieldDef) => {
+    const t = structOf(f.type);
+    return t !== undefined && hasErrorCodes(t);
+  };
+  const result = s.fields.some((f) => isErrorCodeField(f) || inner(f));
+  errorCodeMemo.set(s, result);
+  return result;
+}
+
+/**
+ * `collectErrorCodes(sink)`: every error code of the struct and of the structs it
+ * contains, in wire order (regular fields, then tagged fields by tag). Subtrees without
+ * error codes are not visited; arrays are walked by index, so nothing is allocated.
+ */
+function emitCollectErrorCodes(c: Code, s: StructDef, regular: FieldDef[], tagged: FieldDef[]): void {
+  c.line(`/** Hands every error code field (\`...ErrorCode\`, int16), nested ones included, to \`sink\` in wire order. */`);
+  const fields = [...regular, ...tagged].filter((f) => isErrorCodeField(f) || (structOf(f.type) !== undefined && hasErrorCodes(structOf(f.type)!)));
+  if (fields.length === 0) {
+    c.line(`collectErrorCodes(sink: ErrorCodeSink): void {}`);
+    return;
+  }
+  c.block(`collectErrorCodes(sink: ErrorCodeSink): void`, () => {
+    for (const f of fields) {
+      const v = `this.${f.prop}`;
+      const nullable = isNullableProp(f);
+      const t = f.type;
+      if (t.kind === "primitive") {
+        c.line(`sink.errorCode(${v});`);
+      } else if (t.kind === "struct") {
+        if (nullable) {
+          c.scoped(() => {
+            c.line(`const value = ${v};`);
+            c.line(`if (value !== null) value.collectErrorCodes(sink);`);
+          });
+        } else {
+          c.line(`${v}.collectErrorCodes(sink);`);
+        }
+      } else {
+        if (t.element.kind !== "struct") throw new Error(`${s.errorPath}.${f.name}: error codes in nested arrays are not supported`);
+        c.scoped(() => {
+          c.line(`const items = ${v};`);
+          const loop = `for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);`;
+          if (nullable) {
+            c.block(`if (items !== null)`, () => c.line(loop));
+          } else {
+            c.line(loop);
+          }
+        });
+      }
+    }
   });
 }
 

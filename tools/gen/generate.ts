@@ -6,6 +6,7 @@ import { emitBuilders } from "./emit-tests.ts";
 import { SpecModel } from "./model.ts";
 import { emitApis } from "./emit-apis.ts";
 import { emitIndex } from "./emit-index.ts";
+import { emitErrors } from "./emit-errors.ts";
 import { emitMessage, messageFileName } from "./emit-message.ts";
 
 export function generateAll(model: SpecModel): Map<string, string> {
@@ -13,6 +14,7 @@ export function generateAll(model: SpecModel): Map<string, string> {
   files.set(`${CODEC_OUT}/apis.ts`, emitApis(model));
   for (const m of model.messages) files.set(`${CODEC_OUT}/${messageFileName(m)}`, emitMessage(m));
   files.set(`${CODEC_OUT}/index.ts`, emitIndex(model));
+  files.set(`${CODEC_OUT}/errors.ts`, emitErrors(model));
   files.set(`${TESTS_OUT}/builders.ts`, emitBuilders(model));
   return files;
 }

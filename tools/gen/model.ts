@@ -76,7 +76,22 @@ export interface SpecModel {
   messages: MessageDef[];
   /** Sorted by api key. */
   apis: ApiDef[];
+  /** Kafka's error codes (the `Errors` enum), sorted by code. */
+  errors: ErrorDef[];
 }
+
+/** One constant of `org.apache.kafka.common.protocol.Errors`, from `errors.json`. */
+export interface ErrorDef {
+  code: number;
+  /** The enum constant's name, e.g. "UNKNOWN_TOPIC_OR_PARTITION". */
+  name: string;
+}
+
+/**
+ * `errors.json` sits next to the message definitions but is not one: it is dumped from
+ * kafka-clients' `Errors` enum by tools/errors/DumpErrors.java (see scripts/fetch-spec.sh).
+ */
+export const ERRORS_FILE = "errors.json";
 
 // ---- raw JSON shapes ---------------------------------------------------------------
 
@@ -126,7 +141,7 @@ export function propName(kafkaName: string): string {
 // ---- loading -----------------------------------------------------------------------
 
 export function loadSpec(specDir: string): SpecModel {
-  const files = fs.readdirSync(specDir).filter((f) => f.endsWith(".json")).sort();
+  const files = fs.readdirSync(specDir).filter((f) => f.endsWith(".json") && f !== ERRORS_FILE).sort();
   const messages: MessageDef[] = [];
   for (const f of files) {
     const raw = readCommentedJson(path.join(specDir, f)) as RawMessage;
@@ -157,7 +172,27 @@ export function loadSpec(specDir: string): SpecModel {
   for (const k of responses.keys()) {
     if (!requests.has(k)) throw new Error(`response for api key ${k} has no request`);
   }
-  return { messages, apis };
+  return { messages, apis, errors: loadErrors(path.join(specDir, ERRORS_FILE)) };
+}
+
+function loadErrors(file: string): ErrorDef[] {
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing; run scripts/fetch-spec.sh`);
+  const raw = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error(`${file}: expected a non-empty array`);
+  const byCode = new Map<number, ErrorDef>();
+  const names = new Set<string>();
+  for (const e of raw as { code?: unknown; name?: unknown }[]) {
+    const { code, name } = e;
+    if (typeof code !== "number" || !Number.isInteger(code) || code < -32768 || code > 32767) {
+      throw new Error(`${file}: bad code ${JSON.stringify(code)}`);
+    }
+    if (typeof name !== "string" || !/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`${file}: bad name ${JSON.stringify(name)}`);
+    if (byCode.has(code)) throw new Error(`${file}: code ${code} appears twice`);
+    if (names.has(name)) throw new Error(`${file}: name ${name} appears twice`);
+    byCode.set(code, { code, name });
+    names.add(name);
+  }
+  return [...byCode.values()].sort((a, b) => a.code - b.code);
 }
 
 function buildMessage(file: string, raw: RawMessage): MessageDef {

@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -94,6 +94,9 @@ export class DescribeConfigsResponse_DescribeConfigsSynonym {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -257,6 +260,9 @@ export class DescribeConfigsResponse_DescribeConfigsResourceResult {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.name.length != 0) return false;
@@ -385,6 +391,11 @@ export class DescribeConfigsResponse_DescribeConfigsResult {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.errorCode(this.errorCode);
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -500,6 +511,14 @@ export class DescribeConfigsResponse extends Message {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.results;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

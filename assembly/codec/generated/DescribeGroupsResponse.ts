@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -122,6 +122,9 @@ export class DescribeGroupsResponse_DescribedGroupMember {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -295,6 +298,11 @@ export class DescribeGroupsResponse_DescribedGroup {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.errorCode(this.errorCode);
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -421,6 +429,14 @@ export class DescribeGroupsResponse extends Message {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.groups;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -111,6 +111,9 @@ export class FetchRequest_ReplicaState {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -301,6 +304,9 @@ export class FetchRequest_FetchPartition {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partition != 0) return false;
@@ -430,6 +436,9 @@ export class FetchRequest_FetchTopic {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -561,6 +570,9 @@ export class FetchRequest_ForgottenTopic {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -859,6 +871,9 @@ export class FetchRequest extends Message {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {

@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -126,6 +126,9 @@ export class OffsetFetchRequest_OffsetFetchRequestTopic {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -256,6 +259,9 @@ export class OffsetFetchRequest_OffsetFetchRequestTopics {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -425,6 +431,9 @@ export class OffsetFetchRequest_OffsetFetchRequestGroup {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -629,6 +638,9 @@ export class OffsetFetchRequest extends Message {
     }
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {

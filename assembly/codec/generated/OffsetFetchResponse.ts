@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -169,6 +169,11 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.errorCode(this.errorCode);
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -293,6 +298,14 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.partitions;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -457,6 +470,11 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.errorCode(this.errorCode);
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -591,6 +609,14 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.partitions;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -734,6 +760,15 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.topics;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
+    sink.errorCode(this.errorCode);
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -915,6 +950,19 @@ export class OffsetFetchResponse extends Message {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.topics;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
+    sink.errorCode(this.errorCode);
+    {
+      const items = this.groups;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

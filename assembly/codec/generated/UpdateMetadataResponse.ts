@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -49,6 +49,9 @@ export class UpdateMetadataResponse extends Message {
     let n = 0;
     return n;
   }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {}
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {

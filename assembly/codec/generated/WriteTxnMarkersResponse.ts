@@ -9,7 +9,7 @@ import { Reader } from "../reader";
 import { Writer, sizeOfArrayLength, sizeOfBytes, sizeOfRecords, sizeOfString, sizeOfUnsignedVarint } from "../writer";
 import { DecodeError, EncodeError } from "../errors";
 import { RawTaggedField, RecordsView, Uuid } from "../types";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import {
   EMPTY_BYTES, appendRawTaggedField, arrayNonEmptyOrNull, bytesNonEmptyOrNull, hasRawTaggedFields,
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
@@ -74,6 +74,11 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.errorCode(this.errorCode);
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -167,6 +172,14 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     return n;
   }
 
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.partitions;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.name.length != 0) return false;
@@ -256,6 +269,14 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.topics;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -354,6 +375,14 @@ export class WriteTxnMarkersResponse extends Message {
       n += sizeOfUnsignedVarint(<u32>taggedCount);
     }
     return n;
+  }
+
+  /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
+  collectErrorCodes(sink: ErrorCodeSink): void {
+    {
+      const items = this.markers;
+      for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
+    }
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -23,7 +23,7 @@ describe("plugin configuration", () => {
 
   it("names an unknown field", () => {
     expect(parseFilterConfig('{"stat_prefix":"a","max_frame_byte":1}').error)
-      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels)');
+      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes)');
   });
 
   it("names a field of the wrong type or range", () => {

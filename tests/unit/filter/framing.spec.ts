@@ -26,6 +26,28 @@ class Recorder extends FrameHandler {
 
 const PREFIX_LIMIT = 6;
 
+/** Asks for whole frames, as the filter does for responses it inspects. */
+class WholeFrameRecorder extends Recorder {
+  prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
+    // The first head byte says whether this frame is worth collecting in full.
+    return prefixEnd > prefixStart && Uint8Array.wrap(frame)[prefixStart] == 10 ? frameSize : 0;
+  }
+}
+
+function scanWhole(stream: Uint8Array, cuts: i32[], headLimit: i32, prefixLimit: i32): string {
+  const recorder = new WholeFrameRecorder();
+  const scanner = new FrameScanner(1000, headLimit, recorder, prefixLimit);
+  let start = 0;
+  for (let i = 0; i <= cuts.length; i++) {
+    const end = i < cuts.length ? cuts[i] : stream.length;
+    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
+    start = end;
+  }
+  expect(scanner.error).toBe(FramingError.None);
+  expect(scanner.midFrame).toBe(false);
+  return recorder.events.join("|");
+}
+
 function frame(body: i32[]): u8[] {
   const out: u8[] = [<u8>(body.length >>> 24), <u8>(body.length >>> 16), <u8>(body.length >>> 8), <u8>body.length];
   for (let i = 0; i < body.length; i++) out.push(<u8>body[i]);
@@ -132,6 +154,22 @@ describe("FrameScanner", () => {
     const body: i32[] = [];
     for (let i = 0; i < 16; i++) body.push(i);
     expect(scan(streamOf([frame(body)]), [], 16).events.join("|")).toBe("start 16 [0,1,2,3,4,5]|end 16");
+  });
+
+  it("collects more than the head when the handler asks, whatever the cut points", () => {
+    // Heads are 2 bytes; the 11-byte frame starting with 10 is wanted whole, within a 16-byte limit.
+    const expected = "start 3 [1,2]|end 3|start 0 []|end 0|start 11 [10,11,12,13,14,15,16,17,18,19,20]|end 11|start 6 [7,7]|end 6";
+    expect(scanWhole(SAMPLE, [], 2, 16)).toBe(expected);
+    for (let first = 1; first < SAMPLE.length; first++) {
+      for (let second = first + 1; second < SAMPLE.length; second++) {
+        expect(scanWhole(SAMPLE, [first, second], 2, 16)).toBe(expected);
+      }
+    }
+  });
+
+  it("never collects more than its prefix limit, however much the handler asks", () => {
+    expect(scanWhole(SAMPLE, [5, 17], 2, 4)).toBe(
+      "start 3 [1,2]|end 3|start 0 []|end 0|start 11 [10,11,12,13]|end 11|start 6 [7,7]|end 6");
   });
 
   it("reports a host buffer it cannot read", () => {
