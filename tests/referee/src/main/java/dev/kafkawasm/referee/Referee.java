@@ -242,7 +242,9 @@ public final class Referee {
         }
         java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> jar = Spec.jarDocuments();
         java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> ours = Spec.directoryDocuments(dir);
-        int bad = 0;
+        // errors.json is not a message definition: it lists Kafka's Errors enum, so check it against that.
+        com.fasterxml.jackson.databind.JsonNode errors = ours.remove(ERRORS_FILE);
+        int bad = errors == null ? 0 : compareErrors(errors);
         for (String n : jar.keySet()) {
             if (!ours.containsKey(n)) {
                 bad++;
@@ -261,6 +263,27 @@ public final class Referee {
         System.out.println("referee: spec " + dir + ": " + (jar.size() - bad) + " of " + jar.size()
             + " message definitions identical to kafka-clients " + AppInfoParser.getVersion() + ", " + bad + " problems");
         return bad == 0 ? 0 : 1;
+    }
+
+    static final String ERRORS_FILE = "errors.json";
+
+    /** Every (code, name) of org.apache.kafka.common.protocol.Errors, in order, and nothing else. */
+    static int compareErrors(com.fasterxml.jackson.databind.JsonNode listed) {
+        org.apache.kafka.common.protocol.Errors[] kafka = org.apache.kafka.common.protocol.Errors.values();
+        int bad = 0;
+        if (!listed.isArray() || listed.size() != kafka.length) {
+            System.out.println("FAIL " + ERRORS_FILE + " lists " + listed.size() + " errors, Kafka defines " + kafka.length);
+            return 1;
+        }
+        for (int i = 0; i < kafka.length; i++) {
+            com.fasterxml.jackson.databind.JsonNode e = listed.get(i);
+            if (e.path("code").asInt(Integer.MIN_VALUE) != kafka[i].code() || !kafka[i].name().equals(e.path("name").asText())) {
+                bad++;
+                System.out.println("FAIL " + ERRORS_FILE + " entry " + i + " is " + e + ", Kafka has " + kafka[i].code() + " " + kafka[i].name());
+            }
+        }
+        System.out.println("referee: " + ERRORS_FILE + ": " + (kafka.length - bad) + " of " + kafka.length + " error codes match Kafka's Errors");
+        return bad;
     }
 
     // ------------------------------------------------------------------ dump
