@@ -86,11 +86,11 @@ class Exchanges {
   }
 
   /**
-   * Matches a response to its request and counts it. Returns the request, or null when
-   * nothing matched; the object is only valid until the next request is queued.
+   * Counts a response whose request sits at `position` in the pending queue (-1: none),
+   * dropping the older, unanswered ones. Returns the request, or null when nothing
+   * matched; the object is only valid until the next request is queued.
    */
-  responseStarted(correlationId: i32, frameSize: i32): PendingRequest | null {
-    const position = this.pending.positionOf(correlationId);
+  responseStarted(position: i32, frameSize: i32): PendingRequest | null {
     if (position < 0) {
       this.metrics.count(FilterStat.UnmatchedResponses);
       return null;
@@ -210,18 +210,30 @@ class ErrorCounter extends ErrorCodeSink {
 
 class ResponseFrames extends FrameHandler {
   private readonly errors: ErrorCounter;
+  /** Where the current response's request sits in the pending queue, found once per frame; -1: nowhere. */
+  private requestPosition: i32 = -1;
 
   constructor(private readonly exchanges: Exchanges, private readonly inspectLimit: i32) {
     super();
     this.errors = new ErrorCounter(exchanges.metrics);
   }
 
-  /** The whole frame when it answers a known request and is small enough to decode; else the head. */
+  /**
+   * The scanner asks this once per frame, before onFrameStart: finds the request the
+   * response answers, and wants the whole frame when it answers a known request and is
+   * small enough to decode; else the head.
+   */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
-    if (frameSize > this.inspectLimit || this.exchanges.sasl.rawResponsesLeft != 0) return 0;
+    this.requestPosition = -1;
+    if (this.exchanges.sasl.rawResponsesLeft != 0) return 0;
+    // Only the correlation id identifies the request, and it leads every header version.
     reader.reset(frame, prefixStart, prefixEnd);
-    const position = this.exchanges.pending.positionOf(reader.readInt32());
-    if (!reader.ok || position < 0 || this.exchanges.pending.at(position).apiKey == UNTRACKED_API) return 0;
+    const correlationId = reader.readInt32();
+    if (!reader.ok) return 0;
+    const pending = this.exchanges.pending;
+    const position = pending.positionOf(correlationId);
+    this.requestPosition = position;
+    if (position < 0 || frameSize > this.inspectLimit || pending.at(position).apiKey == UNTRACKED_API) return 0;
     return frameSize;
   }
 
@@ -231,19 +243,13 @@ class ResponseFrames extends FrameHandler {
       exchanges.metrics.count(FilterStat.SaslTokens);
       return;
     }
-    reader.reset(frame, prefixStart, prefixEnd);
-    // Only the correlation id identifies the request, so read it as header v0;
-    // the request decides the real header version.
-    if (!responseHeader.decode(reader, 0)) {
-      exchanges.metrics.count(FilterStat.UnmatchedResponses);
-      return;
-    }
-    const request = exchanges.responseStarted(responseHeader.correlationId, frameSize);
+    const request = exchanges.responseStarted(this.requestPosition, frameSize);
     if (request == null || request.apiKey == UNTRACKED_API) return;
     const apiKey = request.apiKey;
     const apiVersion = request.apiVersion;
     if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       // SaslHandshake responses use header v0, so the error code follows the correlation id.
+      reader.reset(frame, prefixStart + 4, prefixEnd);
       const errorCode = reader.readInt16();
       exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
     }

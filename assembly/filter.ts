@@ -11,7 +11,7 @@ export * from "./proxy/exports";
 
 // wasm32 memory ends at 4 GiB and the allocator traps when it cannot grow, which would
 // kill the filter for every connection of this worker. Past this mark new connections
-// are closed instead; at about 1.5 KiB per idle connection it takes millions of them.
+// are closed instead; at about 1.2 KiB per idle connection it takes millions of them.
 const MEMORY_GUARD_PAGES: i32 = 49152; // 3 GiB
 
 /** Stands in for a connection that is refused: closes it, and keeps no state. */
