@@ -47,11 +47,17 @@ export const UNKNOWN_TOPIC_ID: i16 = 100;
  * would-be denials and still return true.
  */
 export abstract class Authorizer {
-  /** True when the principal may perform `operation` on the named resource. */
-  abstract allowed(resourceType: ResourceType, name: string, operation: Operation): bool;
+  /**
+   * True when the principal may perform `operation` on the named resource. With
+   * `logIfDenied` false a denial is counted but writes no audit line: Kafka does the
+   * same when it silently filters a listing (Metadata for all topics, ListGroups).
+   */
+  abstract allowed(resourceType: ResourceType, name: string, operation: Operation, logIfDenied: bool): bool;
   /**
    * The same for a topic named by id (Fetch v13+ and newer APIs). An id whose name the
-   * filter has not learned is denied: failing closed.
+   * filter has not learned is denied, failing closed; gates answer such ids with
+   * UNKNOWN_TOPIC_ID where the API has it, so the client refreshes its metadata (which
+   * teaches the filter the id) and retries.
    */
   abstract allowedTopicId(id: Uuid, operation: Operation): bool;
   /** The topic name learned for `id`, or null. */
