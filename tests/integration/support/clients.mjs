@@ -1,5 +1,10 @@
-// Real Kafka clients driven by the tests: kcat (librdkafka) and kafkajs.
+// Real Kafka clients driven by the tests: kcat (librdkafka), kafkajs and Kafka's own
+// Java clients (through tests/clients/java/AclClient.java).
 import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { root } from "../../../scripts/lib/envoy.mjs";
 
 export function requireKcat() {
   const probe = spawnSync("kcat", ["-V"], { encoding: "utf8" });
@@ -21,5 +26,80 @@ export function kcat(args, { input = "", timeoutMs = 60000 } = {}) {
     child.on("error", (error) => { clearTimeout(timer); reject(error); });
     child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     child.stdin.end(input);
+  });
+}
+
+const JAVA_CLIENT_SOURCES = path.join(root, "tests/clients/java");
+let javaClasses = null;
+
+/** Fails loudly, naming what is missing, unless java, javac and the Kafka client jars are there. */
+export function requireJava() {
+  for (const tool of ["java", "javac"]) {
+    const probe = spawnSync(tool, ["-version"], { encoding: "utf8" });
+    if (probe.error || probe.status !== 0) throw new Error(`${tool} is not installed (a JDK 17+; scripts/setup.sh installs one)`);
+  }
+  const lib = path.join(root, ".deps/kafka/lib");
+  if (!fs.existsSync(lib) || !fs.readdirSync(lib).some((f) => /^kafka-clients-.*\.jar$/.test(f))) {
+    throw new Error(`the Kafka client jars are missing from ${lib} (scripts/install-kafka.sh installs them)`);
+  }
+  return lib;
+}
+
+/**
+ * Compiles tests/clients/java/*.java against the Kafka jars into .run/java-clients/<hash
+ * of the sources>, once per source version; returns the classpath to run them with.
+ */
+export function javaClientClasspath() {
+  if (javaClasses) return javaClasses;
+  const lib = requireJava();
+  const sources = fs.readdirSync(JAVA_CLIENT_SOURCES).filter((f) => f.endsWith(".java")).sort();
+  const hash = crypto.createHash("sha256");
+  for (const file of sources) hash.update(file).update(fs.readFileSync(path.join(JAVA_CLIENT_SOURCES, file)));
+  const out = path.join(root, ".run/java-clients", hash.digest("hex").slice(0, 16));
+  if (!fs.existsSync(path.join(out, ".complete"))) {
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.mkdirSync(out, { recursive: true });
+    const compiled = spawnSync("javac", ["-cp", `${lib}/*`, "-d", out, ...sources.map((f) => path.join(JAVA_CLIENT_SOURCES, f))],
+      { encoding: "utf8" });
+    if (compiled.status !== 0) throw new Error(`javac failed on ${JAVA_CLIENT_SOURCES} (exit ${compiled.status}):\n${compiled.stdout}\n${compiled.stderr}`);
+    fs.writeFileSync(path.join(out, ".complete"), "");
+  }
+  javaClasses = `${out}:${lib}/*`;
+  return javaClasses;
+}
+
+/**
+ * Runs one AclClient subcommand (see tests/clients/java/AclClient.java) with `args`
+ * ({ bootstrap, topics: [..], count, ... } become --name value); resolves its JSON
+ * result, with the client's log as `stderr` (not enumerable). A tool failure (no JSON,
+ * non-zero exit) rejects with the log.
+ */
+export function javaClient(subcommand, args, { timeoutMs = 90000 } = {}) {
+  const argv = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", javaClientClasspath(), "AclClient", subcommand];
+  for (const [name, value] of Object.entries(args)) {
+    if (value === undefined || value === null) continue;
+    const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    argv.push(`--${option}`, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn("java", argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`java AclClient ${subcommand} timed out\n${stderr.slice(-4000)}`)); }, timeoutMs);
+    child.stdout.on("data", (d) => { stdout += d; });
+    child.stderr.on("data", (d) => { stderr += d; });
+    child.on("error", (error) => { clearTimeout(timer); reject(error); });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split("\n").pop();
+      let result;
+      try { result = JSON.parse(line); } catch { result = null; }
+      if (code !== 0 || result === null) {
+        reject(new Error(`java AclClient ${subcommand} ${argv.slice(6).join(" ")} failed (exit ${code}):\n${stdout}\n${stderr.slice(-4000)}`));
+        return;
+      }
+      Object.defineProperty(result, "stderr", { value: stderr, enumerable: false });
+      resolve(result);
+    });
   });
 }
