@@ -4,6 +4,7 @@
 // SASL tokens hold passwords. The readers here scan token bytes in place and copy
 // only the user name out; the password never becomes a string and is never logged.
 import { Cidr, IpAddress, parseSocketAddress } from "./address";
+import { getPropertyString } from "../proxy/host";
 
 export const PRINCIPAL_PREFIX = "User:";
 /** The principal of a connection no source has named, as Kafka spells it. */
@@ -167,6 +168,13 @@ export function principalForAddress(address: IpAddress, mappings: AddressPrincip
 export abstract class PropertySource {
   /** The property at `path` as text, or null when absent. */
   abstract get(path: string[]): string | null;
+}
+
+/** Envoy's connection properties, through proxy_get_property. */
+export class HostProperties extends PropertySource {
+  get(path: string[]): string | null {
+    return getPropertyString(path);
+  }
 }
 
 export const SUBJECT_PEER_CERTIFICATE: string[] = ["connection", "subject_peer_certificate"];
