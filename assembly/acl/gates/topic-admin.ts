@@ -4,7 +4,9 @@
 import { Message } from "../../codec/message";
 import { Uuid } from "../../codec/types";
 import { CreateTopicsRequest, CreateTopicsRequest_CreatableTopic } from "../../codec/generated/CreateTopicsRequest";
-import { CreateTopicsResponse, CreateTopicsResponse_CreatableTopicResult } from "../../codec/generated/CreateTopicsResponse";
+import {
+  CreateTopicsResponse, CreateTopicsResponse_CreatableTopicConfigs, CreateTopicsResponse_CreatableTopicResult,
+} from "../../codec/generated/CreateTopicsResponse";
 import { DeleteTopicsRequest, DeleteTopicsRequest_DeleteTopicState } from "../../codec/generated/DeleteTopicsRequest";
 import { DeleteTopicsResponse, DeleteTopicsResponse_DeletableTopicResult } from "../../codec/generated/DeleteTopicsResponse";
 import { CreatePartitionsRequest, CreatePartitionsRequest_CreatePartitionsTopic } from "../../codec/generated/CreatePartitionsRequest";
@@ -23,7 +25,7 @@ const CREATE_DENIED_MESSAGE = "Authorization failed.";
 /**
  * Create on the Cluster (asked quietly) or Create on the topic. From v5 the response
  * also carries the new topic's configs: Kafka returns them only with DescribeConfigs
- * on the topic, and otherwise sets TopicConfigErrorCode 29 and no configs; the merger
+ * on the topic, and otherwise sets TopicConfigErrorCode 29 and an empty config list; the merger
  * does the same to what the broker answers.
  */
 export function gateCreateTopics(version: i16, request: CreateTopicsRequest, authorizer: Authorizer): GateResult {
@@ -74,12 +76,12 @@ class CreateTopicsMerger extends ResponseMerger {
         const result = unchecked(out[i]);
         if (result.errorCode != 0 || !hidden.includes(result.name)) continue;
         result.topicConfigErrorCode = TOPIC_AUTHORIZATION_FAILED;
-        result.configs = null;
+        result.configs = new Array<CreateTopicsResponse_CreatableTopicConfigs>();
       }
     }
     const denied = this.denied;
     for (let i = 0, n = denied.length; i < n; i++) {
-      // Partition count and replication factor stay -1 and configs null (unknown).
+      // Partition count and replication factor stay -1 (unknown), configs empty.
       const result = new CreateTopicsResponse_CreatableTopicResult();
       result.name = unchecked(denied[i]);
       result.errorCode = TOPIC_AUTHORIZATION_FAILED;

@@ -66,42 +66,42 @@ export function roundTrip<T extends Message>(message: Message, version: i16): T 
   const w = new Writer(64);
   message.encode(w, version);
   expect(w.errorField).toBe("", "encode error");
-  expect(w.ok).toBe(true);
+  expect(w.ok).toBe(true, "encoded");
   expect(message.size(version)).toBe(w.pos);
   const r = new Reader(w.toArrayBuffer());
   const out = instantiate<T>();
   const decoded = out.decode(r, version);
   expect(r.errorField).toBe("", "decode error");
-  expect(decoded).toBe(true);
+  expect(decoded).toBe(true, "decoded");
   expect(r.remaining()).toBe(0);
   return out;
 }
 
 export function expectPass(result: GateResult | null): void {
-  expect(result === null).toBe(false);
+  expect(result === null).toBe(false, "the gate decided");
   const r = result!;
   expect(r.verdict).toBe(Verdict.Pass);
-  expect(r.request === null).toBe(true);
-  expect(r.response === null).toBe(true);
+  expect(r.request === null).toBe(true, "Pass forwards the original request");
+  expect(r.response === null).toBe(true, "Pass has no response");
 }
 
 /** A Rewrite with a request to forward; returns it round-tripped at `version`. */
 export function expectRewrite<T extends Message>(result: GateResult | null, version: i16): T {
-  expect(result === null).toBe(false);
+  expect(result === null).toBe(false, "the gate decided");
   const r = result!;
   expect(r.verdict).toBe(Verdict.Rewrite);
-  expect(r.request === null).toBe(false);
-  expect(r.response === null).toBe(true);
+  expect(r.request === null).toBe(false, "Rewrite has a request");
+  expect(r.response === null).toBe(true, "Rewrite has no response");
   return roundTrip<T>(r.request!, version);
 }
 
 /** A Deny with a synthesized response; returns it round-tripped at `version`. */
 export function expectDeny<T extends Message>(result: GateResult | null, version: i16): T {
-  expect(result === null).toBe(false);
+  expect(result === null).toBe(false, "the gate decided");
   const r = result!;
   expect(r.verdict).toBe(Verdict.Deny);
-  expect(r.request === null).toBe(true);
-  expect(r.response === null).toBe(false);
+  expect(r.request === null).toBe(true, "Deny has no request");
+  expect(r.response === null).toBe(false, "Deny has a response");
   return roundTrip<T>(r.response!, version);
 }
 
@@ -110,7 +110,7 @@ export function expectDeny<T extends Message>(result: GateResult | null, version
  * wire, the gate's merger edits it, and the merged result goes over the wire again.
  */
 export function mergeRoundTrip<T extends Message>(result: GateResult, brokerResponse: Message, version: i16): T {
-  expect(result.merger === null).toBe(false);
+  expect(result.merger === null).toBe(false, "has a merger");
   const received = roundTrip<T>(brokerResponse, version);
   result.merger!.merge(received);
   return roundTrip<T>(received, version);
