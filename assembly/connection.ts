@@ -7,19 +7,21 @@
 // "How Envoy hands data to the filter").
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
-import { requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
+import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
 import { decodeResponseBody } from "./codec/generated/index";
 import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
-import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
+import { FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
+import { HeldStream } from "./held-stream";
+import { AclEnforcer, FrameDecision, PendingEnforcement } from "./acl/enforcer";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
 import { expectsResponse } from "./requests";
 import { FilterConfig } from "./config/filter-config";
 import { ConnectionContext, RootContext } from "./proxy/context";
-import { BufferType, FilterStatus, LogLevel, closeDownstream, copyBufferBytes, log, nowNanoseconds } from "./proxy/host";
+import { BufferType, FilterStatus, LogLevel, closeDownstream, log, nowNanoseconds } from "./proxy/host";
 
 // Enough for the request header of any real client (client ids are short) and the
 // first body fields the filter reads; a longer header is still matched by its fixed fields.
@@ -44,16 +46,33 @@ const SASL_HANDSHAKE: i16 = 17;
 /** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
 const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
-class HostBuffer extends ByteSource {
-  constructor(private readonly bufferType: BufferType) { super(); }
+/**
+ * Carries out, for either direction's frame handler, what the ACL enforcer decided
+ * about the current frame: replace it in Envoy's buffer, or stop the stream.
+ */
+class FrameActions {
+  /** Set when the filter must close the connection; the reason is logged once. */
+  closeReason: string | null = null;
+  scanner: FrameScanner | null = null;
 
-  copy(offset: u32, length: u32, dest: usize): bool {
-    return copyBufferBytes(this.bufferType, offset, length, dest) == <i32>length;
+  constructor(readonly stream: HeldStream) {}
+
+  apply(decision: FrameDecision, enforcer: AclEnforcer, frameSize: i32): void {
+    if (decision == FrameDecision.Forward) return;
+    if (decision == FrameDecision.Replace) {
+      if (this.stream.replaceFrame(<u32>frameSize + <u32>SIZE_FIELD_BYTES, enforcer.replacement)) return;
+      this.stop("Envoy refused to rewrite a frame");
+      return;
+    }
+    this.stop(enforcer.closeReason);
+  }
+
+  stop(reason: string): void {
+    if (this.closeReason == null) this.closeReason = reason;
+    const scanner = this.scanner;
+    if (scanner != null) scanner.halt();
   }
 }
-
-const downstreamBuffer = new HostBuffer(BufferType.DownstreamData);
-const upstreamBuffer = new HostBuffer(BufferType.UpstreamData);
 
 /** Pending requests and their stats, shared by both directions of one connection. */
 class Exchanges {
@@ -64,19 +83,21 @@ class Exchanges {
     this.pending = new InFlightRequests(maxInFlight);
   }
 
-  requestStarted(correlationId: i32, apiKey: i16, apiVersion: i16, frameSize: i32, awaitsResponse: bool): void {
+  /** Counts a request and queues it when it awaits a response; returns its queue slot (null: none). */
+  requestStarted(correlationId: i32, apiKey: i16, apiVersion: i16, frameSize: i32, awaitsResponse: bool): PendingRequest | null {
     const tracked = isTrackedApi(apiKey, apiVersion);
     if (tracked) {
       this.metrics.addApi(apiKey, apiVersion, ApiStat.Requests, 1);
       this.metrics.addApi(apiKey, apiVersion, ApiStat.RequestBytes, <i64>frameSize + SIZE_FIELD_BYTES);
     }
-    if (!awaitsResponse) return;
+    if (!awaitsResponse) return null;
     if (this.pending.full) {
       this.metrics.count(FilterStat.InFlightOverflow);
       this.forgetOldest();
     }
-    this.pending.push(correlationId, tracked ? apiKey : UNTRACKED_API, apiVersion);
+    const slot = this.pending.push(correlationId, tracked ? apiKey : UNTRACKED_API, apiVersion);
     if (tracked) this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, 1);
+    return slot;
   }
 
   requestCompleted(): void {
@@ -128,34 +149,68 @@ class Exchanges {
 class RequestFrames extends FrameHandler {
   private clientSoftwareNoted: bool = false;
 
-  constructor(private readonly exchanges: Exchanges) { super(); }
+  constructor(
+    private readonly exchanges: Exchanges,
+    private readonly acl: AclEnforcer | null,
+    private readonly actions: FrameActions,
+    private readonly maxHeldFrameBytes: i32,
+  ) { super(); }
+
+  /** With ACLs, every request is decided whole; without, its head is enough. */
+  prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
+    if (this.acl == null || frameSize > this.maxHeldFrameBytes) return prefixEnd - prefixStart;
+    return frameSize;
+  }
+
+  /** With ACLs, a request frame is held in Envoy's buffer from its first byte until it is decided. */
+  get holdsPartialFrames(): bool {
+    return this.acl != null;
+  }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
-    const metrics = this.exchanges.metrics;
+    const acl = this.acl;
+    if (acl != null && prefixEnd - prefixStart < frameSize) {
+      this.actions.stop("a request of " + frameSize.toString() + " bytes exceeds max_held_frame_bytes (" +
+        this.maxHeldFrameBytes.toString() + "), and ACLs decide requests whole");
+      return;
+    }
     reader.reset(frame, prefixStart, prefixEnd);
     // The key and version lead every header version; they decide which version this one is.
     const apiKey = reader.readInt16();
     const apiVersion = reader.readInt16();
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
     reader.reset(frame, prefixStart, prefixEnd);
-    if (this.isRawSaslToken(headerVersion)) return;
+    if (this.isRawSaslToken(headerVersion)) {
+      if (acl != null) acl.rawClientToken(frame, prefixStart, prefixEnd);
+      return;
+    }
+    const slot = this.observe(apiKey, apiVersion, headerVersion, frameSize, frame, prefixStart, prefixEnd);
+    if (acl == null) return;
+    const decision = acl.request(frame, prefixStart, prefixEnd);
+    if (slot != null) slot.attachment = acl.pending;
+    this.actions.apply(decision, acl, frameSize);
+  }
+
+  /** Counts the request and queues it for its response; returns its queue slot, if any. */
+  private observe(apiKey: i16, apiVersion: i16, headerVersion: i16, frameSize: i32, frame: ArrayBuffer,
+    prefixStart: i32, prefixEnd: i32): PendingRequest | null {
+    const metrics = this.exchanges.metrics;
     if (headerVersion < 0) {
       // Still track it by the fixed fields, so that its response is not counted as unmatched.
       metrics.count(FilterStat.UnknownApiRequests);
       if (requestHeader.decode(reader, 0)) {
-        this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
+        return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
       }
-      return;
+      return null;
     }
     if (!requestHeader.decode(reader, headerVersion)) {
       // A header longer than the copied prefix is cut by us, not malformed.
       const cutByPrefix = reader.errorCode == DecodeError.Truncated && frameSize > prefixEnd - prefixStart;
       if (!cutByPrefix) {
         metrics.count(FilterStat.RequestHeaderErrors);
-        return;
+        return null;
       }
-      this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
-      return;
+      return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
     }
     if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       const bodyStart = reader.pos;
@@ -165,7 +220,7 @@ class RequestFrames extends FrameHandler {
     if (apiKey == API_VERSIONS && apiVersion >= FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE) {
       this.noteClientSoftware(apiVersion, frameSize, prefixEnd - prefixStart);
     }
-    this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
+    return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
   }
 
@@ -212,8 +267,16 @@ class ResponseFrames extends FrameHandler {
   private readonly errors: ErrorCounter;
   /** Where the current response's request sits in the pending queue, found once per frame; -1: nowhere. */
   private requestPosition: i32 = -1;
+  /** The current response must reach the enforcer whole before any of it may pass. */
+  private heldForEnforcer: bool = false;
 
-  constructor(private readonly exchanges: Exchanges, private readonly inspectLimit: i32) {
+  constructor(
+    private readonly exchanges: Exchanges,
+    private readonly inspectLimit: i32,
+    private readonly acl: AclEnforcer | null,
+    private readonly actions: FrameActions,
+    private readonly maxHeldFrameBytes: i32,
+  ) {
     super();
     this.errors = new ErrorCounter(exchanges.metrics);
   }
@@ -221,10 +284,11 @@ class ResponseFrames extends FrameHandler {
   /**
    * The scanner asks this once per frame, before onFrameStart: finds the request the
    * response answers, and wants the whole frame when it answers a known request and is
-   * small enough to decode; else the head.
+   * small enough to decode, or when the ACL enforcer must edit or read it; else the head.
    */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
     this.requestPosition = -1;
+    this.heldForEnforcer = false;
     if (this.exchanges.sasl.rawResponsesLeft != 0) return 0;
     // Only the correlation id identifies the request, and it leads every header version.
     reader.reset(frame, prefixStart, prefixEnd);
@@ -233,20 +297,44 @@ class ResponseFrames extends FrameHandler {
     const pending = this.exchanges.pending;
     const position = pending.positionOf(correlationId);
     this.requestPosition = position;
-    if (position < 0 || frameSize > this.inspectLimit || pending.at(position).apiKey == UNTRACKED_API) return 0;
-    return frameSize;
+    if (position < 0) return 0;
+    const request = pending.at(position);
+    if (request.apiKey == UNTRACKED_API) return 0;
+    const acl = this.acl;
+    if (acl != null && acl.holdsResponse(request.apiKey, enforcementOf(request))) {
+      // Too large to hold: the ACL_enforcement says whether that is fatal (onFrameStart).
+      this.heldForEnforcer = frameSize <= this.maxHeldFrameBytes;
+      if (this.heldForEnforcer) return frameSize;
+    }
+    return frameSize > this.inspectLimit ? 0 : frameSize;
+  }
+
+  /**
+   * With ACLs, a response is held from its first byte until its head shows whether the
+   * enforcer needs it; those it needs are held until complete.
+   */
+  get holdsPartialFrames(): bool {
+    return this.acl != null;
+  }
+
+  holdsCurrentFrame(decided: bool): bool {
+    return !decided || this.heldForEnforcer;
   }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const exchanges = this.exchanges;
+    const acl = this.acl;
     if (exchanges.sasl.takeRawResponse()) {
       exchanges.metrics.count(FilterStat.SaslTokens);
+      if (acl != null) acl.rawServerToken();
       return;
     }
-    const request = exchanges.responseStarted(this.requestPosition, frameSize);
+    const position = this.requestPosition;
+    const request = exchanges.responseStarted(position, frameSize);
     if (request == null || request.apiKey == UNTRACKED_API) return;
     const apiKey = request.apiKey;
     const apiVersion = request.apiVersion;
+    const enforcement = enforcementOf(request);
     if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       // SaslHandshake responses use header v0, so the error code follows the correlation id.
       reader.reset(frame, prefixStart + 4, prefixEnd);
@@ -255,6 +343,16 @@ class ResponseFrames extends FrameHandler {
     }
     if (prefixEnd - prefixStart < frameSize) {
       exchanges.metrics.count(FilterStat.ResponsesNotInspected);
+      if (acl != null && enforcement != null) {
+        this.actions.stop("a " + apiName(apiKey) + " response of " + frameSize.toString() +
+          " bytes that ACLs must edit exceeds max_held_frame_bytes (" + this.maxHeldFrameBytes.toString() + ")");
+      }
+      return;
+    }
+    if (acl != null && this.heldForEnforcer) {
+      // The enforcer decodes it anyway, and counts the error codes the client will see.
+      this.errors.apiKey = apiKey;
+      this.actions.apply(acl.response(frame, prefixStart, prefixEnd, apiKey, apiVersion, enforcement, this.errors), acl, frameSize);
       return;
     }
     this.countErrorCodes(apiKey, apiVersion, frame, prefixStart, prefixEnd);
@@ -273,7 +371,14 @@ class ResponseFrames extends FrameHandler {
     message.collectErrorCodes(this.errors);
   }
 
-  onFrameEnd(frameSize: i32): void {}
+  onFrameEnd(frameSize: i32): void {
+    this.heldForEnforcer = false;
+  }
+}
+
+function enforcementOf(request: PendingRequest): PendingEnforcement | null {
+  const attachment = request.attachment;
+  return attachment == null ? null : changetype<PendingEnforcement>(attachment);
 }
 
 export class KafkaConnection extends ConnectionContext {
@@ -281,37 +386,65 @@ export class KafkaConnection extends ConnectionContext {
   private readonly exchanges: Exchanges;
   private readonly requests: FrameScanner;
   private readonly responses: FrameScanner;
+  private readonly requestStream: HeldStream = new HeldStream(BufferType.DownstreamData);
+  private readonly responseStream: HeldStream = new HeldStream(BufferType.UpstreamData);
+  private readonly requestActions: FrameActions;
+  private readonly responseActions: FrameActions;
+  private readonly requestFrames: RequestFrames;
+  private readonly responseFrames: ResponseFrames;
   private closedByFilter: bool = false;
   private opened: bool = false;
 
-  constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics) {
+  constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics, private readonly acl: AclEnforcer | null) {
     super(contextId, root);
     this.metrics = metrics;
     const exchanges = new Exchanges(metrics, config.maxInFlightRequests);
     this.exchanges = exchanges;
-    this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, new RequestFrames(exchanges));
-    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES,
-      new ResponseFrames(exchanges, config.maxInspectedResponseBytes), max(config.maxInspectedResponseBytes, RESPONSE_HEAD_BYTES));
+    const held = config.maxHeldFrameBytes;
+    const requestActions = new FrameActions(this.requestStream);
+    const responseActions = new FrameActions(this.responseStream);
+    this.requestActions = requestActions;
+    this.responseActions = responseActions;
+    const requestFrames = new RequestFrames(exchanges, acl, requestActions, held);
+    const responseFrames = new ResponseFrames(exchanges, config.maxInspectedResponseBytes, acl, responseActions, held);
+    this.requestFrames = requestFrames;
+    this.responseFrames = responseFrames;
+    const requestPrefixLimit = acl != null ? max(held, REQUEST_PREFIX_BYTES) : REQUEST_PREFIX_BYTES;
+    let responsePrefixLimit = max(config.maxInspectedResponseBytes, RESPONSE_HEAD_BYTES);
+    if (acl != null) responsePrefixLimit = max(responsePrefixLimit, held);
+    this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, requestFrames, requestPrefixLimit);
+    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES, responseFrames, responsePrefixLimit);
+    requestActions.scanner = this.requests;
+    responseActions.scanner = this.responses;
   }
 
   onNewConnection(): FilterStatus {
     this.opened = true;
     this.metrics.connectionOpened();
+    const acl = this.acl;
+    if (acl != null) acl.connectionOpened();
     return FilterStatus.Continue;
   }
 
   onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
-    this.requests.feed(downstreamBuffer, dataSize);
+    const stream = this.requestStream;
+    const scanner = this.requests;
+    scanner.feed(stream, stream.begin(dataSize));
     this.metrics.noteMemory();
-    return this.checkStream(this.requests, "request");
+    const hold = this.requestFrames.holdsPartialFrames && scanner.midFrame;
+    return this.finish(stream, dataSize, hold, scanner, this.requestActions, "request");
   }
 
   onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
-    this.responses.feed(upstreamBuffer, dataSize);
+    const stream = this.responseStream;
+    const scanner = this.responses;
+    scanner.feed(stream, stream.begin(dataSize));
     this.metrics.noteMemory();
-    return this.checkStream(this.responses, "response");
+    const frames = this.responseFrames;
+    const hold = frames.holdsPartialFrames && scanner.midFrame && frames.holdsCurrentFrame(scanner.frameDecided);
+    return this.finish(stream, dataSize, hold, scanner, this.responseActions, "response");
   }
 
   onDelete(): void {
@@ -324,14 +457,27 @@ export class KafkaConnection extends ConnectionContext {
     this.opened = false;
   }
 
-  /** A stream that broke framing cannot be followed any further: close it rather than guess. */
-  private checkStream(scanner: FrameScanner, direction: string): FilterStatus {
-    if (scanner.error == FramingError.None) return FilterStatus.Continue;
+  /**
+   * Ends a data callback: forwards what Envoy buffered, or holds it while a frame the
+   * filter must decide is incomplete, or closes the connection when the stream cannot
+   * be followed (broken framing) or the ACL enforcer fails closed.
+   */
+  private finish(stream: HeldStream, dataSize: u32, hold: bool, scanner: FrameScanner, actions: FrameActions, direction: string): FilterStatus {
+    if (scanner.error == FramingError.None) {
+      stream.end(dataSize, hold);
+      return hold ? FilterStatus.StopIteration : FilterStatus.Continue;
+    }
     this.closedByFilter = true;
-    this.metrics.count(FilterStat.FramingErrors);
     this.metrics.count(FilterStat.ConnectionsClosed);
-    log(LogLevel.Warn, "kafka filter: closing connection: " + direction + " stream is not Kafka framing (" +
-      framingErrorName(scanner.error) + ", size field " + scanner.errorSize.toString() + ")");
+    const reason = actions.closeReason;
+    if (scanner.error == FramingError.Halted && reason != null) {
+      this.metrics.count(FilterStat.AclConnectionsClosed);
+      log(LogLevel.Warn, "kafka filter: closing connection: " + reason);
+    } else {
+      this.metrics.count(FilterStat.FramingErrors);
+      log(LogLevel.Warn, "kafka filter: closing connection: " + direction + " stream is not Kafka framing (" +
+        framingErrorName(scanner.error) + ", size field " + scanner.errorSize.toString() + ")");
+    }
     closeDownstream();
     return FilterStatus.StopIteration;
   }

@@ -8,12 +8,16 @@
 // starts small, so an idle connection costs little, and doubles up to its capacity
 // when a client pipelines deeper, so steady traffic allocates nothing per request.
 
+/** What another module files with a pending request, for its response (ACL enforcement). */
+export abstract class RequestAttachment {}
+
 export class PendingRequest {
   correlationId: i32 = 0;
   apiKey: i16 = -1;
   apiVersion: i16 = -1;
   /** When the request's last byte arrived, in host nanoseconds; 0 until then. */
   completedAtNanos: u64 = 0;
+  attachment: RequestAttachment | null = null;
 }
 
 const INITIAL_SLOTS: i32 = 4;
@@ -46,6 +50,7 @@ export class InFlightRequests {
     slot.apiKey = apiKey;
     slot.apiVersion = apiVersion;
     slot.completedAtNanos = 0;
+    slot.attachment = null;
     this.length++;
     return slot;
   }
@@ -78,6 +83,7 @@ export class InFlightRequests {
   /** Forgets the oldest pending request. Its slot is reused by a later push. */
   dropOldest(): void {
     if (this.length == 0) return;
+    unchecked(this.slots[this.head]).attachment = null;
     this.head = (this.head + 1) % this.slots.length;
     this.length--;
   }

@@ -3,16 +3,37 @@
 import "./proxy/runtime";
 import { ConnectionContext, RootContext } from "./proxy/context";
 import { registerRootContext } from "./proxy/registry";
-import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, log } from "./proxy/host";
+import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, getPropertyString, log } from "./proxy/host";
 import { FilterConfig, parseFilterConfig } from "./config/filter-config";
 import { FilterStat, KafkaMetrics } from "./metrics";
 import { KafkaConnection } from "./connection";
+import { AclEnforcer, EnforcementStats } from "./acl/enforcer";
+import { AclContext, ConnectionAuthorizer } from "./acl/authorizer";
+import { HostAclMetrics, HostAuditLog } from "./acl/audit";
+import { PrincipalResolver, PropertySource } from "./acl/principal";
+import { TopicIds } from "./acl/topic-ids";
 export * from "./proxy/exports";
 
 // wasm32 memory ends at 4 GiB and the allocator traps when it cannot grow, which would
 // kill the filter for every connection of this worker. Past this mark new connections
 // are closed instead; at about 1.2 KiB per idle connection it takes millions of them.
 const MEMORY_GUARD_PAGES: i32 = 49152; // 3 GiB
+
+/** Envoy's connection properties (TLS peer certificate, peer address), read once per connection. */
+class HostProperties extends PropertySource {
+  get(path: string[]): string | null { return getPropertyString(path); }
+}
+
+class EnforcementCounters extends EnforcementStats {
+  constructor(private readonly metrics: KafkaMetrics) { super(); }
+  requestRewritten(): void { this.metrics.count(FilterStat.AclRequestsRewritten); }
+  requestDenied(): void { this.metrics.count(FilterStat.AclRequestsDenied); }
+  responseRewritten(): void { this.metrics.count(FilterStat.AclResponsesRewritten); }
+}
+
+/** Learned topic ids outlive configurations: the pairs stay true whatever the rules. */
+const topicIds = new TopicIds();
+const hostProperties = new HostProperties();
 
 /** Stands in for a connection that is refused: closes it, and keeps no state. */
 class RefusedConnection extends ConnectionContext {
@@ -31,6 +52,8 @@ class KafkaFilterRoot extends RootContext {
   private config: FilterConfig = new FilterConfig();
   private metrics: KafkaMetrics | null = null;
   private refused: RefusedConnection | null = null;
+  private aclContext: AclContext | null = null;
+  private enforcementCounters: EnforcementCounters | null = null;
 
   onConfigure(pluginConfigurationSize: u32): bool {
     const parsed = parseFilterConfig(bufferAsString(BufferType.PluginConfiguration, pluginConfigurationSize));
@@ -40,7 +63,12 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
-    this.metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels);
+    const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels);
+    this.metrics = metrics;
+    const acl = config.acl;
+    this.aclContext = acl == null ? null
+      : new AclContext(acl.policy, acl.mode, new HostAuditLog(), new HostAclMetrics(config.statPrefix), topicIds);
+    this.enforcementCounters = new EnforcementCounters(metrics);
     return true;
   }
 
@@ -60,7 +88,22 @@ class KafkaFilterRoot extends RootContext {
       }
       return refused;
     }
-    return new KafkaConnection(contextId, this, this.config, metrics);
+    return new KafkaConnection(contextId, this, this.config, metrics, this.newEnforcer(metrics));
+  }
+
+  /** One per connection when ACLs are configured: its principal, authorizer and held-frame state. */
+  private newEnforcer(metrics: KafkaMetrics): AclEnforcer | null {
+    const context = this.aclContext;
+    const acl = this.config.acl;
+    if (context == null || acl == null) return null;
+    let counters = this.enforcementCounters;
+    if (counters == null) {
+      counters = new EnforcementCounters(metrics);
+      this.enforcementCounters = counters;
+    }
+    const principals = new PrincipalResolver(acl.principalSources, acl.addressPrincipals);
+    return new AclEnforcer(new ConnectionAuthorizer(context), principals, hostProperties, topicIds, counters,
+      this.config.maxHeldFrameBytes);
   }
 }
 

@@ -12,6 +12,8 @@
 export abstract class ByteSource {
   /** Copies `length` bytes at `offset` of the current read to `dest`; false when they cannot be had. */
   abstract copy(offset: u32, length: u32, dest: usize): bool;
+  /** Told where, in the current read, a frame's size field begins (sources that edit frames need it). */
+  frameStarted(offset: u32): void {}
 }
 
 /** Receives frames as the scanner finds them. */
@@ -44,6 +46,8 @@ export const enum FramingError {
   OversizedFrame = 2,
   /** The host would not hand out the bytes it announced. */
   SourceFailure = 3,
+  /** A handler stopped the stream: the filter's policy closes the connection. */
+  Halted = 4,
 }
 
 export function framingErrorName(error: FramingError): string {
@@ -51,6 +55,7 @@ export function framingErrorName(error: FramingError): string {
     case FramingError.NegativeSize: return "negative_frame_size";
     case FramingError.OversizedFrame: return "oversized_frame";
     case FramingError.SourceFailure: return "buffer_unavailable";
+    case FramingError.Halted: return "halted";
     default: return "none";
   }
 }
@@ -89,6 +94,16 @@ export class FrameScanner {
     this.scratch = headScratch;
   }
 
+  /** Stops the stream for good: no more frames are read (the connection is being closed). */
+  halt(): void {
+    if (this.error == FramingError.None) this.error = FramingError.Halted;
+  }
+
+  /** True once the current frame's head is in and its handler has said how much it wants. */
+  get frameDecided(): bool {
+    return this.prefixDecided;
+  }
+
   /** True when part of a frame has been seen but not all of it. */
   get midFrame(): bool {
     return this.collected > 0 || this.bodyRemaining > 0;
@@ -106,6 +121,7 @@ export class FrameScanner {
         if (this.bodyRemaining == 0) this.finishFrame();
         continue;
       }
+      if (this.collected == 0) source.frameStarted(position);
       const copied = min<u32>(<u32>(this.wanted - this.collected), available);
       if (!source.copy(position, copied, changetype<usize>(this.scratch) + <usize>this.collected)) {
         this.error = FramingError.SourceFailure;

@@ -58,11 +58,20 @@ export const enum FilterStat {
   ResponsesNotInspected,
   /** Inspected responses whose body did not decode (matched to the wrong request, or malformed). */
   ResponseBodyErrors,
+  /** Connections the ACL enforcer closed, failing closed (an unreadable or oversized request, say). */
+  AclConnectionsClosed,
+  /** Requests forwarded with their denied entries removed. */
+  AclRequestsRewritten,
+  /** Requests denied whole: the broker never saw them and the client got a synthesized answer. */
+  AclRequestsDenied,
+  /** Responses the enforcer re-encoded (merged denials, filtered listings, capped ApiVersions). */
+  AclResponsesRewritten,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
   "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
   "responses_not_inspected", "response_body_errors",
+  "acl_connections_closed", "acl_requests_rewritten", "acl_requests_denied", "acl_responses_rewritten",
 ];
 
 const WASM_PAGE_BYTES: i64 = 65536;

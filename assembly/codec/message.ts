@@ -26,4 +26,11 @@ export abstract class Message {
    * Generated messages override this; the base reports nothing.
    */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /**
+   * Sets the response's top-level `ErrorCode` at `version`; false when the message (or
+   * that version) has none. Generated responses with such a field override this; the ACL
+   * gates use it to answer a request denied as a whole.
+   */
+  setTopLevelErrorCode(version: i16, code: i16): bool { return false; }
 }

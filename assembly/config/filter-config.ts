@@ -1,6 +1,7 @@
 // The plugin configuration: its schema, defaults and validation. A rejected
 // configuration names the offending field, and Envoy refuses to load the plugin.
 import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
+import { AclConfig, parseAclConfig } from "../acl/config";
 
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
@@ -13,10 +14,19 @@ export class FilterConfig {
   maxClientSoftwareLabels: i32 = 50;
   /** Responses up to this size are decoded whole to count their error codes; 0 turns that off. */
   maxInspectedResponseBytes: i32 = 262144;
+  /**
+   * With ACLs, requests are decided whole and responses that need editing are edited
+   * whole, held in Envoy's buffer meanwhile: frames above this close the connection
+   * (failing closed). Envoy's per_connection_buffer_limit_bytes must exceed it.
+   */
+  maxHeldFrameBytes: i32 = 8388608;
+  /** Topic ACLs; null: none, every request passes. */
+  acl: AclConfig | null = null;
 }
 
 const KNOWN_FIELDS: string[] = [
   "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
+  "max_held_frame_bytes", "acl",
 ];
 
 export class ConfigResult {
@@ -69,6 +79,18 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxInspected = integerField(root, "max_inspected_response_bytes", 0, 16777216, result);
   if (result.error.length > 0) return result;
   if (maxInspected >= 0) config.maxInspectedResponseBytes = <i32>maxInspected;
+  const maxHeld = integerField(root, "max_held_frame_bytes", 1024, 1073741824, result);
+  if (result.error.length > 0) return result;
+  if (maxHeld >= 0) config.maxHeldFrameBytes = <i32>maxHeld;
+  const acl = root.member("acl");
+  if (acl != null && acl.kind != JsonKind.Null) {
+    const parsed = parseAclConfig(acl);
+    if (parsed.config == null) {
+      result.error = parsed.error;
+      return result;
+    }
+    config.acl = parsed.config;
+  }
 
   result.config = config;
   return result;

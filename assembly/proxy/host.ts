@@ -4,6 +4,7 @@ import {
   proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds,
   proxy_get_buffer_bytes, proxy_get_property, proxy_close_stream,
   proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric,
+  proxy_set_buffer_bytes, proxy_get_shared_data, proxy_set_shared_data,
 } from "./imports";
 
 export const enum WasmResult { Ok = 0, NotFound = 1, BadArgument = 2 }
@@ -45,6 +46,15 @@ export function copyBufferBytes(buffer: BufferType, start: u32, length: u32, des
   const result = proxy_get_buffer_bytes(buffer, start, length, RETURN_PTR, RETURN_SIZE);
   if (result != WasmResult.Ok) return -1;
   return takeReturnedBytes(dest, length);
+}
+
+/**
+ * Replaces the first `length` bytes of a connection buffer with `data`. Envoy's
+ * network buffers support exactly this edit (drain a prefix, then prepend), and
+ * appending at the end; nothing else, so callers rewrite from the buffer's start.
+ */
+export function replaceBufferPrefix(buffer: BufferType, length: u32, data: usize, dataSize: u32): bool {
+  return proxy_set_buffer_bytes(buffer, 0, length, data, dataSize) == WasmResult.Ok;
 }
 
 /** Reads a whole host buffer (plugin or VM configuration) as UTF-8 text. */
@@ -133,4 +143,26 @@ export function recordMetric(metricId: u32, value: u64): void {
 export function getMetric(metricId: u32): u64 {
   if (proxy_get_metric(metricId, RETURN_U64) != WasmResult.Ok) return 0;
   return load<u64>(RETURN_U64);
+}
+
+/**
+ * Reads a value shared by every VM of this Envoy (all workers), or null if absent.
+ * Envoy keeps shared data per VM id, so filters with the same vm_id see one store.
+ */
+export function getSharedData(key: string): ArrayBuffer | null {
+  const utf8 = String.UTF8.encode(key);
+  resetReturnSlots();
+  if (proxy_get_shared_data(changetype<usize>(utf8), utf8.byteLength, RETURN_PTR, RETURN_SIZE, RETURN_U64) != WasmResult.Ok) {
+    return null;
+  }
+  const size = <i32>load<usize>(RETURN_SIZE);
+  const value = new ArrayBuffer(size);
+  if (takeReturnedBytes(changetype<usize>(value), size) < 0) return null;
+  return value;
+}
+
+/** Stores a shared value without a compare-and-swap check (last writer wins). */
+export function setSharedData(key: string, value: ArrayBuffer): bool {
+  const utf8 = String.UTF8.encode(key);
+  return proxy_set_shared_data(changetype<usize>(utf8), utf8.byteLength, changetype<usize>(value), value.byteLength, 0) == WasmResult.Ok;
 }

@@ -38,3 +38,18 @@ export declare function proxy_record_metric(metricId: u32, value: u64): u32;
 
 @external("env", "proxy_get_metric")
 export declare function proxy_get_metric(metricId: u32, returnValuePtr: usize): u32;
+
+@external("env", "proxy_set_buffer_bytes")
+export declare function proxy_set_buffer_bytes(
+  bufferType: u32, start: u32, length: u32, dataPtr: usize, dataSize: usize,
+): u32;
+
+@external("env", "proxy_get_shared_data")
+export declare function proxy_get_shared_data(
+  keyPtr: usize, keySize: usize, returnValuePtrPtr: usize, returnValueSizePtr: usize, returnCasPtr: usize,
+): u32;
+
+@external("env", "proxy_set_shared_data")
+export declare function proxy_set_shared_data(
+  keyPtr: usize, keySize: usize, valuePtr: usize, valueSize: usize, cas: u32,
+): u32;

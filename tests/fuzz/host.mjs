@@ -89,6 +89,11 @@ class Connection {
     this.closed = false; // the filter called proxy_close_stream
     this.closeCalls = 0;
     this.stopIterations = 0;
+    // What Envoy forwarded after each Continue (the first 64 callbacks' bytes), and totals.
+    this.sentUpstream = [];
+    this.sentDownstream = [];
+    this.sentUpstreamBytes = 0;
+    this.sentDownstreamBytes = 0;
   }
 }
 
@@ -209,6 +214,8 @@ export class ProxyWasmHost {
     try {
       return this.call(name, fn);
     } finally {
+      // What the callback left in the buffer, edits included (proxy_set_buffer_bytes).
+      this.lastBuffer = this.currentBuffer;
       this.current = null;
       this.currentBufferType = -1;
       this.currentBuffer = EMPTY;
@@ -265,8 +272,14 @@ export class ProxyWasmHost {
         () => this.exports.proxy_on_upstream_data(id, buffer.length, eos));
     }
     // Continue: Envoy forwards and drains. StopIteration: the bytes stay buffered
-    // (copied, since the caller may reuse its array).
-    const kept = status === FilterStatus.StopIteration && !connection.closed ? buffer.slice() : EMPTY;
+    // (copied, since the caller may reuse its array). Either way, as the filter left them.
+    const after = this.lastBuffer;
+    const kept = status === FilterStatus.StopIteration && !connection.closed ? after.slice() : EMPTY;
+    if (status !== FilterStatus.StopIteration && !connection.closed && after.length > 0) {
+      const sent = downstream ? "sentUpstream" : "sentDownstream";
+      if (connection[sent].length < 64) connection[sent].push(after.slice());
+      connection[sent + "Bytes"] += after.length;
+    }
     if (status === FilterStatus.StopIteration) connection.stopIterations++;
     if (downstream) connection.downstream = kept; else connection.upstream = kept;
     return status;

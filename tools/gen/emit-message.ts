@@ -296,6 +296,7 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
       c.line("");
       c.line(`apiKey(): i16 { return ${m.apiKey ?? -1}; }`);
       c.line(`isResponse(): bool { return ${m.kind === "response"}; }`);
+      emitSetTopLevelErrorCode(c, ctx, s);
     }
 
     // decode
@@ -451,6 +452,25 @@ function emitCollectErrorCodes(c: Code, s: StructDef, regular: FieldDef[], tagge
         });
       }
     }
+  });
+}
+
+/**
+ * `setTopLevelErrorCode(version, code)` on responses with a top-level int16 `ErrorCode`:
+ * the ACL gates answer a request denied as a whole with an empty response carrying it.
+ * Returns false in versions without the field (a non-default value there would not encode).
+ */
+function emitSetTopLevelErrorCode(c: Code, ctx: Ctx, s: StructDef): void {
+  if (ctx.message.kind !== "response") return;
+  const f = s.fields.find((x) => x.name === "ErrorCode" && !isTagged(x) && x.type.kind === "primitive" && x.type.name === "int16");
+  if (f === undefined) return;
+  const cond = versionCondition(f.versions, ctx.within);
+  c.line("");
+  c.line(`/** Sets the top-level ErrorCode; false when \`version\` has no such field. */`);
+  c.block(`setTopLevelErrorCode(version: i16, code: i16): bool`, () => {
+    if (cond !== "true") c.line(`if (!(${cond})) return false;`);
+    c.line(`this.${f.prop} = code;`);
+    c.line(`return true;`);
   });
 }
 

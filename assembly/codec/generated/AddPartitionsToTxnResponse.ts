@@ -371,6 +371,13 @@ export class AddPartitionsToTxnResponse extends Message {
   apiKey(): i16 { return 24; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 4)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "AddPartitionsToTxnResponse");
     const flexible = version >= 3;

@@ -43,6 +43,12 @@ export class AllocateProducerIdsResponse extends Message {
   apiKey(): i16 { return 67; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AllocateProducerIdsResponse");
     this.throttleTimeMs = r.readInt32();

@@ -231,6 +231,12 @@ export class AlterPartitionReassignmentsResponse extends Message {
   apiKey(): i16 { return 45; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionReassignmentsResponse");
     this.throttleTimeMs = r.readInt32();

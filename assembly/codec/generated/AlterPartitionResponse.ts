@@ -272,6 +272,12 @@ export class AlterPartitionResponse extends Message {
   apiKey(): i16 { return 56; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionResponse");
     this.throttleTimeMs = r.readInt32();

@@ -399,6 +399,12 @@ export class ApiVersionsResponse extends Message {
   apiKey(): i16 { return 18; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "ApiVersionsResponse");
     const flexible = version >= 3;

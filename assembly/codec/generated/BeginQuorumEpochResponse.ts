@@ -380,6 +380,12 @@ export class BeginQuorumEpochResponse extends Message {
   apiKey(): i16 { return 53; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "BeginQuorumEpochResponse");
     const flexible = version >= 1;

@@ -260,6 +260,12 @@ export class DescribeAclsResponse extends Message {
   apiKey(): i16 { return 29; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeAclsResponse");
     const flexible = version >= 2;

@@ -312,6 +312,12 @@ export class DescribeDelegationTokenResponse extends Message {
   apiKey(): i16 { return 41; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeDelegationTokenResponse");
     const flexible = version >= 2;

@@ -402,6 +402,13 @@ export class DescribeLogDirsResponse extends Message {
   apiKey(): i16 { return 35; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 3)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "DescribeLogDirsResponse");
     const flexible = version >= 2;

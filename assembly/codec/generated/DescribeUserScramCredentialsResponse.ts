@@ -231,6 +231,12 @@ export class DescribeUserScramCredentialsResponse extends Message {
   apiKey(): i16 { return 50; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeUserScramCredentialsResponse");
     this.throttleTimeMs = r.readInt32();

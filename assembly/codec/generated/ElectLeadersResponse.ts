@@ -247,6 +247,13 @@ export class ElectLeadersResponse extends Message {
   apiKey(): i16 { return 43; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 1)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ElectLeadersResponse");
     const flexible = version >= 2;

@@ -1015,6 +1015,13 @@ export class FetchResponse extends Message {
   apiKey(): i16 { return 1; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 7)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 4 || version > 18) return r.failWith(DecodeError.UnsupportedVersion, "FetchResponse");
     const flexible = version >= 12;

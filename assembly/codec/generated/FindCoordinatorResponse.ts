@@ -242,6 +242,13 @@ export class FindCoordinatorResponse extends Message {
   apiKey(): i16 { return 10; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version <= 3)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "FindCoordinatorResponse");
     const flexible = version >= 3;

@@ -39,6 +39,12 @@ export class HeartbeatResponse extends Message {
   apiKey(): i16 { return 12; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "HeartbeatResponse");
     const flexible = version >= 4;

@@ -47,6 +47,12 @@ export class InitProducerIdResponse extends Message {
   apiKey(): i16 { return 22; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "InitProducerIdResponse");
     const flexible = version >= 2;

@@ -158,6 +158,12 @@ export class JoinGroupResponse extends Message {
   apiKey(): i16 { return 11; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 9) return r.failWith(DecodeError.UnsupportedVersion, "JoinGroupResponse");
     const flexible = version >= 6;

@@ -179,6 +179,12 @@ export class LeaveGroupResponse extends Message {
   apiKey(): i16 { return 13; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "LeaveGroupResponse");
     const flexible = version >= 4;

@@ -156,6 +156,12 @@ export class ListGroupsResponse extends Message {
   apiKey(): i16 { return 16; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "ListGroupsResponse");
     const flexible = version >= 3;

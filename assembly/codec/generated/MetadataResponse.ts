@@ -521,6 +521,13 @@ export class MetadataResponse extends Message {
   apiKey(): i16 { return 3; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 13)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "MetadataResponse");
     const flexible = version >= 9;

@@ -812,6 +812,13 @@ export class OffsetFetchResponse extends Message {
   apiKey(): i16 { return 9; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    if (!(version >= 2 && version <= 7)) return false;
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetFetchResponse");
     const flexible = version >= 6;

@@ -41,6 +41,12 @@ export class RenewDelegationTokenResponse extends Message {
   apiKey(): i16 { return 39; }
   isResponse(): bool { return true; }
 
+  /** Sets the top-level ErrorCode; false when `version` has no such field. */
+  setTopLevelErrorCode(version: i16, code: i16): bool {
+    this.errorCode = code;
+    return true;
+  }
+
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "RenewDelegationTokenResponse");
     const flexible = version >= 2;

@@ -1,0 +1,74 @@
+// The Authorizer of one connection: the policy applied to the connection's current
+// principal, with every decision counted and every denial audited. In dry-run mode a
+// denial is reported as WOULD_DENY and the action is allowed.
+import { Uuid } from "../codec/types";
+import { apiName } from "../codec/generated/apis";
+import { IpAddress } from "./address";
+import { AclMetrics, AuditLog, Decision, auditLine } from "./audit";
+import { Authorizer, Operation, ResourceType } from "./model";
+import { NO_RULE, Policy } from "./policy";
+import { ANONYMOUS } from "./principal";
+
+export const enum AclMode { Enforce = 0, DryRun = 1 }
+
+/** Topic names by id, learned from Metadata responses (the lead backs it with shared data). */
+export abstract class TopicIdNames {
+  abstract nameOf(id: Uuid): string | null;
+}
+
+/** The rule an audit line names when a topic id's name is not known. */
+export const UNKNOWN_TOPIC_ID_RULE = "unknown_topic_id";
+
+/** What every connection of a plugin shares: the policy, mode and sinks. */
+export class AclContext {
+  constructor(
+    readonly policy: Policy,
+    readonly mode: AclMode,
+    readonly audit: AuditLog,
+    readonly metrics: AclMetrics,
+    readonly topicIds: TopicIdNames,
+  ) {}
+}
+
+export class ConnectionAuthorizer extends Authorizer {
+  /** "User:<name>"; the connection updates it when its principal changes (SASL completes). */
+  principal: string = ANONYMOUS;
+  /** The peer address, for rules limited to hosts; null when unknown. */
+  sourceAddress: IpAddress | null = null;
+  /** The API of the request being gated; the connection sets it before each gate call. */
+  apiKey: i16 = -1;
+
+  constructor(readonly context: AclContext) {
+    super();
+  }
+
+  allowed(resourceType: ResourceType, name: string, operation: Operation, logIfDenied: bool): bool {
+    const context = this.context;
+    const policy = context.policy;
+    const rule = policy.decide(this.principal, this.sourceAddress, resourceType, name, operation);
+    if (policy.allows(rule)) {
+      context.metrics.count(resourceType, operation, Decision.Allowed);
+      return true;
+    }
+    return this.denied(resourceType, name, operation, logIfDenied, rule == NO_RULE ? "default" : policy.ruleName(rule));
+  }
+
+  allowedTopicId(id: Uuid, operation: Operation): bool {
+    const name = this.context.topicIds.nameOf(id);
+    if (name == null) return this.denied(ResourceType.Topic, id.toString(), operation, true, UNKNOWN_TOPIC_ID_RULE);
+    return this.allowed(ResourceType.Topic, name, operation, true);
+  }
+
+  topicName(id: Uuid): string | null {
+    return this.context.topicIds.nameOf(id);
+  }
+
+  private denied(resourceType: ResourceType, name: string, operation: Operation, logIt: bool, rule: string): bool {
+    const context = this.context;
+    const dryRun = context.mode == AclMode.DryRun;
+    const decision = dryRun ? Decision.WouldDeny : Decision.Denied;
+    context.metrics.count(resourceType, operation, decision);
+    if (logIt) context.audit.write(auditLine(this.principal, apiName(this.apiKey), resourceType, name, operation, decision, rule));
+    return dryRun;
+  }
+}

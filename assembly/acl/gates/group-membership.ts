@@ -1,0 +1,307 @@
+// Gates for group membership and group listings: JoinGroup/Heartbeat/LeaveGroup/SyncGroup,
+// DescribeGroups, ListGroups, DeleteGroups, FindCoordinator, and the consumer, share and
+// streams group heartbeats and describes (KIP-848, KIP-932, KIP-1071).
+import { Message } from "../../codec/message";
+import { JoinGroupRequest } from "../../codec/generated/JoinGroupRequest";
+import { JoinGroupResponse } from "../../codec/generated/JoinGroupResponse";
+import { DescribeGroupsRequest } from "../../codec/generated/DescribeGroupsRequest";
+import { DescribeGroupsResponse, DescribeGroupsResponse_DescribedGroup } from "../../codec/generated/DescribeGroupsResponse";
+import { ListGroupsResponse, ListGroupsResponse_ListedGroup } from "../../codec/generated/ListGroupsResponse";
+import { DeleteGroupsRequest } from "../../codec/generated/DeleteGroupsRequest";
+import { DeleteGroupsResponse, DeleteGroupsResponse_DeletableGroupResult } from "../../codec/generated/DeleteGroupsResponse";
+import { FindCoordinatorRequest } from "../../codec/generated/FindCoordinatorRequest";
+import { FindCoordinatorResponse, FindCoordinatorResponse_Coordinator } from "../../codec/generated/FindCoordinatorResponse";
+import { ConsumerGroupHeartbeatRequest } from "../../codec/generated/ConsumerGroupHeartbeatRequest";
+import { ConsumerGroupDescribeRequest } from "../../codec/generated/ConsumerGroupDescribeRequest";
+import {
+  ConsumerGroupDescribeResponse, ConsumerGroupDescribeResponse_Assignment, ConsumerGroupDescribeResponse_DescribedGroup,
+} from "../../codec/generated/ConsumerGroupDescribeResponse";
+import { ShareGroupHeartbeatRequest } from "../../codec/generated/ShareGroupHeartbeatRequest";
+import { ShareGroupDescribeRequest } from "../../codec/generated/ShareGroupDescribeRequest";
+import { ShareGroupDescribeResponse, ShareGroupDescribeResponse_DescribedGroup } from "../../codec/generated/ShareGroupDescribeResponse";
+import { StreamsGroupDescribeRequest } from "../../codec/generated/StreamsGroupDescribeRequest";
+import { StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup } from "../../codec/generated/StreamsGroupDescribeResponse";
+import {
+  Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GROUP_AUTHORIZATION_FAILED, GateResult, Operation, ResourceType,
+  ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+} from "../model";
+import { denyTopLevel } from "./group-common";
+
+/** Deny with `code` at the top level of the API's response (all these APIs have one in every version). */
+function denyWhole(apiKey: i16, version: i16, code: i16): GateResult {
+  const denied = denyTopLevel(apiKey, version, code);
+  return denied !== null ? denied : GateResult.deny(null);
+}
+
+/** Read on the group, else GROUP_AUTHORIZATION_FAILED at the top level (Heartbeat, LeaveGroup, SyncGroup, ...). */
+export function gateGroupRead(apiKey: i16, version: i16, groupId: string | null, authorizer: Authorizer): GateResult {
+  const name = groupId !== null ? groupId : "";
+  if (authorizer.allowed(ResourceType.Group, name, Operation.Read, true)) return GateResult.pass();
+  return denyWhole(apiKey, version, GROUP_AUTHORIZATION_FAILED);
+}
+
+export function gateJoinGroup(request: JoinGroupRequest, authorizer: Authorizer): GateResult {
+  if (authorizer.allowed(ResourceType.Group, request.groupId, Operation.Read, true)) return GateResult.pass();
+  const response = new JoinGroupResponse();
+  response.errorCode = GROUP_AUTHORIZATION_FAILED;
+  response.memberId = request.memberId;
+  return GateResult.deny(response);
+}
+
+// ---- per-group listings: DescribeGroups, ConsumerGroupDescribe, ShareGroupDescribe, StreamsGroupDescribe, DeleteGroups
+
+/** Splits group ids into those allowed (forwarded) and error entries of type G for the rest. */
+class GroupSplit<G> {
+  kept: Array<string> = new Array<string>();
+  denied: Array<G> = new Array<G>();
+
+  constructor(ids: Array<string>, operation: Operation, authorizer: Authorizer) {
+    for (let i = 0, n = ids.length; i < n; i++) {
+      const id = unchecked(ids[i]);
+      if (authorizer.allowed(ResourceType.Group, id, operation, true)) {
+        this.kept.push(id);
+      } else {
+        const entry = instantiate<G>();
+        entry.groupId = id;
+        entry.errorCode = GROUP_AUTHORIZATION_FAILED;
+        this.denied.push(entry);
+      }
+    }
+  }
+}
+
+/** Appends the denied entries to a response R whose per-group list is `groups`. */
+class AppendGroups<R, G> extends ResponseMerger {
+  constructor(private denied: Array<G>) { super(); }
+  merge(response: Message): void {
+    // @ts-ignore: every R used here has `groups: Array<G>`
+    const list: Array<G> = changetype<R>(response).groups;
+    for (let i = 0, n = this.denied.length; i < n; i++) list.push(unchecked(this.denied[i]));
+  }
+}
+
+/**
+ * The shared shape of the describe APIs: every denied id becomes an error entry; the
+ * allowed ids are forwarded (the caller stores `split.kept` back into the request).
+ */
+function gateGroupList<R extends Message, G>(request: Message, split: GroupSplit<G>): GateResult {
+  if (split.denied.length == 0) return GateResult.pass();
+  if (split.kept.length == 0) {
+    const response = instantiate<R>();
+    // @ts-ignore: every R used here has `groups: Array<G>`
+    response.groups = split.denied;
+    return GateResult.deny(response);
+  }
+  return GateResult.rewrite(request, new AppendGroups<R, G>(split.denied));
+}
+
+export function gateDescribeGroups(request: DescribeGroupsRequest, authorizer: Authorizer): GateResult {
+  const split = new GroupSplit<DescribeGroupsResponse_DescribedGroup>(request.groups, Operation.Describe, authorizer);
+  request.groups = split.kept;
+  return gateGroupList<DescribeGroupsResponse, DescribeGroupsResponse_DescribedGroup>(request, split);
+}
+
+class AppendDeleteGroupResults extends ResponseMerger {
+  constructor(private denied: Array<DeleteGroupsResponse_DeletableGroupResult>) { super(); }
+  merge(response: Message): void {
+    const results = changetype<DeleteGroupsResponse>(response).results;
+    for (let i = 0, n = this.denied.length; i < n; i++) results.push(unchecked(this.denied[i]));
+  }
+}
+
+export function gateDeleteGroups(request: DeleteGroupsRequest, authorizer: Authorizer): GateResult {
+  const split = new GroupSplit<DeleteGroupsResponse_DeletableGroupResult>(request.groupsNames, Operation.Delete, authorizer);
+  if (split.denied.length == 0) return GateResult.pass();
+  if (split.kept.length == 0) {
+    const response = new DeleteGroupsResponse();
+    response.results = split.denied;
+    return GateResult.deny(response);
+  }
+  request.groupsNames = split.kept;
+  return GateResult.rewrite(request, new AppendDeleteGroupResults(split.denied));
+}
+
+export function gateShareGroupDescribe(request: ShareGroupDescribeRequest, authorizer: Authorizer): GateResult {
+  const split = new GroupSplit<ShareGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
+  request.groupIds = split.kept;
+  return gateGroupList<ShareGroupDescribeResponse, ShareGroupDescribeResponse_DescribedGroup>(request, split);
+}
+
+export function gateStreamsGroupDescribe(request: StreamsGroupDescribeRequest, authorizer: Authorizer): GateResult {
+  const split = new GroupSplit<StreamsGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
+  request.groupIds = split.kept;
+  return gateGroupList<StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup>(request, split);
+}
+
+/**
+ * ConsumerGroupDescribe: Describe per group, and (as Kafka 4 does) a described group whose
+ * members are assigned a topic the principal may not Describe is replaced by a
+ * TOPIC_AUTHORIZATION_FAILED entry.
+ */
+class MergeConsumerGroupDescribe extends ResponseMerger {
+  constructor(private authorizer: Authorizer, private denied: Array<ConsumerGroupDescribeResponse_DescribedGroup>) { super(); }
+
+  merge(response: Message): void {
+    const groups = changetype<ConsumerGroupDescribeResponse>(response).groups;
+    for (let i = 0, n = groups.length; i < n; i++) {
+      const group = unchecked(groups[i]);
+      if (group.errorCode != 0 || this.assignsOnlyDescribable(group)) continue;
+      const replaced = new ConsumerGroupDescribeResponse_DescribedGroup();
+      replaced.groupId = group.groupId;
+      replaced.errorCode = TOPIC_AUTHORIZATION_FAILED;
+      unchecked(groups[i] = replaced);
+    }
+    for (let i = 0, n = this.denied.length; i < n; i++) groups.push(unchecked(this.denied[i]));
+  }
+
+  private assignsOnlyDescribable(group: ConsumerGroupDescribeResponse_DescribedGroup): bool {
+    const members = group.members;
+    for (let i = 0, n = members.length; i < n; i++) {
+      const member = unchecked(members[i]);
+      if (!this.describable(member.assignment) || !this.describable(member.targetAssignment)) return false;
+    }
+    return true;
+  }
+
+  private describable(assignment: ConsumerGroupDescribeResponse_Assignment): bool {
+    const topics = assignment.topicPartitions;
+    for (let i = 0, n = topics.length; i < n; i++) {
+      if (!this.authorizer.allowed(ResourceType.Topic, unchecked(topics[i]).topicName, Operation.Describe, true)) return false;
+    }
+    return true;
+  }
+}
+
+export function gateConsumerGroupDescribe(request: ConsumerGroupDescribeRequest, authorizer: Authorizer): GateResult {
+  const split = new GroupSplit<ConsumerGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
+  if (split.kept.length == 0 && split.denied.length > 0) {
+    const response = new ConsumerGroupDescribeResponse();
+    response.groups = split.denied;
+    return GateResult.deny(response);
+  }
+  const merger = new MergeConsumerGroupDescribe(authorizer, split.denied);
+  if (split.denied.length == 0) return GateResult.passAndMerge(merger);
+  request.groupIds = split.kept;
+  return GateResult.rewrite(request, merger);
+}
+
+// ---- ListGroups (16) -------------------------------------------------------------------
+
+/** Drops, without an audit line, the groups the principal may not Describe (Kafka's quiet filter). */
+class FilterListedGroups extends ResponseMerger {
+  constructor(private authorizer: Authorizer) { super(); }
+  merge(response: Message): void {
+    const listed = changetype<ListGroupsResponse>(response);
+    const shown = new Array<ListGroupsResponse_ListedGroup>();
+    const groups = listed.groups;
+    for (let i = 0, n = groups.length; i < n; i++) {
+      const group = unchecked(groups[i]);
+      if (this.authorizer.allowed(ResourceType.Group, group.groupId, Operation.Describe, false)) shown.push(group);
+    }
+    listed.groups = shown;
+  }
+}
+
+export function gateListGroups(authorizer: Authorizer): GateResult {
+  if (authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, Operation.Describe, false)) return GateResult.pass();
+  return GateResult.passAndMerge(new FilterListedGroups(authorizer));
+}
+
+// ---- FindCoordinator (10) --------------------------------------------------------------
+
+const KEY_TYPE_GROUP: i8 = 0;
+const KEY_TYPE_TRANSACTION: i8 = 1;
+const KEY_TYPE_SHARE: i8 = 2;
+
+/** The error a coordinator lookup for `key` gets; 0 when allowed or when the key type is not one Kafka authorizes. */
+function coordinatorKeyError(keyType: i8, key: string, authorizer: Authorizer): i16 {
+  if (keyType == KEY_TYPE_GROUP) {
+    return authorizer.allowed(ResourceType.Group, key, Operation.Describe, true) ? 0 : GROUP_AUTHORIZATION_FAILED;
+  }
+  if (keyType == KEY_TYPE_TRANSACTION) {
+    return authorizer.allowed(ResourceType.TransactionalId, key, Operation.Describe, true) ? 0 : TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  }
+  if (keyType == KEY_TYPE_SHARE) {
+    // Share-state coordinator keys are broker-internal ("group:topicId:partition").
+    return authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, Operation.ClusterAction, true) ? 0 : CLUSTER_AUTHORIZATION_FAILED;
+  }
+  // The broker rejects unknown key types with INVALID_REQUEST; nothing is named.
+  return 0;
+}
+
+function deniedCoordinator(key: string, code: i16): FindCoordinatorResponse_Coordinator {
+  const coordinator = new FindCoordinatorResponse_Coordinator();
+  coordinator.key = key;
+  coordinator.nodeId = -1;
+  coordinator.port = -1;
+  coordinator.errorCode = code;
+  coordinator.errorMessage = null;
+  return coordinator;
+}
+
+class AppendCoordinators extends ResponseMerger {
+  constructor(private denied: Array<FindCoordinatorResponse_Coordinator>) { super(); }
+  merge(response: Message): void {
+    const coordinators = changetype<FindCoordinatorResponse>(response).coordinators;
+    for (let i = 0, n = this.denied.length; i < n; i++) coordinators.push(unchecked(this.denied[i]));
+  }
+}
+
+export function gateFindCoordinator(version: i16, request: FindCoordinatorRequest, authorizer: Authorizer): GateResult {
+  if (version < 4) {
+    const code = coordinatorKeyError(request.keyType, request.key, authorizer);
+    if (code == 0) return GateResult.pass();
+    const response = new FindCoordinatorResponse();
+    response.errorCode = code;
+    response.errorMessage = null;
+    response.nodeId = -1;
+    response.port = -1;
+    return GateResult.deny(response);
+  }
+  const keys = request.coordinatorKeys;
+  const kept = new Array<string>();
+  const denied = new Array<FindCoordinatorResponse_Coordinator>();
+  for (let i = 0, n = keys.length; i < n; i++) {
+    const key = unchecked(keys[i]);
+    const code = coordinatorKeyError(request.keyType, key, authorizer);
+    if (code == 0) kept.push(key);
+    else denied.push(deniedCoordinator(key, code));
+  }
+  if (denied.length == 0) return GateResult.pass();
+  if (kept.length == 0) {
+    const response = new FindCoordinatorResponse();
+    response.coordinators = denied;
+    return GateResult.deny(response);
+  }
+  request.coordinatorKeys = kept;
+  return GateResult.rewrite(request, new AppendCoordinators(denied));
+}
+
+// ---- new-protocol heartbeats: ConsumerGroupHeartbeat (68), ShareGroupHeartbeat (76) ----
+
+/**
+ * Read on the group (GROUP_AUTHORIZATION_FAILED), then Describe on every subscribed topic
+ * name: Kafka 4 answers TOPIC_AUTHORIZATION_FAILED when any is denied.
+ */
+function gateSubscribingHeartbeat(apiKey: i16, version: i16, groupId: string, subscribed: Array<string> | null, authorizer: Authorizer): GateResult {
+  if (!authorizer.allowed(ResourceType.Group, groupId, Operation.Read, true)) {
+    return denyWhole(apiKey, version, GROUP_AUTHORIZATION_FAILED);
+  }
+  if (subscribed !== null) {
+    let allDescribable = true;
+    for (let i = 0, n = subscribed.length; i < n; i++) {
+      // Ask about every topic so each denial is audited, as Kafka logs each one.
+      if (!authorizer.allowed(ResourceType.Topic, unchecked(subscribed[i]), Operation.Describe, true)) allDescribable = false;
+    }
+    if (!allDescribable) return denyWhole(apiKey, version, TOPIC_AUTHORIZATION_FAILED);
+  }
+  return GateResult.pass();
+}
+
+export function gateConsumerGroupHeartbeat(version: i16, request: ConsumerGroupHeartbeatRequest, authorizer: Authorizer): GateResult {
+  return gateSubscribingHeartbeat(68, version, request.groupId, request.subscribedTopicNames, authorizer);
+}
+
+export function gateShareGroupHeartbeat(version: i16, request: ShareGroupHeartbeatRequest, authorizer: Authorizer): GateResult {
+  return gateSubscribingHeartbeat(76, version, request.groupId, request.subscribedTopicNames, authorizer);
+}

@@ -1,0 +1,96 @@
+// Produce (0): Write on each topic (by id in v13); a transactional producer first
+// needs Write on its TransactionalId, and without it every partition fails with 53.
+import { Message } from "../../codec/message";
+import {
+  ProduceRequest, ProduceRequest_TopicProduceData,
+} from "../../codec/generated/ProduceRequest";
+import {
+  ProduceResponse, ProduceResponse_PartitionProduceResponse, ProduceResponse_TopicProduceResponse,
+} from "../../codec/generated/ProduceResponse";
+import {
+  Authorizer, GateResult, Operation, ResourceType, ResponseMerger, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+} from "../model";
+import { topicIdError, topicNameError } from "./topic-common";
+
+export function gateProduce(version: i16, request: ProduceRequest, authorizer: Authorizer): GateResult {
+  const topics = request.topicData;
+  const transactionalId = request.transactionalId;
+  if (transactionalId !== null &&
+      !authorizer.allowed(ResourceType.TransactionalId, transactionalId, Operation.Write, true)) {
+    return denyAll(request, topics, sameCodes(topics.length, TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+  }
+
+  const byId = version >= 13;
+  const allowed = new Array<ProduceRequest_TopicProduceData>();
+  let denied: Array<ProduceRequest_TopicProduceData> | null = null;
+  let codes: Array<i16> | null = null;
+  for (let i = 0, n = topics.length; i < n; i++) {
+    const topic = unchecked(topics[i]);
+    const code = byId
+      ? topicIdError(authorizer, topic.topicId, Operation.Write)
+      : topicNameError(authorizer, topic.name, Operation.Write);
+    if (code == 0) {
+      allowed.push(topic);
+      continue;
+    }
+    if (denied === null) denied = new Array<ProduceRequest_TopicProduceData>();
+    if (codes === null) codes = new Array<i16>();
+    denied.push(topic);
+    codes.push(code);
+  }
+  if (denied === null || codes === null) return GateResult.pass();
+  if (allowed.length == 0) return denyAll(request, denied, codes);
+  request.topicData = allowed;
+  // With acks=0 the broker never answers, so the merger is simply never called.
+  return GateResult.rewrite(request, new ProduceDenials(denied, codes));
+}
+
+function sameCodes(count: i32, code: i16): Array<i16> {
+  const codes = new Array<i16>(count);
+  for (let i = 0; i < count; i++) unchecked(codes[i] = code);
+  return codes;
+}
+
+function denyAll(request: ProduceRequest, topics: Array<ProduceRequest_TopicProduceData>, codes: Array<i16>): GateResult {
+  if (request.acks == 0) return GateResult.deny(null);
+  const response = new ProduceResponse();
+  appendDenied(response.responses, topics, codes);
+  return GateResult.deny(response);
+}
+
+/**
+ * One error entry per denied partition, shaped like Kafka's PartitionResponse(error):
+ * base offset -1, no log append time, no log start offset.
+ */
+function appendDenied(
+  out: Array<ProduceResponse_TopicProduceResponse>, topics: Array<ProduceRequest_TopicProduceData>, codes: Array<i16>,
+): void {
+  const count = min(topics.length, codes.length);
+  for (let i = 0; i < count; i++) {
+    const topic = unchecked(topics[i]);
+    const code = unchecked(codes[i]);
+    const entry = new ProduceResponse_TopicProduceResponse();
+    entry.name = topic.name;
+    entry.topicId = topic.topicId.clone();
+    const partitions = topic.partitionData;
+    for (let p = 0, n = partitions.length; p < n; p++) {
+      const partition = new ProduceResponse_PartitionProduceResponse();
+      partition.index = unchecked(partitions[p]).index;
+      partition.errorCode = code;
+      partition.baseOffset = -1;
+      entry.partitionResponses.push(partition);
+    }
+    out.push(entry);
+  }
+}
+
+class ProduceDenials extends ResponseMerger {
+  constructor(private topics: Array<ProduceRequest_TopicProduceData>, private codes: Array<i16>) {
+    super();
+  }
+
+  merge(response: Message): void {
+    if (!(response instanceof ProduceResponse)) return;
+    appendDenied(changetype<ProduceResponse>(response).responses, this.topics, this.codes);
+  }
+}
