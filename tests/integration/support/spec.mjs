@@ -20,3 +20,21 @@ export function apiNamesByKey() {
   }
   return names;
 }
+
+/**
+ * Request version ranges by API key, { name, min, max }, from the vendored definitions'
+ * validVersions; APIs Kafka removed ("validVersions": "none") are left out.
+ */
+export function apiVersionRanges() {
+  const dir = path.join(root, "spec", `kafka-${kafkaVersion()}`);
+  const ranges = new Map();
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith("Request.json"))) {
+    const text = fs.readFileSync(path.join(dir, file), "utf8").split("\n")
+      .filter((line) => !line.trim().startsWith("//")).join("\n");
+    const spec = JSON.parse(text);
+    if (spec.validVersions === "none") continue;
+    const [min, max] = spec.validVersions.split("-").map(Number);
+    ranges.set(spec.apiKey, { name: spec.name.replace(/Request$/, ""), min, max: max ?? min });
+  }
+  return ranges;
+}
