@@ -13,10 +13,11 @@ for_tests=false
 say() { echo "setup: $*" >&2; }
 fail() { echo "setup: FAILED: $*" >&2; exit 1; }
 
-# Debian packages: kcat is a test client; java and mvn run and fetch Kafka.
+# Debian packages: kcat is a test client; java and mvn run and fetch Kafka; javac
+# compiles the tests' Java client (tests/clients/java).
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
-command -v java >/dev/null || missing+=(default-jdk-headless)
+{ command -v java >/dev/null && command -v javac >/dev/null; } || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v go >/dev/null || { $for_tests && missing+=(golang-go); }
