@@ -330,11 +330,12 @@ class ResponseFrames extends FrameHandler {
       return;
     }
     const position = this.requestPosition;
+    // Read before responseStarted, which frees the request's slot (and its attachment).
+    const enforcement = position >= 0 ? enforcementOf(exchanges.pending.at(position)) : null;
     const request = exchanges.responseStarted(position, frameSize);
     if (request == null || request.apiKey == UNTRACKED_API) return;
     const apiKey = request.apiKey;
     const apiVersion = request.apiVersion;
-    const enforcement = enforcementOf(request);
     if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       // SaslHandshake responses use header v0, so the error code follows the correlation id.
       reader.reset(frame, prefixStart + 4, prefixEnd);
@@ -386,8 +387,8 @@ export class KafkaConnection extends ConnectionContext {
   private readonly exchanges: Exchanges;
   private readonly requests: FrameScanner;
   private readonly responses: FrameScanner;
-  private readonly requestStream: HeldStream = new HeldStream(BufferType.DownstreamData);
-  private readonly responseStream: HeldStream = new HeldStream(BufferType.UpstreamData);
+  private readonly requestStream: HeldStream;
+  private readonly responseStream: HeldStream;
   private readonly requestActions: FrameActions;
   private readonly responseActions: FrameActions;
   private readonly requestFrames: RequestFrames;
@@ -401,8 +402,12 @@ export class KafkaConnection extends ConnectionContext {
     const exchanges = new Exchanges(metrics, config.maxInFlightRequests);
     this.exchanges = exchanges;
     const held = config.maxHeldFrameBytes;
-    const requestActions = new FrameActions(this.requestStream);
-    const responseActions = new FrameActions(this.responseStream);
+    const requestStream = new HeldStream(BufferType.DownstreamData);
+    const responseStream = new HeldStream(BufferType.UpstreamData);
+    this.requestStream = requestStream;
+    this.responseStream = responseStream;
+    const requestActions = new FrameActions(requestStream);
+    const responseActions = new FrameActions(responseStream);
     this.requestActions = requestActions;
     this.responseActions = responseActions;
     const requestFrames = new RequestFrames(exchanges, acl, requestActions, held);
@@ -412,10 +417,12 @@ export class KafkaConnection extends ConnectionContext {
     const requestPrefixLimit = acl != null ? max(held, REQUEST_PREFIX_BYTES) : REQUEST_PREFIX_BYTES;
     let responsePrefixLimit = max(config.maxInspectedResponseBytes, RESPONSE_HEAD_BYTES);
     if (acl != null) responsePrefixLimit = max(responsePrefixLimit, held);
-    this.requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, requestFrames, requestPrefixLimit);
-    this.responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES, responseFrames, responsePrefixLimit);
-    requestActions.scanner = this.requests;
-    responseActions.scanner = this.responses;
+    const requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, requestFrames, requestPrefixLimit);
+    const responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES, responseFrames, responsePrefixLimit);
+    this.requests = requests;
+    this.responses = responses;
+    requestActions.scanner = requests;
+    responseActions.scanner = responses;
   }
 
   onNewConnection(): FilterStatus {

@@ -6,7 +6,7 @@ import { apiName } from "../codec/generated/apis";
 import { IpAddress } from "./address";
 import { AclMetrics, AuditLog, Decision, auditLine } from "./audit";
 import { Authorizer, Operation, ResourceType } from "./model";
-import { NO_RULE, Policy } from "./policy";
+import { Policy } from "./policy";
 import { ANONYMOUS } from "./principal";
 
 export const enum AclMode { Enforce = 0, DryRun = 1 }
@@ -50,7 +50,7 @@ export class ConnectionAuthorizer extends Authorizer {
       context.metrics.count(resourceType, operation, Decision.Allowed);
       return true;
     }
-    return this.denied(resourceType, name, operation, logIfDenied, rule == NO_RULE ? "default" : policy.ruleName(rule));
+    return this.denied(resourceType, name, operation, logIfDenied, policy.ruleName(rule));
   }
 
   allowedTopicId(id: Uuid, operation: Operation): bool {

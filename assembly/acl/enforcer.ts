@@ -180,7 +180,10 @@ export class AclEnforcer {
       if (username != null && this.principals.saslAuthenticated(username)) this.authorizer.principal = this.principals.principal;
     }
     let edited = false;
-    if (apiKey == API_VERSIONS) edited = capApiVersions(changetype<ApiVersionsResponse>(body), apiVersion);
+    if (apiKey == API_VERSIONS) {
+      capApiVersions(changetype<ApiVersionsResponse>(body));
+      edited = true;
+    }
     if (pending != null && pending.gate != null) {
       const merger = changetype<GateResult>(pending.gate).merger;
       if (merger != null) {

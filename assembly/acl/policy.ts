@@ -9,7 +9,9 @@
 //
 // Decisions run per resource per request, so rules are compiled once: each rule's
 // operations become a bit mask (implications included), rules are bucketed by resource
-// type, and literal names are looked up in a map. A decision allocates nothing.
+// type, and literal names and prefixes are looked up in hash tables, so a decision
+// costs one pass over the requested name whatever the number of rules, and allocates
+// nothing.
 import { IpAddress, Cidr } from "./address";
 import { ANY_PRINCIPAL } from "./principal";
 import { Operation, ResourceType } from "./model";
@@ -87,12 +89,95 @@ export function operationMask(effect: Effect, operations: Operation[]): u32 {
   return code >= 0 && code < 32 ? (<u32>1) << <u32>code : 0;
 }
 
+/** The rules naming one resource name (literally) or one prefix. */
+class NameEntry {
+  readonly rules: i32[] = [];
+  constructor(readonly name: string, readonly hash: u32) {}
+}
+
+const FNV_OFFSET: u32 = 2166136261;
+const FNV_PRIME: u32 = 16777619;
+
+@inline function hashStep(hash: u32, c: i32): u32 {
+  return (hash ^ <u32>c) * FNV_PRIME;
+}
+
+function hashOf(text: string): u32 {
+  let hash = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) hash = hashStep(hash, text.charCodeAt(i));
+  return hash;
+}
+
+/**
+ * Names (literal names, or prefixes) to the rules that carry them: an open-addressing
+ * table keyed by a hash that decide() computes incrementally over the requested name,
+ * so every prefix of it can be looked up without slicing the string.
+ */
+class NameTable {
+  private readonly entries: NameEntry[] = [];
+  private readonly indexByName: Map<string, i32> = new Map<string, i32>();
+  private slots: StaticArray<i32> = new StaticArray<i32>(0);
+  private mask: u32 = 0;
+  /** Distinct name lengths, ascending: the only prefix lengths worth probing. */
+  readonly lengths: i32[] = [];
+
+  add(name: string, rule: i32): void {
+    if (this.indexByName.has(name)) {
+      this.entries[this.indexByName.get(name)].rules.push(rule);
+      return;
+    }
+    this.indexByName.set(name, this.entries.length);
+    const entry = new NameEntry(name, hashOf(name));
+    entry.rules.push(rule);
+    this.entries.push(entry);
+    if (!this.lengths.includes(name.length)) {
+      this.lengths.push(name.length);
+      this.lengths.sort();
+    }
+  }
+
+  /** Builds the probe table; call once after the last add(). */
+  seal(): void {
+    let capacity = 8;
+    while (capacity < this.entries.length * 2) capacity <<= 1;
+    this.slots = new StaticArray<i32>(capacity);
+    this.mask = <u32>(capacity - 1);
+    for (let i = 0; i < this.entries.length; i++) {
+      let slot = this.entries[i].hash & this.mask;
+      while (this.slots[slot] != 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = i + 1;
+    }
+  }
+
+  get size(): i32 { return this.entries.length; }
+
+  /** The entry whose name equals the first `length` characters of `text` (hashing to `hash`), or null. */
+  find(text: string, length: i32, hash: u32): NameEntry | null {
+    let slot = hash & this.mask;
+    for (;;) {
+      const index = unchecked(this.slots[slot]);
+      if (index == 0) return null;
+      const entry = unchecked(this.entries[index - 1]);
+      if (entry.hash == hash && entry.name.length == length &&
+        memory.compare(changetype<usize>(entry.name), changetype<usize>(text), <usize>length << 1) == 0) {
+        return entry;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    return null; // unreachable; AssemblyScript's flow analysis wants an exit
+  }
+}
+
 /** The rules of one resource type, split by how their names match. */
 class ResourceRules {
-  /** Literal names to the indexes of the rules naming them. */
-  readonly literal: Map<string, i32[]> = new Map<string, i32[]>();
-  /** Prefixed and wildcard rules: every one is tried. */
-  readonly patterns: i32[] = [];
+  readonly literal: NameTable = new NameTable();
+  readonly prefixed: NameTable = new NameTable();
+  /** LITERAL "*" rules: they match every name. */
+  readonly wildcard: i32[] = [];
+}
+
+@inline function denyIndex(encoded: i32): i32 {
+  return -2 - encoded;
 }
 
 export class Policy {
@@ -108,20 +193,22 @@ export class Policy {
         bucket = new ResourceRules();
         this.buckets[type] = bucket;
       }
-      if (rule.patternType == PatternType.Literal && !rule.anyName) {
-        if (!bucket.literal.has(rule.resourceName)) bucket.literal.set(rule.resourceName, []);
-        bucket.literal.get(rule.resourceName).push(i);
-      } else {
-        bucket.patterns.push(i);
-      }
+      if (rule.anyName) bucket.wildcard.push(i);
+      else if (rule.patternType == PatternType.Literal) bucket.literal.add(rule.resourceName, i);
+      else bucket.prefixed.add(rule.resourceName, i);
+    }
+    for (let type = 0; type < RESOURCE_TYPE_SLOTS; type++) {
+      const bucket = this.buckets[type];
+      if (bucket == null) continue;
+      bucket.literal.seal();
+      bucket.prefixed.seal();
     }
   }
 
   /**
    * The rule that decides whether `principal`, connected from `address` (null:
-   * unknown), may perform `operation` on the named resource: a matching DENY (rules
-   * naming the resource literally are tried first), else the earliest matching ALLOW,
-   * else NO_RULE (the default applies).
+   * unknown), may perform `operation` on the named resource: a matching DENY, else
+   * the earliest matching ALLOW, else NO_RULE (the default applies).
    */
   decide(principal: string, address: IpAddress | null, resourceType: ResourceType, name: string, operation: Operation): i32 {
     const type = <i32>resourceType;
@@ -130,25 +217,49 @@ export class Policy {
     if (bucket == null) return NO_RULE;
     const bit = operationBit(operation);
     if (bit == 0) return NO_RULE;
-    const rules = this.rules;
     let allowing = NO_RULE;
-    if (bucket.literal.has(name)) {
-      const candidates = bucket.literal.get(name);
-      for (let i = 0; i < candidates.length; i++) {
-        const index = unchecked(candidates[i]);
-        const rule = unchecked(rules[index]);
-        if (!rule.appliesTo(principal, address, bit)) continue;
-        if (rule.effect == Effect.Deny) return index;
-        if (allowing == NO_RULE || index < allowing) allowing = index;
+    // One pass over the name hashes each of its prefixes; those as long as some
+    // PREFIXED rule's name are looked up, and so is the whole name among LITERAL ones.
+    const prefixed = bucket.prefixed;
+    const prefixLengths = prefixed.lengths;
+    let nextLength = 0;
+    const nameLength = name.length;
+    let hash = FNV_OFFSET;
+    for (let i = 0; i <= nameLength; i++) {
+      if (nextLength < prefixLengths.length && unchecked(prefixLengths[nextLength]) == i) {
+        nextLength++;
+        const entry = prefixed.find(name, i, hash);
+        if (entry != null) {
+          const found = this.decideAmong(entry.rules, principal, address, bit, allowing);
+          if (found < NO_RULE) return denyIndex(found);
+          allowing = found;
+        }
+      }
+      if (i < nameLength) hash = hashStep(hash, name.charCodeAt(i));
+    }
+    if (bucket.literal.size > 0) {
+      const entry = bucket.literal.find(name, nameLength, hash);
+      if (entry != null) {
+        const found = this.decideAmong(entry.rules, principal, address, bit, allowing);
+        if (found < NO_RULE) return denyIndex(found);
+        allowing = found;
       }
     }
-    const patterns = bucket.patterns;
-    for (let i = 0; i < patterns.length; i++) {
-      const index = unchecked(patterns[i]);
+    const found = this.decideAmong(bucket.wildcard, principal, address, bit, allowing);
+    return found < NO_RULE ? denyIndex(found) : found;
+  }
+
+  /**
+   * Among rules whose name matched: a DENY that applies, encoded as -2 - index, or
+   * else the earlier of `allowing` and the first ALLOW that applies.
+   */
+  private decideAmong(candidates: i32[], principal: string, address: IpAddress | null, bit: u32, allowing: i32): i32 {
+    const rules = this.rules;
+    for (let i = 0; i < candidates.length; i++) {
+      const index = unchecked(candidates[i]);
       const rule = unchecked(rules[index]);
-      if (!rule.anyName && !name.startsWith(rule.resourceName)) continue;
       if (!rule.appliesTo(principal, address, bit)) continue;
-      if (rule.effect == Effect.Deny) return index;
+      if (rule.effect == Effect.Deny) return -2 - index;
       if (allowing == NO_RULE || index < allowing) allowing = index;
     }
     return allowing;

@@ -30,12 +30,18 @@ const WORKED_EXAMPLE = `{
   "rules": [
     { "name": "orders-writers", "effect": "allow", "principal": "User:alice",
       "resource_type": "topic", "pattern_type": "prefixed", "resource_name": "orders.",
-      "operations": ["write", "describe"] },
-    { "name": "no-pii", "effect": "deny", "principal": "User:*",
-      "resource_type": "topic", "resource_name": "customers.pii", "operations": ["all"],
-      "hosts": ["0.0.0.0/0", "::/0"] },
+      "operations": ["write"] },
+    { "name": "batch-reads-orders", "effect": "allow", "principal": "User:batch",
+      "resource_type": "topic", "pattern_type": "prefixed", "resource_name": "orders.",
+      "operations": ["read"] },
+    { "name": "batch-group", "effect": "allow", "principal": "User:batch",
+      "resource_type": "group", "resource_name": "batch", "operations": ["read"] },
     { "name": "batch-idempotent", "effect": "allow", "principal": "User:batch",
-      "resource_type": "cluster", "resource_name": "kafka-cluster", "operations": ["idempotent_write"] }
+      "resource_type": "cluster", "resource_name": "kafka-cluster", "operations": ["idempotent_write"] },
+    { "name": "no-pii", "effect": "deny", "principal": "User:*",
+      "resource_type": "topic", "resource_name": "customers.pii", "operations": ["all"] },
+    { "name": "everyone-describes", "effect": "allow", "principal": "User:*",
+      "resource_type": "topic", "resource_name": "*", "operations": ["describe"] }
   ]
 }`;
 
@@ -53,7 +59,7 @@ describe("acl configuration", () => {
     expect(config.policy.allows(config.policy.decide("User:alice", null, ResourceType.Topic, "t", Operation.Read))).toBe(false);
   });
 
-  it("reads the worked example of docs/acl.md", () => {
+  it("reads the worked example of docs/acl.md, which decides as the docs say", () => {
     const result = parse(WORKED_EXAMPLE);
     expect(result.error).toBe("");
     const config = result.config!;
@@ -62,18 +68,27 @@ describe("acl configuration", () => {
     expect(config.principalSources[1]).toBe(PrincipalSource.TlsSubject);
     expect(config.addressPrincipals.length).toBe(1);
     expect(config.addressPrincipals[0].principal).toBe("User:batch");
-    expect(config.rules.length).toBe(3);
+    expect(config.rules.length).toBe(6);
     const first = config.rules[0];
     expect(first.name).toBe("orders-writers");
     expect(first.effect).toBe(Effect.Allow);
     expect(first.patternType).toBe(PatternType.Prefixed);
-    expect(first.operations.length).toBe(2);
-    expect(config.rules[1].patternType).toBe(PatternType.Literal);
-    expect(config.rules[1].hosts.length).toBe(2);
-    const policy = config.policy;
-    expect(policy.ruleName(policy.decide("User:alice", null, ResourceType.Topic, "orders.eu", Operation.Write))).toBe("orders-writers");
-    expect(policy.ruleName(policy.decide("User:alice", parseSocketAddress("[::1]:1"), ResourceType.Topic, "customers.pii", Operation.Read))).toBe("no-pii");
-    expect(policy.allows(policy.decide("User:batch", null, ResourceType.Cluster, "kafka-cluster", Operation.IdempotentWrite))).toBe(true);
+    expect(first.operations.length).toBe(1);
+    expect(config.rules[4].effect).toBe(Effect.Deny);
+    expect(config.rules[4].patternType).toBe(PatternType.Literal);
+    const p = config.policy;
+    const batchPeer = parseSocketAddress("10.20.3.4:5000");
+    expect(p.ruleName(p.decide("User:alice", null, ResourceType.Topic, "orders.eu", Operation.Write))).toBe("orders-writers");
+    expect(p.ruleName(p.decide("User:alice", null, ResourceType.Topic, "orders.eu", Operation.Describe))).toBe("orders-writers");
+    expect(p.allows(p.decide("User:alice", null, ResourceType.Topic, "orders.eu", Operation.Read))).toBe(false);
+    expect(p.ruleName(p.decide("User:batch", batchPeer, ResourceType.Topic, "orders.eu", Operation.Read))).toBe("batch-reads-orders");
+    expect(p.ruleName(p.decide("User:batch", batchPeer, ResourceType.Group, "batch", Operation.Read))).toBe("batch-group");
+    expect(p.allows(p.decide("User:batch", batchPeer, ResourceType.Topic, "orders.eu", Operation.Write))).toBe(false);
+    expect(p.allows(p.decide("User:batch", null, ResourceType.Cluster, "kafka-cluster", Operation.IdempotentWrite))).toBe(true);
+    expect(p.ruleName(p.decide("User:alice", null, ResourceType.Topic, "customers.pii", Operation.Read))).toBe("no-pii");
+    expect(p.ruleName(p.decide("User:ANONYMOUS", null, ResourceType.Topic, "customers.pii", Operation.Describe))).toBe("no-pii");
+    expect(p.ruleName(p.decide("User:ANONYMOUS", null, ResourceType.Topic, "payments", Operation.Describe))).toBe("everyone-describes");
+    expect(p.allows(p.decide("User:ANONYMOUS", null, ResourceType.Topic, "payments", Operation.Read))).toBe(false);
   });
 
   it("reads allow as the default and enforce as the mode", () => {

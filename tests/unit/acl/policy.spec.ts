@@ -166,4 +166,36 @@ describe("evaluation", () => {
     expect(decision(policy, ALICE, ResourceType.Topic, "t", Operation.Read, parseSocketAddress("10.99.1.1:1"))).toBe("deny:no-guest-net");
     expect(decision(policy, ALICE, ResourceType.Topic, "t", Operation.Read, NO_ADDRESS)).toBe("deny:no-guest-net");
   });
+  it("tries every prefix of the name, short and long", () => {
+    const policy = new Policy([
+      allow("o", ALICE, ResourceType.Topic, PatternType.Prefixed, "o", [Operation.Read]),
+      allow("orders", ALICE, ResourceType.Topic, PatternType.Prefixed, "orders.", [Operation.Write]),
+      deny("orders-eu", ALICE, ResourceType.Topic, PatternType.Prefixed, "orders.eu.", [Operation.Write]),
+      allow("exact", ALICE, ResourceType.Topic, PatternType.Literal, "orders.eu.1", [Operation.Alter]),
+      allow("same-prefix", "User:bob", ResourceType.Topic, PatternType.Prefixed, "orders.", [Operation.Delete]),
+    ], false);
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.us", Operation.Write)).toBe("allow:orders");
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.eu.1", Operation.Write)).toBe("deny:orders-eu");
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.eu.1", Operation.Read)).toBe("allow:o");
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.eu.1", Operation.Alter)).toBe("allow:exact");
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.eu.1", Operation.Describe)).toBe("allow:o");
+    expect(decision(policy, "User:bob", ResourceType.Topic, "orders.x", Operation.Delete)).toBe("allow:same-prefix");
+    expect(decision(policy, ALICE, ResourceType.Topic, "orders.x", Operation.Delete)).toBe("deny:default");
+    expect(decision(policy, ALICE, ResourceType.Topic, "p", Operation.Read)).toBe("deny:default");
+  });
+  it("finds the right rule among thousands", () => {
+    const rules: AclRule[] = [];
+    for (let i = 0; i < 5000; i++) {
+      rules.push(allow("lit" + i.toString(), ALICE, ResourceType.Topic, PatternType.Literal, "t" + i.toString(), [Operation.Read]));
+      rules.push(allow("pre" + i.toString(), ALICE, ResourceType.Topic, PatternType.Prefixed, "p" + i.toString() + ".", [Operation.Read]));
+    }
+    rules.push(deny("no-p42", ALICE, ResourceType.Topic, PatternType.Prefixed, "p42.x", [Operation.Read]));
+    const policy = new Policy(rules, false);
+    expect(decision(policy, ALICE, ResourceType.Topic, "t4999", Operation.Read)).toBe("allow:lit4999");
+    expect(decision(policy, ALICE, ResourceType.Topic, "t5000", Operation.Read)).toBe("deny:default");
+    expect(decision(policy, ALICE, ResourceType.Topic, "p1234.a", Operation.Read)).toBe("allow:pre1234");
+    expect(decision(policy, ALICE, ResourceType.Topic, "p1234", Operation.Read)).toBe("deny:default");
+    expect(decision(policy, ALICE, ResourceType.Topic, "p42.y", Operation.Read)).toBe("allow:pre42");
+    expect(decision(policy, ALICE, ResourceType.Topic, "p42.xy", Operation.Read)).toBe("deny:no-p42");
+  });
 });
