@@ -155,6 +155,9 @@ test("Java consumer fetching by topic id (Fetch v13+): an allowed topic is read,
   assert.ok((after["topic.read.denied"] ?? 0) > (before["topic.read.denied"] ?? 0), `Read was denied (Fetch): ${JSON.stringify(after)}`);
   assert.ok(auditLines(stack).some((l) => l.resource === "described-only" && l.api === "Fetch" && l.operation === "read"),
     `an audit line for the Fetch of described-only\n${envoyLogTail(stack)}`);
+  const fetchVersions = [...await stack.stats("wasmcustom.kafka.broker1.api.Fetch.")]
+    .filter(([name, value]) => name.endsWith(".requests") && value > 0).map(([name]) => Number(/\.v(\d+)\./.exec(name)[1]));
+  assert.ok(fetchVersions.length > 0 && fetchVersions.every((v) => v >= 13), `the Java consumer fetched by topic id: Fetch versions ${fetchVersions}`);
 });
 
 test("Java consumer group: offsets commit for an allowed topic, and a denied topic's commit gets TopicAuthorizationException", async () => {

@@ -4,6 +4,8 @@
 // stats and audit lines.
 import fs from "node:fs";
 import { javaClient } from "./clients.mjs";
+import { RawConnection, metadataRequest, parseMetadataResponse } from "./kafka-wire.mjs";
+import { waitFor } from "../../../scripts/lib/processes.mjs";
 
 export const STAT_PREFIX = "broker1";
 export const STATS = `wasmcustom.kafka.${STAT_PREFIX}`;
@@ -53,12 +55,27 @@ export const SEED_TOPICS = [
   "Orders", "orders", "orders.eu", "ordersx",
 ];
 
-/** Creates `topics` on the broker's DIRECT listener (bypassing Envoy) and fails unless all were created. */
+/**
+ * Creates `topics` on the broker's DIRECT listener (bypassing Envoy), fails unless all
+ * were created, and waits until the broker serves each with a leader (a Produce sent
+ * earlier gets NOT_LEADER_OR_FOLLOWER).
+ */
 export async function createTopicsDirectly(stack, topics) {
   const created = await javaClient("create-topics", { bootstrap: stack.direct, topics });
   for (const topic of topics) {
     if (!created.results[topic]?.ok) throw new Error(`creating ${topic} on the broker failed: ${JSON.stringify(created.results[topic])}`);
   }
+  let last = null;
+  await waitFor(`leaders for ${topics.join(", ")}`, async () => {
+    const connection = await RawConnection.open(stack.direct);
+    try {
+      await connection.write(metadataRequest({ correlationId: 1, version: 12, topics }));
+      last = parseMetadataResponse((await connection.response({ flexibleHeader: true })).body, 12);
+    } finally {
+      connection.close();
+    }
+    return last.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0));
+  }, { timeoutMs: 30000, hint: () => `\n${JSON.stringify(last)}` });
 }
 
 /** The broker's own topic list, read past Envoy. */

@@ -233,8 +233,7 @@ export function parseMetadataResponse(body, version) {
     if (version >= 10) topic.topicId = d.uuid();
     if (version >= 1) d.bool();
     topic.partitions = arr(() => {
-      const partition = { errorCode: d.int16(), partitionIndex: d.int32() };
-      d.int32();
+      const partition = { errorCode: d.int16(), partitionIndex: d.int32(), leaderId: d.int32() };
       if (version >= 7) d.int32();
       arr(() => d.int32());
       arr(() => d.int32());
