@@ -3,8 +3,7 @@
 // principal may see, to hold listings against), and readers for the filter's ACL
 // stats and audit lines.
 import fs from "node:fs";
-import { javaClient } from "./clients.mjs";
-import { RawConnection, metadataRequest, parseMetadataResponse } from "./kafka-wire.mjs";
+import { javaClient, kcat } from "./clients.mjs";
 import { waitFor } from "../../../scripts/lib/processes.mjs";
 
 export const STAT_PREFIX = "broker1";
@@ -57,8 +56,9 @@ export const SEED_TOPICS = [
 
 /**
  * Creates `topics` on the broker's DIRECT listener (bypassing Envoy), fails unless all
- * were created, and waits until the broker serves each with a leader (a Produce sent
- * earlier gets NOT_LEADER_OR_FOLLOWER).
+ * were created, and waits until the broker answers ListOffsets for each: Metadata names
+ * a leader before the partition's log exists, and a Produce sent then gets
+ * NOT_LEADER_OR_FOLLOWER.
  */
 export async function createTopicsDirectly(stack, topics) {
   const created = await javaClient("create-topics", { bootstrap: stack.direct, topics });
@@ -66,15 +66,9 @@ export async function createTopicsDirectly(stack, topics) {
     if (!created.results[topic]?.ok) throw new Error(`creating ${topic} on the broker failed: ${JSON.stringify(created.results[topic])}`);
   }
   let last = null;
-  await waitFor(`leaders for ${topics.join(", ")}`, async () => {
-    const connection = await RawConnection.open(stack.direct);
-    try {
-      await connection.write(metadataRequest({ correlationId: 1, version: 12, topics }));
-      last = parseMetadataResponse((await connection.response({ flexibleHeader: true })).body, 12);
-    } finally {
-      connection.close();
-    }
-    return last.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0));
+  await waitFor(`the partitions of ${topics.join(", ")}`, async () => {
+    last = await kcat(["-b", stack.direct, "-Q", ...topics.flatMap((t) => ["-t", `${t}:0:-1`])]);
+    return last.code === 0 && topics.every((t) => last.stdout.includes(`${t} [0] offset `));
   }, { timeoutMs: 30000, hint: () => `\n${JSON.stringify(last)}` });
 }
 
