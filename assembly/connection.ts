@@ -13,7 +13,7 @@ import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
 import { FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
-import { HeldStream } from "./held-stream";
+import { HeldStream, memoryNearLimit } from "./held-stream";
 import { AclEnforcer, FrameDecision, PendingEnforcement } from "./acl/enforcer";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
@@ -158,7 +158,7 @@ class RequestFrames extends FrameHandler {
 
   /** With ACLs, every request is decided whole; without, its head is enough. */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
-    if (this.acl == null || frameSize > this.maxHeldFrameBytes) return prefixEnd - prefixStart;
+    if (this.acl == null || frameSize > this.maxHeldFrameBytes || memoryNearLimit()) return prefixEnd - prefixStart;
     return frameSize;
   }
 
@@ -170,8 +170,10 @@ class RequestFrames extends FrameHandler {
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const acl = this.acl;
     if (acl != null && prefixEnd - prefixStart < frameSize) {
-      this.actions.stop("a request of " + frameSize.toString() + " bytes exceeds max_held_frame_bytes (" +
-        this.maxHeldFrameBytes.toString() + "), and ACLs decide requests whole");
+      this.actions.stop(frameSize > this.maxHeldFrameBytes
+        ? "a request of " + frameSize.toString() + " bytes exceeds max_held_frame_bytes (" +
+          this.maxHeldFrameBytes.toString() + "), and ACLs decide requests whole"
+        : "Wasm memory is near its limit: cannot hold a request to decide it");
       return;
     }
     reader.reset(frame, prefixStart, prefixEnd);
@@ -303,7 +305,7 @@ class ResponseFrames extends FrameHandler {
     const acl = this.acl;
     if (acl != null && acl.holdsResponse(request.apiKey, enforcementOf(request))) {
       // Too large to hold: the ACL_enforcement says whether that is fatal (onFrameStart).
-      this.heldForEnforcer = frameSize <= this.maxHeldFrameBytes;
+      this.heldForEnforcer = frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
       if (this.heldForEnforcer) return frameSize;
     }
     return frameSize > this.inspectLimit ? 0 : frameSize;
@@ -346,7 +348,8 @@ class ResponseFrames extends FrameHandler {
       exchanges.metrics.count(FilterStat.ResponsesNotInspected);
       if (acl != null && enforcement != null) {
         this.actions.stop("a " + apiName(apiKey) + " response of " + frameSize.toString() +
-          " bytes that ACLs must edit exceeds max_held_frame_bytes (" + this.maxHeldFrameBytes.toString() + ")");
+          " bytes that ACLs must edit cannot be held (max_held_frame_bytes " + this.maxHeldFrameBytes.toString() +
+          ", or Wasm memory near its limit)");
       }
       return;
     }

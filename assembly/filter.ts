@@ -3,27 +3,19 @@
 import "./proxy/runtime";
 import { ConnectionContext, RootContext } from "./proxy/context";
 import { registerRootContext } from "./proxy/registry";
-import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, getPropertyString, log } from "./proxy/host";
+import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, log } from "./proxy/host";
 import { FilterConfig, parseFilterConfig } from "./config/filter-config";
 import { FilterStat, KafkaMetrics } from "./metrics";
 import { KafkaConnection } from "./connection";
+import { memoryNearLimit } from "./held-stream";
 import { AclEnforcer, EnforcementStats } from "./acl/enforcer";
 import { AclContext, ConnectionAuthorizer } from "./acl/authorizer";
 import { HostAclMetrics, HostAuditLog } from "./acl/audit";
-import { PrincipalResolver, PropertySource } from "./acl/principal";
+import { HostProperties, PrincipalResolver } from "./acl/principal";
 import { TopicIds } from "./acl/topic-ids";
 export * from "./proxy/exports";
 
-// wasm32 memory ends at 4 GiB and the allocator traps when it cannot grow, which would
-// kill the filter for every connection of this worker. Past this mark new connections
-// are closed instead; at about 1.2 KiB per idle connection it takes millions of them.
-const MEMORY_GUARD_PAGES: i32 = 49152; // 3 GiB
-
-/** Envoy's connection properties (TLS peer certificate, peer address), read once per connection. */
-class HostProperties extends PropertySource {
-  get(path: string[]): string | null { return getPropertyString(path); }
-}
-
+/** Counts what the ACL enforcer did to frames, among the filter health stats. */
 class EnforcementCounters extends EnforcementStats {
   constructor(private readonly metrics: KafkaMetrics) { super(); }
   requestRewritten(): void { this.metrics.count(FilterStat.AclRequestsRewritten); }
@@ -79,7 +71,7 @@ class KafkaFilterRoot extends RootContext {
       metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels);
       this.metrics = metrics;
     }
-    if (memory.size() >= MEMORY_GUARD_PAGES) {
+    if (memoryNearLimit()) {
       let refused = this.refused;
       if (refused == null) {
         refused = new RefusedConnection(this, metrics);

@@ -12,6 +12,16 @@
 import { ByteSource } from "./framing";
 import { BufferType, copyBufferBytes, replaceBufferPrefix } from "./proxy/host";
 
+// wasm32 memory ends at 4 GiB and the allocator traps when it cannot grow, which would
+// kill the filter for every connection of the worker. Past this mark the filter stops
+// taking on memory it can refuse: new connections, and whole frames to hold.
+export const MEMORY_GUARD_PAGES: i32 = 49152; // 3 GiB
+
+/** True when the VM's memory is near the wasm32 limit (see MEMORY_GUARD_PAGES). */
+export function memoryNearLimit(): bool {
+  return memory.size() >= MEMORY_GUARD_PAGES;
+}
+
 export class HeldStream extends ByteSource {
   /** Bytes at the buffer's front that earlier callbacks scanned and held. */
   private held: u32 = 0;

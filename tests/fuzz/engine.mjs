@@ -7,11 +7,30 @@ import { Rng, generateInput, mixSeed } from "./generate.mjs";
 
 export const DEFAULT_CONFIG = { stat_prefix: "fuzz", max_frame_bytes: 1048576 };
 
+/**
+ * ACLs on: every request is held whole, decoded and gated; responses are held and
+ * rewritten. The rules allow a little and deny the rest, so inputs exercise rewrites,
+ * denials and the fail-closed paths alike.
+ */
+export const ACL_CONFIG = {
+  stat_prefix: "fuzz_acl", max_frame_bytes: 1048576, max_held_frame_bytes: 65536,
+  acl: {
+    mode: "enforce", default: "deny", principal_sources: ["sasl", "client_id"],
+    rules: [
+      { name: "cluster", effect: "allow", principal: "User:*", resource_type: "cluster", pattern_type: "literal", resource_name: "kafka-cluster", operations: ["all"] },
+      { name: "t-topics", effect: "allow", principal: "User:*", resource_type: "topic", pattern_type: "prefixed", resource_name: "t", operations: ["all"] },
+      { name: "no-t2-writes", effect: "deny", principal: "User:*", resource_type: "topic", pattern_type: "literal", resource_name: "t2", operations: ["write"] },
+      { name: "groups", effect: "allow", principal: "User:*", resource_type: "group", pattern_type: "literal", resource_name: "*", operations: ["read", "describe"] },
+    ],
+  },
+};
+
 /** The plugin configuration of a batch, chosen from its seed. */
 export function batchSettings(seed, batch) {
   const rng = new Rng(mixSeed(seed, 0x6261, batch));
   const config = rng.weighted([
-    [60, DEFAULT_CONFIG],
+    [45, DEFAULT_CONFIG],
+    [15, ACL_CONFIG],
     [15, {}],
     [12, { stat_prefix: "fuzz", max_frame_bytes: 64, max_in_flight_requests: 1 }],
     [13, { stat_prefix: "fuzz_small", max_frame_bytes: rng.range(64, 4096), max_in_flight_requests: rng.range(1, 8) }],
@@ -40,6 +59,7 @@ export function effectiveConfig(config) {
     statPrefix: config.stat_prefix ?? "kafka",
     maxFrameBytes: config.max_frame_bytes ?? 104857600,
     maxInFlight: config.max_in_flight_requests ?? 1024,
+    acl: config.acl !== undefined,
   };
 }
 
@@ -93,12 +113,14 @@ class Metrics {
     this.framingErrors = f("framing_errors");
     this.connectionsClosed = f("connections_closed");
     this.unmatched = f("unmatched_responses");
+    this.aclClosed = f("acl_connections_closed");
   }
   snapshot(out) {
     const m = this.host.metrics;
     out[0] = m.get(this.framingErrors) ?? 0;
     out[1] = m.get(this.connectionsClosed) ?? 0;
     out[2] = m.get(this.unmatched) ?? 0;
+    out[3] = m.get(this.aclClosed) ?? 0;
     return out;
   }
 }
@@ -139,8 +161,8 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
   };
   startHost();
 
-  const before = [0, 0, 0];
-  const after = [0, 0, 0];
+  const before = [0, 0, 0, 0];
+  const after = [0, 0, 0, 0];
   let active = [];
   let next = first;
   const end = first + count;
@@ -204,7 +226,8 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
     }
     if (status !== 0 && status !== 1) fail("invariant", `data callback returned ${status} (not Continue/StopIteration)`, conn);
     if (host.violationCount !== violations) fail("invariant", `host contract violated: ${host.violations[host.violations.length - 1]}`, conn);
-    const framingDelta = after[0] - before[0];
+    // The ACL enforcer also closes connections (failing closed); each close has exactly one cause.
+    const framingDelta = after[0] - before[0] + after[3] - before[3];
     if (framingDelta !== (closed ? 1 : 0)) {
       fail("invariant", closed ? `the filter closed the connection but framing_errors rose by ${framingDelta}`
         : `framing_errors rose by ${framingDelta} without the connection being closed`, conn);
@@ -232,7 +255,8 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
       const index = next++;
       const input = inputs ? inputs[index - first] : generateInput(seed, index, corpus, cfg.maxFrameBytes);
       const conn = {
-        id: nextContextId++, index, input, ev: 0, oracle: true,
+        // The framing model cannot foresee policy closes; ACL batches check the other invariants.
+        id: nextContextId++, index, input, ev: 0, oracle: !cfg.acl,
         down: new FramingOracle(cfg.maxFrameBytes), up: new FramingOracle(cfg.maxFrameBytes),
       };
       try {

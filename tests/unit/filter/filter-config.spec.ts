@@ -23,7 +23,20 @@ describe("plugin configuration", () => {
 
   it("names an unknown field", () => {
     expect(parseFilterConfig('{"stat_prefix":"a","max_frame_byte":1}').error)
-      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes)');
+      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes, max_held_frame_bytes, acl)');
+  });
+
+  it("reads the held-frame limit and the ACL section, and passes on an ACL error as is", () => {
+    const ok = parseFilterConfig('{"max_held_frame_bytes":65536,"acl":{"default":"allow","rules":[]}}');
+    expect(ok.error).toBe("");
+    expect(ok.config!.maxHeldFrameBytes).toBe(65536);
+    expect(ok.config!.acl != null).toBe(true);
+    expect(ok.config!.acl!.defaultAllow).toBe(true);
+    expect(parseFilterConfig("{}").config!.acl == null).toBe(true);
+    expectMention(parseFilterConfig('{"max_held_frame_bytes":10}').error, 'field "max_held_frame_bytes"');
+    const bad = parseFilterConfig('{"acl":{"rules":[{"name":"r1","effect":"allow","principal":"User:a","resource_type":"topic","pattern_type":"literal","resource_name":"t","operations":["wrte"]}]}}');
+    expect(bad.config == null).toBe(true);
+    expectMention(bad.error, 'acl.rules[0] ("r1").operations[0]');
   });
 
   it("names a field of the wrong type or range", () => {
