@@ -12,7 +12,14 @@ import { decodeResponseBody } from "./codec/generated/index";
 import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
-import { ByteSource, FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
+import { ByteSource, FrameHandler, FrameScanner, FrameWalker, FramingError, framingErrorName } from "./framing";
+import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
+import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
+import { MetadataResponse } from "./codec/generated/MetadataResponse";
+import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
+import { Message } from "./codec/message";
+import { TopicNames, TopicStat } from "./topics";
+import { WalkSink } from "./walkers/sink";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
@@ -39,8 +46,14 @@ const requestHeader = new RequestHeader();
 const responseHeader = new ResponseHeader();
 const apiVersionsRequest = new ApiVersionsRequest();
 const saslHandshakeRequest = new SaslHandshakeRequest();
+const PRODUCE: i16 = 0;
+const FETCH: i16 = 1;
+const METADATA: i16 = 3;
 const API_VERSIONS: i16 = 18;
 const SASL_HANDSHAKE: i16 = 17;
+const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
+/** Metadata v10 added topic ids. */
+const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
 /** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
 const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
@@ -125,13 +138,44 @@ class Exchanges {
   }
 }
 
+/** Hands what the walkers find to the stats. */
+class MetricsWalkSink extends WalkSink {
+  constructor(private readonly metrics: KafkaMetrics) { super(metrics.topics); }
+
+  addTopic(label: i32, stat: TopicStat, delta: i64): void {
+    this.metrics.addTopic(label, stat, delta);
+  }
+
+  errorCode(apiKey: i32, code: i16): void {
+    this.metrics.countError(apiKey, code);
+  }
+
+  walkFailed(): void {
+    this.metrics.count(FilterStat.WalkErrors);
+  }
+}
+
 class RequestFrames extends FrameHandler {
   private clientSoftwareNoted: bool = false;
+  /** Streams Produce requests for per-topic stats; null when those are off. */
+  private readonly produceWalker: ProduceRequestWalker | null;
+  private walkThisFrame: bool = false;
 
-  constructor(private readonly exchanges: Exchanges) { super(); }
+  constructor(private readonly exchanges: Exchanges) {
+    super();
+    const metrics = exchanges.metrics;
+    this.produceWalker = metrics.topics.enabled ? new ProduceRequestWalker(new MetricsWalkSink(metrics)) : null;
+  }
+
+  walkerFor(frameSize: i32): FrameWalker | null {
+    if (!this.walkThisFrame) return null;
+    this.walkThisFrame = false;
+    return this.produceWalker;
+  }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const metrics = this.exchanges.metrics;
+    this.walkThisFrame = false;
     reader.reset(frame, prefixStart, prefixEnd);
     // The key and version lead every header version; they decide which version this one is.
     const apiKey = reader.readInt16();
@@ -164,6 +208,11 @@ class RequestFrames extends FrameHandler {
     }
     if (apiKey == API_VERSIONS && apiVersion >= FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE) {
       this.noteClientSoftware(apiVersion, frameSize, prefixEnd - prefixStart);
+    }
+    const produceWalker = this.produceWalker;
+    if (apiKey == PRODUCE && produceWalker != null && apiVersion <= PRODUCE_MAX_WALKED_VERSION) {
+      produceWalker.prepare(apiVersion, reader.pos - prefixStart);
+      this.walkThisFrame = true;
     }
     this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
@@ -212,10 +261,24 @@ class ResponseFrames extends FrameHandler {
   private readonly errors: ErrorCounter;
   /** Where the current response's request sits in the pending queue, found once per frame; -1: nowhere. */
   private requestPosition: i32 = -1;
+  /**
+   * Streams every Fetch response, whatever its size, for per-topic stats and its error
+   * codes; Fetch responses are never collected whole. Null when neither is wanted.
+   */
+  private readonly fetchWalker: FetchResponseWalker | null;
+  private walkThisFrame: bool = false;
 
   constructor(private readonly exchanges: Exchanges, private readonly inspectLimit: i32) {
     super();
-    this.errors = new ErrorCounter(exchanges.metrics);
+    const metrics = exchanges.metrics;
+    this.errors = new ErrorCounter(metrics);
+    this.fetchWalker = metrics.topics.enabled || inspectLimit > 0 ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
+  }
+
+  walkerFor(frameSize: i32): FrameWalker | null {
+    if (!this.walkThisFrame) return null;
+    this.walkThisFrame = false;
+    return this.fetchWalker;
   }
 
   /**
@@ -233,12 +296,15 @@ class ResponseFrames extends FrameHandler {
     const pending = this.exchanges.pending;
     const position = pending.positionOf(correlationId);
     this.requestPosition = position;
-    if (position < 0 || frameSize > this.inspectLimit || pending.at(position).apiKey == UNTRACKED_API) return 0;
+    if (position < 0 || frameSize > this.inspectLimit) return 0;
+    const apiKey = pending.at(position).apiKey;
+    if (apiKey == UNTRACKED_API || (apiKey == FETCH && this.fetchWalker != null)) return 0;
     return frameSize;
   }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const exchanges = this.exchanges;
+    this.walkThisFrame = false;
     if (exchanges.sasl.takeRawResponse()) {
       exchanges.metrics.count(FilterStat.SaslTokens);
       return;
@@ -252,6 +318,12 @@ class ResponseFrames extends FrameHandler {
       reader.reset(frame, prefixStart + 4, prefixEnd);
       const errorCode = reader.readInt16();
       exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
+    }
+    const fetchWalker = this.fetchWalker;
+    if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION) {
+      fetchWalker.prepare(apiVersion, this.inspectLimit > 0);
+      this.walkThisFrame = true;
+      return;
     }
     if (prefixEnd - prefixStart < frameSize) {
       exchanges.metrics.count(FilterStat.ResponsesNotInspected);
@@ -271,9 +343,30 @@ class ResponseFrames extends FrameHandler {
     }
     this.errors.apiKey = apiKey;
     message.collectErrorCodes(this.errors);
+    const topics = this.exchanges.metrics.topics;
+    if (topics.enabled) learnTopicIds(topics.topicNames, apiKey, apiVersion, message);
   }
 
   onFrameEnd(frameSize: i32): void {}
+}
+
+/** Feeds the topic-id table from responses that name topics both ways, for Produce and Fetch v13+. */
+function learnTopicIds(names: TopicNames, apiKey: i16, apiVersion: i16, message: Message): void {
+  if (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) {
+    const topics = changetype<MetadataResponse>(message).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
+    const topics = changetype<DescribeTopicPartitionsResponse>(message).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  }
 }
 
 export class KafkaConnection extends ConnectionContext {

@@ -40,7 +40,7 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
-    this.metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels);
+    this.metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels);
     return true;
   }
 
@@ -48,7 +48,8 @@ class KafkaFilterRoot extends RootContext {
     let metrics = this.metrics;
     if (metrics == null) {
       // Envoy configures a root context before any connection; this only guards the contract.
-      metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels);
+      metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels,
+        this.config.maxTopicLabels, this.config.topicLabels);
       this.metrics = metrics;
     }
     if (memory.size() >= MEMORY_GUARD_PAGES) {

@@ -1,6 +1,7 @@
 // The plugin configuration: its schema, defaults and validation. A rejected
 // configuration names the offending field, and Envoy refuses to load the plugin.
 import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
+import { isTopicName } from "../topics";
 
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
@@ -13,10 +14,15 @@ export class FilterConfig {
   maxClientSoftwareLabels: i32 = 50;
   /** Responses up to this size are decoded whole to count their error codes; 0 turns that off. */
   maxInspectedResponseBytes: i32 = 262144;
+  /** Distinct topics with their own kafka_topic label; the rest share "_other". 0 turns per-topic stats off. */
+  maxTopicLabels: i32 = 100;
+  /** When set, only these topics get their own label. */
+  topicLabels: string[] | null = null;
 }
 
 const KNOWN_FIELDS: string[] = [
   "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
+  "max_topic_labels", "topic_labels",
 ];
 
 export class ConfigResult {
@@ -69,6 +75,15 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxInspected = integerField(root, "max_inspected_response_bytes", 0, 16777216, result);
   if (result.error.length > 0) return result;
   if (maxInspected >= 0) config.maxInspectedResponseBytes = <i32>maxInspected;
+  const maxTopicLabels = integerField(root, "max_topic_labels", 0, 10000, result);
+  if (result.error.length > 0) return result;
+  if (maxTopicLabels >= 0) config.maxTopicLabels = <i32>maxTopicLabels;
+  const topicLabels = root.member("topic_labels");
+  if (topicLabels != null) {
+    const names = topicNameList(topicLabels, config.maxTopicLabels, result);
+    if (names == null) return result;
+    config.topicLabels = names;
+  }
 
   result.config = config;
   return result;
@@ -83,6 +98,30 @@ function integerField(root: JsonValue, name: string, minimum: i64, maximum: i64,
     return -1;
   }
   return <i64>value.numberValue;
+}
+
+/** The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels. */
+function topicNameList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
+  if (value.kind != JsonKind.Array) {
+    result.error = "field \"topic_labels\": must be an array of topic names, got " + jsonKindName(value.kind);
+    return null;
+  }
+  const names: string[] = [];
+  for (let i = 0; i < value.items.length; i++) {
+    const item = value.items[i];
+    if (item.kind != JsonKind.String || !isTopicName(item.stringValue)) {
+      result.error = "field \"topic_labels\": item " + i.toString() +
+        " must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")";
+      return null;
+    }
+    if (!names.includes(item.stringValue)) names.push(item.stringValue);
+  }
+  if (names.length > maxLabels) {
+    result.error = "field \"topic_labels\": lists " + names.length.toString() + " topics, more than max_topic_labels (" +
+      maxLabels.toString() + ")";
+    return null;
+  }
+  return names;
 }
 
 function isStatNameSegment(s: string): bool {
