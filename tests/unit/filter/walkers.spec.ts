@@ -7,7 +7,7 @@ import { FetchResponseWalker } from "../../../assembly/walkers/fetch";
 import { WalkSink } from "../../../assembly/walkers/sink";
 import { NO_TOPIC_LABEL, OVERFLOW_TOPIC_LABEL, TopicLabels, TopicNames, TopicStat, UNKNOWN_TOPIC_ID_LABEL } from "../../../assembly/topics";
 import { Writer } from "../../../assembly/codec/writer";
-import { RecordsView, Uuid } from "../../../assembly/codec/types";
+import { RawTaggedField, RecordsView, Uuid } from "../../../assembly/codec/types";
 import { ProduceRequest, ProduceRequest_PartitionProduceData, ProduceRequest_TopicProduceData } from "../../../assembly/codec/generated/ProduceRequest";
 import {
   FetchResponse, FetchResponse_AbortedTransaction, FetchResponse_FetchableTopicResponse, FetchResponse_NodeEndpoint,
@@ -225,7 +225,11 @@ function sampleProduce(version: i16): ArrayBuffer {
     ]),
     produceTopic("audit.log-1", AUDIT_ID_HI, AUDIT_ID_LO, [producePartition(4, records([batch(7, 100)]))]),
   ];
-  if (version < 3) request.transactionalId = null;
+  if (version >= 9) {
+    // Tagged fields the walk must step over, in a partition and in a topic.
+    request.topicData[0].partitionData[0].unknownTaggedFields = [new RawTaggedField(3, new ArrayBuffer(5))];
+    request.topicData[1].unknownTaggedFields = [new RawTaggedField(9, new ArrayBuffer(130))];
+  }
   return encodeProduce(request, version);
 }
 
