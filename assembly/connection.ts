@@ -12,9 +12,16 @@ import { decodeResponseBody } from "./codec/generated/index";
 import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
-import { FrameHandler, FrameScanner, FramingError, framingErrorName } from "./framing";
+import { FrameHandler, FrameScanner, FrameWalker, FramingError, framingErrorName } from "./framing";
 import { HeldStream, memoryNearLimit } from "./held-stream";
 import { AclEnforcer, FrameDecision, PendingEnforcement } from "./acl/enforcer";
+import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
+import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
+import { MetadataResponse } from "./codec/generated/MetadataResponse";
+import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
+import { Message } from "./codec/message";
+import { TopicNames, TopicStat } from "./topics";
+import { WalkSink } from "./walkers/sink";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
@@ -41,8 +48,14 @@ const requestHeader = new RequestHeader();
 const responseHeader = new ResponseHeader();
 const apiVersionsRequest = new ApiVersionsRequest();
 const saslHandshakeRequest = new SaslHandshakeRequest();
+const PRODUCE: i16 = 0;
+const FETCH: i16 = 1;
+const METADATA: i16 = 3;
 const API_VERSIONS: i16 = 18;
 const SASL_HANDSHAKE: i16 = 17;
+const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
+/** Metadata v10 added topic ids. */
+const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
 /** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
 const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
@@ -146,15 +159,39 @@ class Exchanges {
   }
 }
 
+/** Hands what the walkers find to the stats. */
+class MetricsWalkSink extends WalkSink {
+  constructor(private readonly metrics: KafkaMetrics) { super(metrics.topics); }
+
+  addTopic(label: i32, stat: TopicStat, delta: i64): void {
+    this.metrics.addTopic(label, stat, delta);
+  }
+
+  errorCode(apiKey: i32, code: i16): void {
+    this.metrics.countError(apiKey, code);
+  }
+
+  walkFailed(): void {
+    this.metrics.count(FilterStat.WalkErrors);
+  }
+}
+
 class RequestFrames extends FrameHandler {
   private clientSoftwareNoted: bool = false;
+  /** Streams Produce requests for per-topic stats; null when those are off. */
+  private readonly produceWalker: ProduceRequestWalker | null;
+  private walkThisFrame: bool = false;
 
   constructor(
     private readonly exchanges: Exchanges,
     private readonly acl: AclEnforcer | null,
     private readonly actions: FrameActions,
     private readonly maxHeldFrameBytes: i32,
-  ) { super(); }
+  ) {
+    super();
+    const metrics = exchanges.metrics;
+    this.produceWalker = metrics.topics.enabled ? new ProduceRequestWalker(new MetricsWalkSink(metrics)) : null;
+  }
 
   /** With ACLs, every request is decided whole; without, its head is enough. */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
@@ -167,7 +204,14 @@ class RequestFrames extends FrameHandler {
     return this.acl != null;
   }
 
+  walkerFor(frameSize: i32): FrameWalker | null {
+    if (!this.walkThisFrame) return null;
+    this.walkThisFrame = false;
+    return this.produceWalker;
+  }
+
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
+    this.walkThisFrame = false;
     const acl = this.acl;
     if (acl != null && prefixEnd - prefixStart < frameSize) {
       this.actions.stop(frameSize > this.maxHeldFrameBytes
@@ -190,6 +234,8 @@ class RequestFrames extends FrameHandler {
     if (acl == null) return;
     const decision = acl.request(frame, prefixStart, prefixEnd);
     if (slot != null) slot.attachment = acl.pending;
+    // Per-topic stats count what reaches the broker as sent; a rewritten or denied request is not walked.
+    if (decision != FrameDecision.Forward) this.walkThisFrame = false;
     this.actions.apply(decision, acl, frameSize);
   }
 
@@ -221,6 +267,11 @@ class RequestFrames extends FrameHandler {
     }
     if (apiKey == API_VERSIONS && apiVersion >= FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE) {
       this.noteClientSoftware(apiVersion, frameSize, prefixEnd - prefixStart);
+    }
+    const produceWalker = this.produceWalker;
+    if (apiKey == PRODUCE && produceWalker != null && apiVersion <= PRODUCE_MAX_WALKED_VERSION) {
+      produceWalker.prepare(apiVersion, reader.pos - prefixStart);
+      this.walkThisFrame = true;
     }
     return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
@@ -271,6 +322,13 @@ class ResponseFrames extends FrameHandler {
   private requestPosition: i32 = -1;
   /** The current response must reach the enforcer whole before any of it may pass. */
   private heldForEnforcer: bool = false;
+  /**
+   * Streams every Fetch response, whatever its size, for per-topic stats and its error
+   * codes; Fetch responses are only collected whole when the ACL enforcer must edit one.
+   * Null when neither is wanted.
+   */
+  private readonly fetchWalker: FetchResponseWalker | null;
+  private walkThisFrame: bool = false;
 
   constructor(
     private readonly exchanges: Exchanges,
@@ -280,7 +338,15 @@ class ResponseFrames extends FrameHandler {
     private readonly maxHeldFrameBytes: i32,
   ) {
     super();
-    this.errors = new ErrorCounter(exchanges.metrics);
+    const metrics = exchanges.metrics;
+    this.errors = new ErrorCounter(metrics);
+    this.fetchWalker = metrics.topics.enabled || inspectLimit > 0 ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
+  }
+
+  walkerFor(frameSize: i32): FrameWalker | null {
+    if (!this.walkThisFrame) return null;
+    this.walkThisFrame = false;
+    return this.fetchWalker;
   }
 
   /**
@@ -301,14 +367,16 @@ class ResponseFrames extends FrameHandler {
     this.requestPosition = position;
     if (position < 0) return 0;
     const request = pending.at(position);
-    if (request.apiKey == UNTRACKED_API) return 0;
+    const apiKey = request.apiKey;
+    if (apiKey == UNTRACKED_API) return 0;
     const acl = this.acl;
-    if (acl != null && acl.holdsResponse(request.apiKey, enforcementOf(request))) {
-      // Too large to hold: the ACL_enforcement says whether that is fatal (onFrameStart).
+    if (acl != null && acl.holdsResponse(apiKey, enforcementOf(request))) {
+      // Too large to hold: onFrameStart says whether that is fatal.
       this.heldForEnforcer = frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
       if (this.heldForEnforcer) return frameSize;
     }
-    return frameSize > this.inspectLimit ? 0 : frameSize;
+    if (frameSize > this.inspectLimit || (apiKey == FETCH && this.fetchWalker != null)) return 0;
+    return frameSize;
   }
 
   /**
@@ -326,6 +394,7 @@ class ResponseFrames extends FrameHandler {
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     const exchanges = this.exchanges;
     const acl = this.acl;
+    this.walkThisFrame = false;
     if (exchanges.sasl.takeRawResponse()) {
       exchanges.metrics.count(FilterStat.SaslTokens);
       if (acl != null) acl.rawServerToken();
@@ -344,6 +413,21 @@ class ResponseFrames extends FrameHandler {
       const errorCode = reader.readInt16();
       exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
     }
+    const heldForEnforcer = acl != null && this.heldForEnforcer;
+    if (heldForEnforcer) {
+      // The enforcer decodes it anyway, and counts the error codes the client will see.
+      this.errors.apiKey = apiKey;
+      const enforcer = changetype<AclEnforcer>(acl);
+      this.actions.apply(enforcer.response(frame, prefixStart, prefixEnd, apiKey, apiVersion, enforcement, this.errors),
+        enforcer, frameSize);
+    }
+    const fetchWalker = this.fetchWalker;
+    if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION) {
+      fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer);
+      this.walkThisFrame = true;
+      return;
+    }
+    if (heldForEnforcer) return;
     if (prefixEnd - prefixStart < frameSize) {
       exchanges.metrics.count(FilterStat.ResponsesNotInspected);
       if (acl != null && enforcement != null) {
@@ -351,12 +435,6 @@ class ResponseFrames extends FrameHandler {
           " bytes that ACLs must edit cannot be held (max_held_frame_bytes " + this.maxHeldFrameBytes.toString() +
           ", or Wasm memory near its limit)");
       }
-      return;
-    }
-    if (acl != null && this.heldForEnforcer) {
-      // The enforcer decodes it anyway, and counts the error codes the client will see.
-      this.errors.apiKey = apiKey;
-      this.actions.apply(acl.response(frame, prefixStart, prefixEnd, apiKey, apiVersion, enforcement, this.errors), acl, frameSize);
       return;
     }
     this.countErrorCodes(apiKey, apiVersion, frame, prefixStart, prefixEnd);
@@ -373,6 +451,8 @@ class ResponseFrames extends FrameHandler {
     }
     this.errors.apiKey = apiKey;
     message.collectErrorCodes(this.errors);
+    const topics = this.exchanges.metrics.topics;
+    if (topics.enabled) learnTopicIds(topics.topicNames, apiKey, apiVersion, message);
   }
 
   onFrameEnd(frameSize: i32): void {
@@ -383,6 +463,25 @@ class ResponseFrames extends FrameHandler {
 function enforcementOf(request: PendingRequest): PendingEnforcement | null {
   const attachment = request.attachment;
   return attachment == null ? null : changetype<PendingEnforcement>(attachment);
+}
+
+/** Feeds the topic-id table from responses that name topics both ways, for Produce and Fetch v13+. */
+function learnTopicIds(names: TopicNames, apiKey: i16, apiVersion: i16, message: Message): void {
+  if (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) {
+    const topics = changetype<MetadataResponse>(message).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
+    const topics = changetype<DescribeTopicPartitionsResponse>(message).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  }
 }
 
 export class KafkaConnection extends ConnectionContext {

@@ -55,7 +55,7 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
-    const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels);
+    const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels);
     this.metrics = metrics;
     const acl = config.acl;
     this.aclContext = acl == null ? null
@@ -68,7 +68,8 @@ class KafkaFilterRoot extends RootContext {
     let metrics = this.metrics;
     if (metrics == null) {
       // Envoy configures a root context before any connection; this only guards the contract.
-      metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels);
+      metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels,
+        this.config.maxTopicLabels, this.config.topicLabels);
       this.metrics = metrics;
     }
     if (memoryNearLimit()) {
@@ -94,7 +95,8 @@ class KafkaFilterRoot extends RootContext {
       this.enforcementCounters = counters;
     }
     const principals = new PrincipalResolver(acl.principalSources, acl.addressPrincipals);
-    return new AclEnforcer(new ConnectionAuthorizer(context), principals, hostProperties, topicIds, counters,
+    const labels = metrics.topics.enabled ? metrics.topics.topicNames : null;
+    return new AclEnforcer(new ConnectionAuthorizer(context), principals, hostProperties, topicIds, labels, counters,
       this.config.maxHeldFrameBytes);
   }
 }

@@ -7,6 +7,12 @@
 // headers), then as much more as the handler asks for after seeing the head, never
 // beyond `prefixLimit`. It counts its way past the rest, so memory use is bounded by
 // the limits, not by frame size.
+//
+// A handler may also stream the rest of a frame through a FrameWalker: a small state
+// machine that asks, step by step, for the next N bytes (copied into a fixed scratch,
+// N <= WALK_READ_LIMIT) or to skip N bytes (counted past, never copied). The walk
+// starts inside the copied prefix, whose bytes are replayed to it first, and then
+// continues over the host buffer across any number of reads.
 
 /** Where the bytes of the current read come from: Envoy's buffer in the filter, an array in tests. */
 export abstract class ByteSource {
@@ -36,6 +42,97 @@ export abstract class FrameHandler {
   abstract onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void;
   /** Called when the frame's last byte has passed. */
   abstract onFrameEnd(frameSize: i32): void;
+
+  /**
+   * Asked right after onFrameStart: a walker to stream the rest of this frame through,
+   * or null to count past it. The walker's startOffset must lie within the prefix.
+   */
+  walkerFor(frameSize: i32): FrameWalker | null {
+    return null;
+  }
+}
+
+/** The largest read a walker may ask for: Kafka topic names are at most 249 bytes. */
+export const WALK_READ_LIMIT: i32 = 256;
+
+export const enum WalkStep {
+  /** The walker wants nothing more of this frame. */
+  Done = 0,
+  /** Copy the next stepLength bytes into the scratch and call advance. */
+  Read = 1,
+  /** Count the next stepLength bytes past, then call advance. */
+  Skip = 2,
+}
+
+/**
+ * Streams through one frame at a time. The scanner calls begin once, then advance each
+ * time a step completes (for a Read, with the bytes), and frameEnded once when the
+ * frame's last byte has passed, whether or not the walker finished. Steps never reach
+ * beyond the frame: asking for more than is left fails the walk. One instance is reused
+ * for every frame, so nothing is allocated per frame.
+ */
+export abstract class FrameWalker {
+  step: WalkStep = WalkStep.Done;
+  stepLength: i32 = 0;
+  /** Bytes into the frame (after its size field) where the walk starts. */
+  startOffset: i32 = 0;
+  /** The walk met data it could not follow and stopped. */
+  failed: bool = false;
+  /** Frame bytes the walker has consumed or asked for, startOffset included. */
+  protected walked: i64 = 0;
+  protected frameSize: i32 = 0;
+
+  /** Starts a frame: resets the step bookkeeping, then lets the walker pick its first step. */
+  start(frameSize: i32): void {
+    this.frameSize = frameSize;
+    this.walked = this.startOffset;
+    this.failed = false;
+    this.step = WalkStep.Done;
+    this.stepLength = 0;
+    this.begin();
+  }
+
+  /** Frame bytes not yet walked or asked for. */
+  protected frameLeft(): i64 {
+    return <i64>this.frameSize - this.walked;
+  }
+
+  protected read(length: i32): void {
+    if (length < 0 || length > WALK_READ_LIMIT || <i64>length > this.frameLeft()) {
+      this.fail();
+      return;
+    }
+    this.step = WalkStep.Read;
+    this.stepLength = length;
+    this.walked += length;
+  }
+
+  protected skip(length: i64): void {
+    if (length < 0 || length > this.frameLeft()) {
+      this.fail();
+      return;
+    }
+    this.step = WalkStep.Skip;
+    this.stepLength = <i32>length;
+    this.walked += length;
+  }
+
+  /** Stops the walk successfully; the rest of the frame is counted past. */
+  protected finish(): void {
+    this.step = WalkStep.Done;
+    this.stepLength = 0;
+  }
+
+  /** Stops the walk on data it cannot follow; framing goes on by frame size. */
+  protected fail(): void {
+    this.failed = true;
+    this.finish();
+  }
+
+  protected abstract begin(): void;
+  /** The current step completed; `data` holds `length` bytes for a Read (valid during the call only). */
+  abstract advance(data: usize, length: i32): void;
+  abstract frameEnded(): void;
 }
 
 export const enum FramingError {
@@ -82,6 +179,14 @@ export class FrameScanner {
   /** The offending size field when error is NegativeSize or OversizedFrame. */
   errorSize: i32 = 0;
   framesCompleted: u64 = 0;
+  /** The walker streaming through the current frame, if any. */
+  private walker: FrameWalker | null = null;
+  /** The walker of the current frame, kept after its walk stops so frameEnded reaches it. */
+  private frameWalker: FrameWalker | null = null;
+  /** Where walker reads land; allocated on the first walk, then reused. */
+  private walkScratch: ArrayBuffer | null = null;
+  /** Bytes of the current walker step already collected or skipped. */
+  private walkProgress: i32 = 0;
 
   constructor(
     private readonly maxFrameSize: i32,
@@ -115,9 +220,20 @@ export class FrameScanner {
     while (position < length && this.error == FramingError.None) {
       const available = length - position;
       if (this.bodyRemaining > 0) {
-        const skipped = min<u32>(<u32>this.bodyRemaining, available);
-        this.bodyRemaining -= <i32>skipped;
-        position += skipped;
+        let passed = min<u32>(<u32>this.bodyRemaining, available);
+        const walker = this.walker;
+        if (walker != null) {
+          passed = min<u32>(passed, <u32>(walker.stepLength - this.walkProgress));
+          if (walker.step == WalkStep.Read &&
+              !source.copy(position, passed, changetype<usize>(this.walkScratch) + <usize>this.walkProgress)) {
+            this.error = FramingError.SourceFailure;
+            return;
+          }
+          this.walkProgress += <i32>passed;
+          this.completeWalkSteps();
+        }
+        this.bodyRemaining -= <i32>passed;
+        position += passed;
         if (this.bodyRemaining == 0) this.finishFrame();
         continue;
       }
@@ -166,7 +282,46 @@ export class FrameScanner {
     const prefixLength = this.wanted - SIZE_FIELD_BYTES;
     this.handler.onFrameStart(this.frameSize, this.scratch, SIZE_FIELD_BYTES, this.wanted);
     this.bodyRemaining = this.frameSize - prefixLength;
+    const walker = this.handler.walkerFor(this.frameSize);
+    if (walker != null) this.startWalk(walker, prefixLength);
     if (this.bodyRemaining == 0) this.finishFrame();
+  }
+
+  /** Starts a walk and replays to it the prefix bytes from its start offset on. */
+  private startWalk(walker: FrameWalker, prefixLength: i32): void {
+    if (walker.startOffset < 0 || walker.startOffset > prefixLength) return;
+    if (this.walkScratch == null) this.walkScratch = new ArrayBuffer(WALK_READ_LIMIT);
+    this.frameWalker = walker;
+    this.walker = walker;
+    this.walkProgress = 0;
+    walker.start(this.frameSize);
+    let at = SIZE_FIELD_BYTES + walker.startOffset;
+    const prefixEnd = SIZE_FIELD_BYTES + prefixLength;
+    this.completeWalkSteps();
+    while (this.walker != null && at < prefixEnd) {
+      const taken = min<i32>(walker.stepLength - this.walkProgress, prefixEnd - at);
+      if (walker.step == WalkStep.Read) {
+        memory.copy(changetype<usize>(this.walkScratch) + <usize>this.walkProgress, changetype<usize>(this.scratch) + <usize>at, <usize>taken);
+      }
+      this.walkProgress += taken;
+      at += taken;
+      this.completeWalkSteps();
+    }
+  }
+
+  /** Hands every completed step (zero-length ones included) to the walker, until one needs bytes. */
+  private completeWalkSteps(): void {
+    let walker = this.walker;
+    while (walker != null) {
+      if (walker.step == WalkStep.Done) {
+        this.walker = null;
+        return;
+      }
+      if (this.walkProgress < walker.stepLength) return;
+      const length = walker.stepLength;
+      this.walkProgress = 0;
+      walker.advance(changetype<usize>(this.walkScratch), walker.step == WalkStep.Read ? length : 0);
+    }
   }
 
   private finishFrame(): void {
@@ -177,6 +332,12 @@ export class FrameScanner {
     this.prefixDecided = false;
     this.scratch = this.headScratch;
     this.framesCompleted++;
+    const walker = this.frameWalker;
+    if (walker != null) {
+      this.walker = null;
+      this.frameWalker = null;
+      walker.frameEnded();
+    }
     this.handler.onFrameEnd(size);
   }
 }

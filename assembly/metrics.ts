@@ -1,7 +1,8 @@
 // The filter's stats, defined through the proxy-wasm metrics ABI.
 //
 // Names are dotted: kafka.<stat_prefix>.api.<ApiName>.v<version>.<stat>,
-// kafka.<stat_prefix>.connections_<stat> and kafka.<stat_prefix>.filter.<stat>.
+// kafka.<stat_prefix>.connections_<stat>, kafka.<stat_prefix>.filter.<stat> and
+// kafka.<stat_prefix>.topic.<topic>.<stat> (topics.ts).
 // envoy/envoy.yaml's stats_tags turn the prefix, API name and version into
 // Prometheus labels. Per-API stats are defined the first time an (API, version) is
 // seen, so /stats lists only what clients actually use, and the ids are cached in a
@@ -9,6 +10,7 @@
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
 import { errorName } from "./codec/generated/errors";
 import { MetricType, defineMetric, incrementMetric, recordMetric } from "./proxy/host";
+import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 
@@ -30,6 +32,9 @@ const API_STAT_NAMES: StaticArray<string> = ["requests", "responses", "request_b
 const API_STAT_TYPES: StaticArray<MetricType> = [
   MetricType.Counter, MetricType.Counter, MetricType.Counter, MetricType.Counter, MetricType.Gauge, MetricType.Histogram,
 ];
+
+const TOPIC_STAT_COUNT: i32 = 4;
+const TOPIC_STAT_NAMES: StaticArray<string> = ["produced_bytes", "produced_records", "fetched_bytes", "fetched_records"];
 
 export const enum FilterStat {
   /** Requests whose api key or version this filter's codec does not know. */
@@ -58,6 +63,8 @@ export const enum FilterStat {
   ResponsesNotInspected,
   /** Inspected responses whose body did not decode (matched to the wrong request, or malformed). */
   ResponseBodyErrors,
+  /** Produce requests and Fetch responses whose streaming walk met data it could not follow and stopped. */
+  WalkErrors,
   /** Connections the ACL enforcer closed, failing closed (an unreadable or oversized request, say). */
   AclConnectionsClosed,
   /** Requests forwarded with their denied entries removed. */
@@ -70,7 +77,7 @@ export const enum FilterStat {
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
   "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
-  "responses_not_inspected", "response_body_errors",
+  "responses_not_inspected", "response_body_errors", "walk_errors",
   "acl_connections_closed", "acl_requests_rewritten", "acl_requests_denied", "acl_responses_rewritten",
 ];
 
@@ -95,8 +102,18 @@ export class KafkaMetrics {
   private readonly connectionsActive: u32;
   private readonly memoryBytes: u32;
   private reportedMemoryPages: i32 = 0;
+  /** Which topics get a label of their own, shared by every connection of this VM. */
+  readonly topics: TopicLabels;
+  /** Per-topic counter ids by (label, TopicStat); defined the first time a label is counted. */
+  private readonly topicStatIds: StaticArray<u32>;
 
-  constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32) {
+  constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32,
+    maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null) {
+    const topics = new TopicLabels(maxTopicLabels, topicAllowlist);
+    this.topics = topics;
+    const topicStatIds = new StaticArray<u32>(maxTopicLabels > 0 ? topics.slotCount * TOPIC_STAT_COUNT : 0);
+    for (let i = 0; i < topicStatIds.length; i++) unchecked(topicStatIds[i] = NOT_DEFINED);
+    this.topicStatIds = topicStatIds;
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
     for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
     this.apiStatIds = apiStatIds;
@@ -155,6 +172,24 @@ export class KafkaMetrics {
       this.errorIds.set(slot, id);
     }
     incrementMetric(id, 1);
+  }
+
+  /** Adds to a per-topic counter of a label from this.topics; NO_TOPIC_LABEL is ignored. */
+  addTopic(label: i32, stat: TopicStat, delta: i64): void {
+    if (delta == 0 || label == NO_TOPIC_LABEL) return;
+    const slot = label * TOPIC_STAT_COUNT + <i32>stat;
+    if (slot < 0 || slot >= this.topicStatIds.length) return;
+    if (unchecked(this.topicStatIds[slot]) == NOT_DEFINED) this.defineTopic(label);
+    incrementMetric(unchecked(this.topicStatIds[slot]), delta);
+  }
+
+  /** Defines a label's four counters together, so a topic lists them all once it is seen. */
+  private defineTopic(label: i32): void {
+    const name = this.topics.labelName(label);
+    for (let stat = 0; stat < TOPIC_STAT_COUNT; stat++) {
+      unchecked(this.topicStatIds[label * TOPIC_STAT_COUNT + stat] = defineMetric(MetricType.Counter,
+        "kafka." + this.statPrefix + ".topic." + name + "." + unchecked(TOPIC_STAT_NAMES[stat])));
+    }
   }
 
   /**

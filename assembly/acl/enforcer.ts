@@ -26,6 +26,7 @@ import { GateResult, ResponseMerger, Verdict } from "./model";
 import { gateRequest } from "./gate";
 import { capApiVersions } from "./api-versions";
 import { TopicIds } from "./topic-ids";
+import { TopicNames } from "../topics";
 import { ConnectionAuthorizer } from "./authorizer";
 import { PrincipalResolver, PropertySource, SaslPrincipalTracker } from "./principal";
 import { RequestAttachment } from "../correlation";
@@ -81,6 +82,8 @@ export class AclEnforcer {
     private readonly principals: PrincipalResolver,
     private readonly properties: PropertySource,
     private readonly topicIds: TopicIds,
+    /** The per-topic stats' id table, taught the same pairs; null when per-topic stats are off. */
+    private readonly topicLabels: TopicNames | null,
     private readonly stats: EnforcementStats,
     /** Largest frame the filter holds whole; also caps the response size a rewritten Fetch may ask for. */
     private readonly maxHeldFrameBytes: i32,
@@ -174,7 +177,7 @@ export class AclEnforcer {
     if (apiKey == API_VERSIONS && this.brokerRefusedVersion(frame, r.pos, end)) return FrameDecision.Forward;
     const body = decodeResponseBody(apiKey, apiVersion, r);
     if (body == null) return this.responseUnreadable(apiKey, pending);
-    this.topicIds.learnFrom(apiKey, body);
+    this.topicIds.learnFrom(apiKey, body, this.topicLabels);
     if (apiKey == SASL_AUTHENTICATE) {
       const username = this.sasl.serverAnswered(changetype<SaslAuthenticateResponse>(body).errorCode);
       if (username != null && this.principals.saslAuthenticated(username)) this.authorizer.principal = this.principals.principal;

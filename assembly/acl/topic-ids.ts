@@ -13,6 +13,7 @@ import { MetadataResponse } from "../codec/generated/MetadataResponse";
 import { DescribeTopicPartitionsResponse } from "../codec/generated/DescribeTopicPartitionsResponse";
 import { getSharedData, setSharedData } from "../proxy/host";
 import { TopicIdNames } from "./authorizer";
+import { TopicNames } from "../topics";
 
 const METADATA: i16 = 3;
 const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
@@ -46,21 +47,29 @@ export class TopicIds extends TopicIdNames {
     this.learned++;
   }
 
-  /** Learns every pair a decoded response carries; other APIs teach nothing. */
-  learnFrom(apiKey: i16, response: Message): void {
+  /**
+   * Learns every pair a decoded response carries (other APIs teach nothing), and hands
+   * them to `labels` too: the per-topic stats' own table of this worker.
+   */
+  learnFrom(apiKey: i16, response: Message, labels: TopicNames | null): void {
     if (apiKey == METADATA) {
       const topics = changetype<MetadataResponse>(response).topics;
       for (let i = 0; i < topics.length; i++) {
         const topic = unchecked(topics[i]);
-        if (topic.errorCode == 0) this.learn(topic.topicId, topic.name);
+        if (topic.errorCode == 0) this.learnPair(topic.topicId, topic.name, labels);
       }
     } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
       const topics = changetype<DescribeTopicPartitionsResponse>(response).topics;
       for (let i = 0; i < topics.length; i++) {
         const topic = unchecked(topics[i]);
-        if (topic.errorCode == 0) this.learn(topic.topicId, topic.name);
+        if (topic.errorCode == 0) this.learnPair(topic.topicId, topic.name, labels);
       }
     }
+  }
+
+  private learnPair(id: Uuid, name: string | null, labels: TopicNames | null): void {
+    this.learn(id, name);
+    if (labels != null && name != null) labels.learn(id.hi, id.lo, name);
   }
 
   /** Whether responses of this API carry pairs worth decoding for. */

@@ -2,6 +2,7 @@
 // configuration names the offending field, and Envoy refuses to load the plugin.
 import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
 import { AclConfig, parseAclConfig } from "../acl/config";
+import { isTopicName } from "../topics";
 
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
@@ -22,10 +23,15 @@ export class FilterConfig {
   maxHeldFrameBytes: i32 = 8388608;
   /** Topic ACLs; null: none, every request passes. */
   acl: AclConfig | null = null;
+  /** Distinct topics with their own kafka_topic label; the rest share "_other". 0 turns per-topic stats off. */
+  maxTopicLabels: i32 = 100;
+  /** When set, only these topics get their own label. */
+  topicLabels: string[] | null = null;
 }
 
 const KNOWN_FIELDS: string[] = [
   "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
+  "max_topic_labels", "topic_labels",
   "max_held_frame_bytes", "acl",
 ];
 
@@ -79,6 +85,15 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxInspected = integerField(root, "max_inspected_response_bytes", 0, 16777216, result);
   if (result.error.length > 0) return result;
   if (maxInspected >= 0) config.maxInspectedResponseBytes = <i32>maxInspected;
+  const maxTopicLabels = integerField(root, "max_topic_labels", 0, 10000, result);
+  if (result.error.length > 0) return result;
+  if (maxTopicLabels >= 0) config.maxTopicLabels = <i32>maxTopicLabels;
+  const topicLabels = root.member("topic_labels");
+  if (topicLabels != null) {
+    const names = topicNameList(topicLabels, config.maxTopicLabels, result);
+    if (names == null) return result;
+    config.topicLabels = names;
+  }
   const maxHeld = integerField(root, "max_held_frame_bytes", 1024, 1073741824, result);
   if (result.error.length > 0) return result;
   if (maxHeld >= 0) config.maxHeldFrameBytes = <i32>maxHeld;
@@ -105,6 +120,30 @@ function integerField(root: JsonValue, name: string, minimum: i64, maximum: i64,
     return -1;
   }
   return <i64>value.numberValue;
+}
+
+/** The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels. */
+function topicNameList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
+  if (value.kind != JsonKind.Array) {
+    result.error = "field \"topic_labels\": must be an array of topic names, got " + jsonKindName(value.kind);
+    return null;
+  }
+  const names: string[] = [];
+  for (let i = 0; i < value.items.length; i++) {
+    const item = value.items[i];
+    if (item.kind != JsonKind.String || !isTopicName(item.stringValue)) {
+      result.error = "field \"topic_labels\": item " + i.toString() +
+        " must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")";
+      return null;
+    }
+    if (!names.includes(item.stringValue)) names.push(item.stringValue);
+  }
+  if (names.length > maxLabels) {
+    result.error = "field \"topic_labels\": lists " + names.length.toString() + " topics, more than max_topic_labels (" +
+      maxLabels.toString() + ")";
+    return null;
+  }
+  return names;
 }
 
 function isStatNameSegment(s: string): bool {

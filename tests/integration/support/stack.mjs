@@ -24,10 +24,10 @@ export function newRunDir(name) {
 }
 
 /**
- * Starts Kafka, then Envoy in front of it (through the frame tap when `tap` is set).
- * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
+ * Starts Kafka, then Envoy in front of it (through the frame tap when `tap` is set; it
+ * keeps every frame when `tap` is "capture"). Returns { bootstrap, direct, admin, tap, stats(), stop() }.
  */
-export async function startStack({ name, tap = false, pluginConfig, kafkaProperties = {} }) {
+export async function startStack({ name, tap = false, pluginConfig, kafkaProperties = {}, concurrency }) {
   const runDir = newRunDir(name);
   const listenerPort = await freePort();
   const adminPort = await freePort();
@@ -41,12 +41,12 @@ export async function startStack({ name, tap = false, pluginConfig, kafkaPropert
     let brokerPort = ports.client;
     let frameTap = null;
     if (tap) {
-      frameTap = await startFrameTap({ port: await freePort(), upstreamPort: ports.client });
+      frameTap = await startFrameTap({ port: await freePort(), upstreamPort: ports.client, capture: tap === "capture" });
       started.push(frameTap);
       brokerPort = frameTap.port;
     }
     const envoy = await startEnvoy({
-      runDir, config: renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig }),
+      runDir, concurrency, config: renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig }),
     });
     started.push(envoy);
     return {

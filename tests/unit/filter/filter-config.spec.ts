@@ -23,7 +23,7 @@ describe("plugin configuration", () => {
 
   it("names an unknown field", () => {
     expect(parseFilterConfig('{"stat_prefix":"a","max_frame_byte":1}').error)
-      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes, max_held_frame_bytes, acl)');
+      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes, max_topic_labels, topic_labels, max_held_frame_bytes, acl)');
   });
 
   it("reads the held-frame limit and the ACL section, and passes on an ACL error as is", () => {
@@ -45,6 +45,35 @@ describe("plugin configuration", () => {
     expectMention(parseFilterConfig('{"max_in_flight_requests":0}').error, 'field "max_in_flight_requests"');
     expectMention(parseFilterConfig('{"stat_prefix":"a.b"}').error, 'field "stat_prefix"');
     expectMention(parseFilterConfig('{"stat_prefix":""}').error, 'field "stat_prefix"');
+  });
+
+  it("caps topic labels at 100 by default, with no allowlist", () => {
+    const config = parseFilterConfig("").config!;
+    expect(config.maxTopicLabels).toBe(100);
+    expect(config.topicLabels == null).toBe(true);
+  });
+
+  it("reads max_topic_labels and the topic_labels allowlist, dropping repeats", () => {
+    const config = parseFilterConfig('{"max_topic_labels":3,"topic_labels":["orders","audit.log-1","orders"]}').config!;
+    expect(config.maxTopicLabels).toBe(3);
+    const names = config.topicLabels!;
+    expect(names.length).toBe(2);
+    expect(names[0]).toBe("orders");
+    expect(names[1]).toBe("audit.log-1");
+    expect(parseFilterConfig('{"max_topic_labels":0}').config!.maxTopicLabels).toBe(0);
+  });
+
+  it("names the topic label field that is wrong", () => {
+    expectMention(parseFilterConfig('{"max_topic_labels":-1}').error, 'field "max_topic_labels"');
+    expectMention(parseFilterConfig('{"max_topic_labels":10001}').error, 'field "max_topic_labels"');
+    expectMention(parseFilterConfig('{"topic_labels":"orders"}').error, 'field "topic_labels"');
+    expect(parseFilterConfig('{"topic_labels":["ok","bad/name"]}').error)
+      .toBe('field "topic_labels": item 1 must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not "." or "..")');
+    expectMention(parseFilterConfig('{"topic_labels":[""]}').error, 'field "topic_labels": item 0');
+    expectMention(parseFilterConfig('{"topic_labels":[".."]}').error, 'field "topic_labels": item 0');
+    expectMention(parseFilterConfig('{"topic_labels":[7]}').error, 'field "topic_labels": item 0');
+    expect(parseFilterConfig('{"max_topic_labels":1,"topic_labels":["a","b"]}').error)
+      .toBe('field "topic_labels": lists 2 topics, more than max_topic_labels (1)');
   });
 
   it("says where JSON is broken", () => {

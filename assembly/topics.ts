@@ -1,0 +1,242 @@
+// Per-topic stats' labels: which topics get their own `kafka_topic` label, and the
+// names behind topic ids.
+//
+// Walkers look topics up by the raw bytes they copied off the wire, so a lookup must
+// not allocate: labels sit in an open-addressing table compared byte by byte, and a
+// string is created only the first time a topic gets a label. The number of labels is
+// bounded by configuration (a cap, or an allowlist); every other topic shares the
+// overflow label. A label is a small integer; metrics.ts keeps the counters per label.
+
+/** Kafka's limit on topic name length. */
+export const MAX_TOPIC_NAME_LENGTH: i32 = 249;
+/** Label for topics beyond max_topic_labels or off the topic_labels allowlist. */
+export const OVERFLOW_TOPIC_LABEL = "_other";
+/** Label for topics named by an id (Produce v13+, Fetch v13+) whose name is not known here. */
+export const UNKNOWN_TOPIC_ID_LABEL = "unknown_topic_id";
+/** Returned by lookups when per-topic stats are off. */
+export const NO_TOPIC_LABEL: i32 = -1;
+
+/** The per-topic counters, in the order metrics.ts names them. */
+export const enum TopicStat {
+  ProducedBytes = 0,
+  ProducedRecords = 1,
+  FetchedBytes = 2,
+  FetchedRecords = 3,
+}
+
+const FNV_OFFSET: u32 = 2166136261;
+const FNV_PRIME: u32 = 16777619;
+
+/** True for the characters Kafka allows in topic names, all of them safe in a stat name. */
+@inline function isTopicChar(c: u32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d;
+}
+
+/** True when `name` is a legal Kafka topic name (and so a legal label). */
+export function isTopicName(name: string): bool {
+  const length = name.length;
+  if (length == 0 || length > MAX_TOPIC_NAME_LENGTH || name == "." || name == "..") return false;
+  for (let i = 0; i < length; i++) {
+    if (!isTopicChar(<u32>name.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+/**
+ * Topic names by topic id, learned from responses that carry both (Metadata v10+,
+ * DescribeTopicPartitions). Bounded: once `capacity` ids are known, new ones are not
+ * added. This per-VM table is the seam where shared data across Envoy workers could
+ * plug in later; the walkers only call nameOf.
+ */
+export class TopicNames {
+  private readonly slotHi: StaticArray<u64>;
+  private readonly slotLo: StaticArray<u64>;
+  private readonly slotNames: StaticArray<string | null>;
+  private readonly mask: i32;
+  private count: i32 = 0;
+
+  constructor(private readonly capacity: i32 = 4096) {
+    let slots = 16;
+    while (slots < capacity * 2) slots <<= 1;
+    this.slotHi = new StaticArray<u64>(slots);
+    this.slotLo = new StaticArray<u64>(slots);
+    this.slotNames = new StaticArray<string | null>(slots);
+    this.mask = slots - 1;
+  }
+
+  get size(): i32 {
+    return this.count;
+  }
+
+  /** Remembers (or renames) the topic behind an id. The zero id means "none" in Kafka and is ignored. */
+  learn(hi: u64, lo: u64, name: string): void {
+    if ((hi | lo) == 0 || !isTopicName(name)) return;
+    const slot = this.slotOf(hi, lo);
+    const known = unchecked(this.slotNames[slot]);
+    if (known != null) {
+      if (known != name) unchecked(this.slotNames[slot] = name);
+      return;
+    }
+    if (this.count >= this.capacity) return;
+    unchecked(this.slotHi[slot] = hi);
+    unchecked(this.slotLo[slot] = lo);
+    unchecked(this.slotNames[slot] = name);
+    this.count++;
+  }
+
+  nameOf(hi: u64, lo: u64): string | null {
+    if ((hi | lo) == 0) return null;
+    return unchecked(this.slotNames[this.slotOf(hi, lo)]);
+  }
+
+  /** The id's slot, or the empty slot where it would go (the table is never full: slots >= 2 * capacity). */
+  private slotOf(hi: u64, lo: u64): i32 {
+    const mixed = (hi ^ (lo * 0x9e3779b97f4a7c15)) * 0xff51afd7ed558ccd;
+    let slot = <i32>(mixed >>> 40) & this.mask;
+    while (true) {
+      if (unchecked(this.slotNames[slot]) == null) return slot;
+      if (unchecked(this.slotHi[slot]) == hi && unchecked(this.slotLo[slot]) == lo) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+    return slot;
+  }
+}
+
+/** The topic labels of one VM. A label is an index below slotCount; lookups never allocate. */
+export class TopicLabels {
+  private readonly names: StaticArray<string | null>;
+  private readonly hashes: StaticArray<u32>;
+  private readonly mask: i32;
+  private labelled: i32 = 0;
+  private readonly allowlisted: bool;
+  private readonly overflowLabel: i32;
+  private readonly unknownIdLabel: i32;
+
+  /**
+   * `maxLabels` 0 turns per-topic stats off. With an allowlist, only its topics get a
+   * label (it must not list more than maxLabels); otherwise the first maxLabels topics
+   * seen do.
+   */
+  constructor(private readonly maxLabels: i32, allowlist: string[] | null = null,
+    readonly topicNames: TopicNames = new TopicNames()) {
+    const entries = maxLabels + 2;
+    let slots = 16;
+    while (slots < entries * 2) slots <<= 1;
+    this.names = new StaticArray<string | null>(slots + 2);
+    this.hashes = new StaticArray<u32>(slots + 2);
+    this.mask = slots - 1;
+    // The two fixed labels live past the hashed slots, so no topic can land on them.
+    this.overflowLabel = slots;
+    this.unknownIdLabel = slots + 1;
+    unchecked(this.names[slots] = OVERFLOW_TOPIC_LABEL);
+    unchecked(this.names[slots + 1] = UNKNOWN_TOPIC_ID_LABEL);
+    this.allowlisted = allowlist != null;
+    if (allowlist != null) {
+      for (let i = 0; i < allowlist.length && this.labelled < maxLabels; i++) {
+        const name = allowlist[i];
+        if (!isTopicName(name)) continue;
+        const hash = hashOfString(name);
+        const slot = this.slotOfString(name, hash);
+        if (unchecked(this.names[slot]) != null) continue;
+        unchecked(this.names[slot] = name);
+        unchecked(this.hashes[slot] = hash);
+        this.labelled++;
+      }
+    }
+  }
+
+  get enabled(): bool {
+    return this.maxLabels > 0;
+  }
+
+  /** The label for a topic name given as `length` bytes at `data`. */
+  labelOfBytes(data: usize, length: i32): i32 {
+    if (!this.enabled) return NO_TOPIC_LABEL;
+    if (length <= 0 || length > MAX_TOPIC_NAME_LENGTH) return this.overflowLabel;
+    let hash = FNV_OFFSET;
+    for (let i = 0; i < length; i++) {
+      const c = <u32>load<u8>(data + <usize>i);
+      if (!isTopicChar(c)) return this.overflowLabel;
+      hash = (hash ^ c) * FNV_PRIME;
+    }
+    let slot = <i32>hash & this.mask;
+    while (true) {
+      const name = unchecked(this.names[slot]);
+      if (name == null) break;
+      if (unchecked(this.hashes[slot]) == hash && sameBytes(name, data, length)) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+    if (this.allowlisted || this.labelled >= this.maxLabels) return this.overflowLabel;
+    const name = String.UTF8.decodeUnsafe(data, <usize>length);
+    if (name == "." || name == "..") return this.overflowLabel;
+    unchecked(this.names[slot] = name);
+    unchecked(this.hashes[slot] = hash);
+    this.labelled++;
+    return slot;
+  }
+
+  /** The label for a topic given by id: its name's label when known, else unknown_topic_id. */
+  labelOfId(hi: u64, lo: u64): i32 {
+    if (!this.enabled) return NO_TOPIC_LABEL;
+    const name = this.topicNames.nameOf(hi, lo);
+    if (name == null) return this.unknownIdLabel;
+    return this.labelOfString(name);
+  }
+
+  /** The label for a topic name held as a string (already checked by TopicNames.learn or isTopicName). */
+  labelOfString(name: string): i32 {
+    if (!this.enabled) return NO_TOPIC_LABEL;
+    if (!isTopicName(name)) return this.overflowLabel;
+    const hash = hashOfString(name);
+    const slot = this.slotOfString(name, hash);
+    if (unchecked(this.names[slot]) != null) return slot;
+    if (this.allowlisted || this.labelled >= this.maxLabels) return this.overflowLabel;
+    unchecked(this.names[slot] = name);
+    unchecked(this.hashes[slot] = hash);
+    this.labelled++;
+    return slot;
+  }
+
+  /** Labels are below this. */
+  get slotCount(): i32 {
+    return this.names.length;
+  }
+
+  /** Distinct topics holding a label of their own (the overflow and unknown-id labels not counted). */
+  get labelCount(): i32 {
+    return this.labelled;
+  }
+
+  /** The label's text, for tests and logs. */
+  labelName(label: i32): string {
+    if (label < 0 || label >= this.names.length) return "";
+    const name = unchecked(this.names[label]);
+    return name == null ? "" : name;
+  }
+
+  private slotOfString(name: string, hash: u32): i32 {
+    let slot = <i32>hash & this.mask;
+    while (true) {
+      const held = unchecked(this.names[slot]);
+      if (held == null) return slot;
+      if (unchecked(this.hashes[slot]) == hash && held == name) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+    return slot;
+  }
+}
+
+function hashOfString(name: string): u32 {
+  let hash = FNV_OFFSET;
+  for (let i = 0; i < name.length; i++) hash = (hash ^ <u32>name.charCodeAt(i)) * FNV_PRIME;
+  return hash;
+}
+
+/** Compares an ASCII string with raw bytes without decoding them. */
+function sameBytes(name: string, data: usize, length: i32): bool {
+  if (name.length != length) return false;
+  for (let i = 0; i < length; i++) {
+    if (<u32>name.charCodeAt(i) != <u32>load<u8>(data + <usize>i)) return false;
+  }
+  return true;
+}

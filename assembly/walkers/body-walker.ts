@@ -1,0 +1,248 @@
+// The Kafka primitives a streaming walker needs, as steps of a FrameWalker: varints,
+// array/string/bytes lengths (classic or compact), tagged-field sections, and the
+// record batches of a records field (counted from their headers, never decompressed).
+//
+// A subclass is a flat state machine over positive state numbers; the primitives here
+// use negative ones and resume the subclass at the state it named. Every transition
+// goes through a step (a zero-length skip when no bytes are needed), so the scanner
+// drives the walk iteratively and a hostile frame cannot deepen the call stack.
+import { FrameWalker } from "../framing";
+
+const S_VARINT_BYTE: i32 = -1;
+const S_LENGTH_INT16: i32 = -2;
+const S_LENGTH_INT32: i32 = -3;
+const S_LENGTH_VARINT: i32 = -4;
+const S_TAGGED_COUNT: i32 = -5;
+const S_TAGGED_NEXT: i32 = -6;
+const S_TAGGED_TAG: i32 = -7;
+const S_TAGGED_SIZE: i32 = -8;
+const S_BATCH_START: i32 = -9;
+const S_BATCH_HEAD: i32 = -10;
+const S_BATCH_AT_COUNT: i32 = -11;
+const S_BATCH_COUNT: i32 = -12;
+
+/** Bytes up to and including the magic byte, the same in message sets v0/v1 and batches v2. */
+const ENTRY_HEAD_BYTES: i32 = 17;
+/** baseOffset + batchLength (or offset + messageSize): not counted by the length field. */
+const LOG_OVERHEAD: i32 = 12;
+/** A v2 batch's fixed header; the record count is its last field, at offset 57. */
+const BATCH_HEADER_BYTES: i32 = 61;
+const BATCH_COUNT_OFFSET: i32 = 57;
+/** The smallest legacy message after its size field: crc, magic, attributes, key and value lengths. */
+const MIN_LEGACY_MESSAGE_SIZE: i32 = 14;
+
+/** Kafka's null for nullable arrays, strings and bytes. */
+export const NULL_LENGTH: i32 = -1;
+
+@inline export function int16At(data: usize, offset: i32): i16 {
+  return bswap<i16>(load<i16>(data + <usize>offset));
+}
+
+@inline export function int32At(data: usize, offset: i32): i32 {
+  return bswap<i32>(load<i32>(data + <usize>offset));
+}
+
+@inline export function uint64At(data: usize, offset: i32): u64 {
+  return bswap<u64>(load<u64>(data + <usize>offset));
+}
+
+export const enum LengthKind {
+  /** int32 classic, unsigned varint (n+1) compact. */
+  Array = 0,
+  /** int16 classic, unsigned varint (n+1) compact. */
+  String = 1,
+  /** int32 classic, unsigned varint (n+1) compact. */
+  Bytes = 2,
+}
+
+export abstract class KafkaBodyWalker extends FrameWalker {
+  /** Compact lengths and tagged fields (the message's flexible versions). */
+  protected flexible: bool = false;
+  private state: i32 = 0;
+
+  private varintValue: u32 = 0;
+  private varintShift: i32 = 0;
+  private varintThen: i32 = 0;
+
+  /** The last length read: -1 for null (only where nullable), else >= 0. */
+  protected length: i32 = 0;
+  private lengthNullable: bool = false;
+  private lengthThen: i32 = 0;
+
+  private taggedLeft: i32 = 0;
+  private taggedThen: i32 = 0;
+
+  private recordsLeft: i32 = 0;
+  private recordsThen: i32 = 0;
+  private batchRest: i32 = 0;
+  /** Records counted in the last records field walked. */
+  protected recordsCounted: i64 = 0;
+
+  /** Continues the subclass's machine at `state`, with the bytes it asked for. */
+  protected abstract onState(state: i32, data: usize, length: i32): void;
+
+  advance(data: usize, length: i32): void {
+    const state = this.state;
+    if (state >= 0) {
+      this.onState(state, data, length);
+      return;
+    }
+    switch (state) {
+      case S_VARINT_BYTE: this.varintByte(<u32>load<u8>(data)); break;
+      case S_LENGTH_INT16: this.lengthRead(<i32>int16At(data, 0)); break;
+      case S_LENGTH_INT32: this.lengthRead(int32At(data, 0)); break;
+      case S_LENGTH_VARINT: this.lengthRead(this.varintValue > <u32>i32.MAX_VALUE ? i32.MIN_VALUE : <i32>this.varintValue - 1); break;
+      case S_TAGGED_COUNT: this.taggedCountRead(); break;
+      case S_TAGGED_NEXT: this.nextTaggedField(); break;
+      case S_TAGGED_TAG: this.readUnsignedVarintThen(S_TAGGED_SIZE); break;
+      case S_TAGGED_SIZE: this.skipThen(<i64>this.varintValue, S_TAGGED_NEXT); break;
+      case S_BATCH_START: this.nextBatch(); break;
+      case S_BATCH_HEAD: this.batchHead(data); break;
+      case S_BATCH_AT_COUNT: this.readThen(4, S_BATCH_COUNT); break;
+      case S_BATCH_COUNT: this.batchCount(int32At(data, 0)); break;
+      default: this.fail();
+    }
+  }
+
+  protected readThen(length: i32, state: i32): void {
+    this.state = state;
+    this.read(length);
+  }
+
+  protected skipThen(length: i64, state: i32): void {
+    this.state = state;
+    this.skip(length);
+  }
+
+  /** Moves to `state` without consuming bytes. */
+  protected continueAt(state: i32): void {
+    this.skipThen(0, state);
+  }
+
+  /** Reads an unsigned varint into `varintValue`, then continues at `state`. */
+  protected readUnsignedVarintThen(state: i32): void {
+    this.varintValue = 0;
+    this.varintShift = 0;
+    this.varintThen = state;
+    this.readThen(1, S_VARINT_BYTE);
+  }
+
+  private varintByte(b: u32): void {
+    if (this.varintShift == 28 && (b & 0xf0) != 0) {
+      this.fail();
+      return;
+    }
+    this.varintValue |= (b & 0x7f) << <u32>this.varintShift;
+    if ((b & 0x80) != 0) {
+      this.varintShift += 7;
+      this.readThen(1, S_VARINT_BYTE);
+      return;
+    }
+    this.continueAt(this.varintThen);
+  }
+
+  /** Reads an array, string or bytes length into `length`, then continues at `state`. */
+  protected readLengthThen(kind: LengthKind, nullable: bool, state: i32): void {
+    this.lengthNullable = nullable;
+    this.lengthThen = state;
+    if (this.flexible) {
+      this.readUnsignedVarintThen(S_LENGTH_VARINT);
+    } else {
+      this.readThen(kind == LengthKind.String ? 2 : 4, kind == LengthKind.String ? S_LENGTH_INT16 : S_LENGTH_INT32);
+    }
+  }
+
+  private lengthRead(value: i32): void {
+    if (value < NULL_LENGTH || (value == NULL_LENGTH && !this.lengthNullable)) {
+      this.fail();
+      return;
+    }
+    this.length = value;
+    this.continueAt(this.lengthThen);
+  }
+
+  /** Steps over a tagged-field section in flexible versions (nothing otherwise), then continues at `state`. */
+  protected skipTaggedFieldsThen(state: i32): void {
+    this.taggedThen = state;
+    if (!this.flexible) {
+      this.continueAt(state);
+      return;
+    }
+    this.readUnsignedVarintThen(S_TAGGED_COUNT);
+  }
+
+  private taggedCountRead(): void {
+    if (this.varintValue > <u32>i32.MAX_VALUE) {
+      this.fail();
+      return;
+    }
+    this.taggedLeft = <i32>this.varintValue;
+    this.nextTaggedField();
+  }
+
+  private nextTaggedField(): void {
+    if (this.taggedLeft == 0) {
+      this.continueAt(this.taggedThen);
+      return;
+    }
+    this.taggedLeft--;
+    this.readUnsignedVarintThen(S_TAGGED_TAG);
+  }
+
+  /**
+   * Counts the records in a records field of `length` bytes into `recordsCounted`, then
+   * continues at `state`. v2 batches count their header's record count; legacy (magic
+   * 0/1) messages count one each, a compressed wrapper included. A batch cut by the end
+   * of the field (normal at the end of a Fetch response) is stepped over, not counted.
+   */
+  protected walkRecordsThen(length: i32, state: i32): void {
+    this.recordsLeft = length;
+    this.recordsThen = state;
+    this.recordsCounted = 0;
+    this.nextBatch();
+  }
+
+  private nextBatch(): void {
+    const left = this.recordsLeft;
+    if (left < ENTRY_HEAD_BYTES) {
+      this.recordsLeft = 0;
+      this.skipThen(left, this.recordsThen);
+      return;
+    }
+    this.readThen(ENTRY_HEAD_BYTES, S_BATCH_HEAD);
+  }
+
+  private batchHead(data: usize): void {
+    const sizeField = int32At(data, 8);
+    const magic = load<i8>(data + 16);
+    const entrySize = <i64>sizeField + LOG_OVERHEAD;
+    if (sizeField < 0 || (magic == 2 && entrySize < BATCH_HEADER_BYTES) || (magic < 2 && sizeField < MIN_LEGACY_MESSAGE_SIZE) ||
+        magic < 0 || magic > 2) {
+      this.fail();
+      return;
+    }
+    const left = this.recordsLeft - ENTRY_HEAD_BYTES;
+    if (entrySize > <i64>this.recordsLeft) {
+      this.recordsLeft = 0;
+      this.skipThen(left, this.recordsThen);
+      return;
+    }
+    this.recordsLeft -= <i32>entrySize;
+    if (magic < 2) {
+      this.recordsCounted++;
+      this.skipThen(entrySize - ENTRY_HEAD_BYTES, S_BATCH_START);
+      return;
+    }
+    this.batchRest = <i32>entrySize - BATCH_HEADER_BYTES;
+    this.skipThen(BATCH_COUNT_OFFSET - ENTRY_HEAD_BYTES, S_BATCH_AT_COUNT);
+  }
+
+  private batchCount(count: i32): void {
+    if (count < 0) {
+      this.fail();
+      return;
+    }
+    this.recordsCounted += count;
+    this.skipThen(this.batchRest, S_BATCH_START);
+  }
+}
