@@ -1,0 +1,187 @@
+// ACL enforcement in-process, under the proxy-wasm host that mimics Envoy's buffer
+// semantics (StopIteration keeps bytes, Continue forwards them, edits replace a
+// prefix): what the broker would receive and what the client would get back, byte
+// for byte, whatever the TCP cuts. The real-Envoy suites (tests/integration/acl*.mjs)
+// check the same behaviour with real clients; this file checks every cut point.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ProxyWasmHost, FilterStatus } from "./host.mjs";
+import { Decoder, Encoder, produceRequest } from "../integration/support/kafka-wire.mjs";
+import { buildFilter } from "../../scripts/lib/build.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CONFIG = {
+  stat_prefix: "acl",
+  acl: {
+    default: "deny", principal_sources: ["client_id"],
+    rules: [
+      { name: "ok-topics", effect: "allow", principal: "User:*", resource_type: "topic", pattern_type: "prefixed", resource_name: "ok", operations: ["all"] },
+      { name: "cluster", effect: "allow", principal: "User:*", resource_type: "cluster", pattern_type: "literal", resource_name: "kafka-cluster", operations: ["all"] },
+    ],
+  },
+};
+const TOPIC_AUTHORIZATION_FAILED = 29;
+
+let module = null;
+function filterModule() {
+  if (module === null) {
+    buildFilter();
+    module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));
+  }
+  return module;
+}
+
+function newConnection() {
+  const host = new ProxyWasmHost(filterModule(), { config: CONFIG }).start();
+  host.openConnection(2);
+  return { host, connection: host.connections.get(2) };
+}
+
+const sent = (chunks) => Buffer.concat(chunks.map((c) => Buffer.from(c)));
+
+/** Splits a stream of frames (size field included) into frame bodies. */
+function frames(bytes) {
+  const out = [];
+  for (let at = 0; at < bytes.length;) {
+    const size = bytes.readInt32BE(at);
+    out.push(bytes.subarray(at + 4, at + 4 + size));
+    at += 4 + size;
+  }
+  return out;
+}
+
+/** Produce v9 request body after its header v2 (client id "acl-wire-test"): topic names in order. */
+function produceTopics(frame) {
+  const d = new Decoder(frame);
+  assert.equal(d.int16(), 0, "api key");
+  assert.equal(d.int16(), 9, "api version");
+  const correlationId = d.int32();
+  d.string();
+  d.skipTags();
+  d.compactString();
+  d.int16();
+  d.int32();
+  const topics = d.compactArray(() => {
+    const name = d.compactString();
+    d.compactArray(() => { d.int32(); d.skipCompactBytes(); d.skipTags(); });
+    d.skipTags();
+    return name;
+  });
+  return { correlationId, topics };
+}
+
+/** A broker's Produce v9 answer: every named topic's partition 0 stored at offset 0. */
+function produceResponse(correlationId, topics) {
+  const e = new Encoder().int32(correlationId).noTags();
+  e.compactArray(topics, (x, name) => {
+    x.compactString(name);
+    x.compactArray([0], (y) => y.int32(0).int16(0).int64(0).int64(-1).int64(0).compactArray([], () => {}).compactString(null).noTags());
+    x.noTags();
+  });
+  e.int32(0).noTags();
+  const body = e.build();
+  const frame = Buffer.alloc(4 + body.length);
+  frame.writeInt32BE(body.length, 0);
+  body.copy(frame, 4);
+  return frame;
+}
+
+/** Produce v9 response frame body (header v1) as [[topic, errorCode]]. */
+function produceAnswer(frame) {
+  const d = new Decoder(frame);
+  const correlationId = d.int32();
+  d.skipTags();
+  const topics = d.compactArray(() => {
+    const name = d.compactString();
+    const codes = d.compactArray(() => {
+      d.int32();
+      const code = d.int16();
+      d.int64(); d.int64(); d.int64();
+      d.compactArray(() => { d.int32(); d.compactString(); d.skipTags(); });
+      d.compactString();
+      d.skipTags();
+      return code;
+    });
+    d.skipTags();
+    return [name, codes[0]];
+  });
+  return { correlationId, topics };
+}
+
+test("a mixed Produce reaches the broker without the denied topic, whatever the cut, and the answer is merged", () => {
+  const request = produceRequest({ correlationId: 41, recordsByTopic: { "ok-orders": ["a", "b"], "secret-pay": ["c"] } });
+  let expectedUpstream = null;
+  // Every cut into two reads, and one read per byte.
+  const cuts = [...Array.from({ length: request.length - 1 }, (_, k) => [request.subarray(0, k + 1), request.subarray(k + 1)]),
+    Array.from(request, (_, i) => request.subarray(i, i + 1))];
+  for (const reads of cuts) {
+    const { host, connection } = newConnection();
+    for (const [i, read] of reads.entries()) {
+      const status = host.downstreamData(2, read);
+      assert.equal(status, i === reads.length - 1 ? FilterStatus.Continue : FilterStatus.StopIteration,
+        "the request is held until its last byte");
+    }
+    const upstream = sent(connection.sentUpstream);
+    expectedUpstream ??= upstream;
+    assert.deepEqual(upstream, expectedUpstream, `the same bytes reach the broker for reads of ${reads.map((r) => r.length)}`);
+    assert.equal(connection.closed, false);
+  }
+  const forwarded = frames(expectedUpstream);
+  assert.equal(forwarded.length, 1);
+  assert.deepEqual(produceTopics(forwarded[0]), { correlationId: 41, topics: ["ok-orders"] });
+
+  const { host, connection } = newConnection();
+  host.downstreamData(2, request);
+  assert.equal(host.upstreamData(2, produceResponse(41, ["ok-orders"])), FilterStatus.Continue);
+  const answers = frames(sent(connection.sentDownstream));
+  assert.equal(answers.length, 1);
+  const answer = produceAnswer(answers[0]);
+  assert.equal(answer.correlationId, 41);
+  assert.deepEqual(new Map(answer.topics), new Map([["ok-orders", 0], ["secret-pay", TOPIC_AUTHORIZATION_FAILED]]));
+  assert.equal(host.metric("kafka.acl.filter.acl_requests_rewritten"), 1);
+  assert.equal(host.metric("kafka.acl.filter.acl_responses_rewritten"), 1);
+});
+
+test("pipelined allowed and denied requests keep their order; the denied one never reaches the broker", () => {
+  const { host, connection } = newConnection();
+  const allowed = produceRequest({ correlationId: 1, recordsByTopic: { "ok-a": ["x"] } });
+  const denied = produceRequest({ correlationId: 2, recordsByTopic: { "secret-b": ["y"] } });
+  const allowedAgain = produceRequest({ correlationId: 3, recordsByTopic: { "ok-c": ["z"] } });
+  assert.equal(host.downstreamData(2, Buffer.concat([allowed, denied, allowedAgain])), FilterStatus.Continue);
+  const upstream = frames(sent(connection.sentUpstream));
+  assert.equal(upstream.length, 3);
+  assert.deepEqual(produceTopics(upstream[0]).topics, ["ok-a"]);
+  // The denied request became an ApiVersions v0 probe with its correlation id.
+  const probe = new Decoder(upstream[1]);
+  assert.deepEqual([probe.int16(), probe.int16(), probe.int32(), probe.int16()], [18, 0, 2, -1]);
+  assert.equal(upstream[1].length, 10);
+  assert.ok(!sent(connection.sentUpstream).includes(Buffer.from("secret-b")), "no byte of the denied request reaches the broker");
+  assert.deepEqual(produceTopics(upstream[2]).topics, ["ok-c"]);
+
+  // The broker answers the three in order; the probe's answer becomes the denial.
+  const probeAnswer = new Encoder().int32(2).int16(0).int32(0).build();
+  const probeFrame = Buffer.concat([new Encoder().int32(probeAnswer.length).build(), probeAnswer]);
+  host.upstreamData(2, Buffer.concat([produceResponse(1, ["ok-a"]), probeFrame, produceResponse(3, ["ok-c"])]));
+  const answers = frames(sent(connection.sentDownstream)).map(produceAnswer);
+  assert.deepEqual(answers.map((a) => a.correlationId), [1, 2, 3]);
+  assert.deepEqual(answers[1].topics, [["secret-b", TOPIC_AUTHORIZATION_FAILED]]);
+  assert.deepEqual(answers[0].topics, [["ok-a", 0]]);
+  assert.deepEqual(answers[2].topics, [["ok-c", 0]]);
+  assert.equal(host.metric("kafka.acl.filter.acl_requests_denied"), 1);
+  assert.equal(host.metric("kafka.acl.filter.unmatched_responses"), 0);
+});
+
+test("a request the codec cannot read fails closed: unknown API key, version above the codec's", () => {
+  for (const [apiKey, apiVersion] of [[9999, 0], [3, 99]]) {
+    const { host, connection } = newConnection();
+    const body = new Encoder().int16(apiKey).int16(apiVersion).int32(5).string("c").build();
+    const frame = Buffer.concat([new Encoder().int32(body.length).build(), body]);
+    host.downstreamData(2, frame);
+    assert.equal(connection.closed, true, `api key ${apiKey} v${apiVersion} closes the connection`);
+    assert.equal(connection.sentUpstreamBytes, 0, "nothing reaches the broker");
+    assert.equal(host.metric("kafka.acl.filter.acl_connections_closed"), 1);
+  }
+});
