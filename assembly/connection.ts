@@ -178,6 +178,8 @@ class MetricsWalkSink extends WalkSink {
 
 class RequestFrames extends FrameHandler {
   private clientSoftwareNoted: bool = false;
+  /** The current request is collected whole (ACLs decide it) rather than by its head. */
+  private heldWhole: bool = false;
   /** Streams Produce requests for per-topic stats; null when those are off. */
   private readonly produceWalker: ProduceRequestWalker | null;
   private walkThisFrame: bool = false;
@@ -195,13 +197,18 @@ class RequestFrames extends FrameHandler {
 
   /** With ACLs, every request is decided whole; without, its head is enough. */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
-    if (this.acl == null || frameSize > this.maxHeldFrameBytes || memoryNearLimit()) return prefixEnd - prefixStart;
-    return frameSize;
+    this.heldWhole = this.acl != null && frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
+    return this.heldWhole ? frameSize : prefixEnd - prefixStart;
   }
 
   /** With ACLs, a request frame is held in Envoy's buffer from its first byte until it is decided. */
   get holdsPartialFrames(): bool {
     return this.acl != null;
+  }
+
+  /** Held until its head is in, then until complete when it is decided whole. */
+  holdsCurrentFrame(decided: bool): bool {
+    return !decided || this.heldWhole;
   }
 
   walkerFor(frameSize: i32): FrameWalker | null {
@@ -212,13 +219,18 @@ class RequestFrames extends FrameHandler {
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     this.walkThisFrame = false;
-    const acl = this.acl;
-    if (acl != null && prefixEnd - prefixStart < frameSize) {
-      this.actions.stop(frameSize > this.maxHeldFrameBytes
+    let acl = this.acl;
+    if (acl != null && !this.heldWhole) {
+      const reason = frameSize > this.maxHeldFrameBytes
         ? "a request of " + frameSize.toString() + " bytes exceeds max_held_frame_bytes (" +
           this.maxHeldFrameBytes.toString() + "), and ACLs decide requests whole"
-        : "Wasm memory is near its limit: cannot hold a request to decide it");
-      return;
+        : "Wasm memory is near its limit: cannot hold a request to decide it";
+      if (!acl.authorizer.dryRun) {
+        this.actions.stop(reason);
+        return;
+      }
+      log(LogLevel.Warn, "kafka filter: dry run: would close the connection: " + reason);
+      acl = null;
     }
     reader.reset(frame, prefixStart, prefixEnd);
     // The key and version lead every header version; they decide which version this one is.
@@ -541,7 +553,8 @@ export class KafkaConnection extends ConnectionContext {
     const scanner = this.requests;
     scanner.feed(stream, stream.begin(dataSize));
     this.metrics.noteMemory();
-    const hold = this.requestFrames.holdsPartialFrames && scanner.midFrame;
+    const frames = this.requestFrames;
+    const hold = frames.holdsPartialFrames && scanner.midFrame && frames.holdsCurrentFrame(scanner.frameDecided);
     return this.finish(stream, dataSize, hold, scanner, this.requestActions, "request");
   }
 

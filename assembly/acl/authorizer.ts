@@ -65,10 +65,17 @@ export class ConnectionAuthorizer extends Authorizer {
 
   private denied(resourceType: ResourceType, name: string, operation: Operation, logIt: bool, rule: string): bool {
     const context = this.context;
-    const dryRun = context.mode == AclMode.DryRun;
-    const decision = dryRun ? Decision.WouldDeny : Decision.Denied;
+    const decision = context.mode == AclMode.DryRun ? Decision.WouldDeny : Decision.Denied;
     context.metrics.count(resourceType, operation, decision);
     if (logIt) context.audit.write(auditLine(this.principal, apiName(this.apiKey), resourceType, name, operation, decision, rule));
-    return dryRun;
+    // Gates see the true decision in both modes, so that a dry run follows exactly the
+    // checks enforcement would make (a failed quiet check leads on to the next one); the
+    // enforcer then forwards everything untouched (see dryRun).
+    return false;
+  }
+
+  /** True in dry-run mode: the enforcer reports gate results but lets every request pass. */
+  get dryRun(): bool {
+    return this.context.mode == AclMode.DryRun;
   }
 }

@@ -30,6 +30,7 @@ import { TopicNames } from "../topics";
 import { ConnectionAuthorizer } from "./authorizer";
 import { PrincipalResolver, PropertySource, SaslPrincipalTracker } from "./principal";
 import { RequestAttachment } from "../correlation";
+import { LogLevel, log } from "../proxy/host";
 
 export const enum FrameDecision {
   Forward = 0,
@@ -124,6 +125,9 @@ export class AclEnforcer {
     this.authorizer.apiKey = apiKey;
     const gate = gateRequest(apiKey, apiVersion, body, this.authorizer);
     if (gate == null) return this.failClosed("no ACL rule covers " + apiName(apiKey));
+    // A dry run made every check enforcement would (each denial is reported as would-be);
+    // the request and its response pass untouched.
+    if (this.authorizer.dryRun) return FrameDecision.Forward;
     if (gate.verdict == Verdict.Pass) {
       if (gate.merger != null) this.pending = new PendingEnforcement(apiKey, apiVersion, gate);
       return FrameDecision.Forward;
@@ -183,7 +187,7 @@ export class AclEnforcer {
       if (username != null && this.principals.saslAuthenticated(username)) this.authorizer.principal = this.principals.principal;
     }
     let edited = false;
-    if (apiKey == API_VERSIONS) {
+    if (apiKey == API_VERSIONS && !this.authorizer.dryRun) {
       capApiVersions(changetype<ApiVersionsResponse>(body));
       edited = true;
     }
@@ -295,6 +299,11 @@ export class AclEnforcer {
   }
 
   private failClosed(reason: string): FrameDecision {
+    if (this.authorizer.dryRun) {
+      // A dry run never changes traffic: say what enforcement would do, and pass.
+      log(LogLevel.Warn, "kafka filter: dry run: would close the connection: " + reason);
+      return FrameDecision.Forward;
+    }
     this.closeReason = reason;
     return FrameDecision.Close;
   }

@@ -48,10 +48,9 @@ test("listings are not filtered, admin operations are not denied, and the filter
 });
 
 // Kafka decides CreateTopics by Create on the cluster, falling back to Create on each
-// topic. In dry-run the cluster check "passes" as a quiet would-deny, so the topic
-// check never runs: the would-be denial of this topic is neither audited nor counted
-// as topic.create (and allowed topics are reported as cluster.create would_deny).
-test("a CreateTopics the policy would deny is audited as a topic create WOULD_DENY", { todo: "dry-run short-circuits the cluster-to-topic fallback (see the report)" }, async () => {
+// topic. A dry run must make the same checks as enforcement: the quiet cluster check
+// fails, and the topic check that follows is what gets audited.
+test("a CreateTopics the policy would deny is audited as a topic create WOULD_DENY", async () => {
   await javaClient("create-topics", { bootstrap: stack.bootstrap, topics: ["denied.dry-created-2"] });
   const audit = auditLines(stack).filter((l) => l.resource === "denied.dry-created-2");
   assert.deepEqual(audit.map((l) => [l.api, l.operation, l.decision]), [["CreateTopics", "create", "WOULD_DENY"]], envoyLogTail(stack));

@@ -132,11 +132,12 @@ describe("topic ids", () => {
 });
 
 describe("dry run", () => {
-  it("allows what it would deny, and reports it", () => {
+  it("reports what it would deny, and gives gates the true decision (the enforcer lets all pass)", () => {
     const f = new Fixture(AclMode.DryRun);
-    expect(f.authorizer.allowed(ResourceType.Topic, "orders.secret", Operation.Write, true)).toBe(true);
-    expect(f.authorizer.allowedTopicId(LOST_ID, Operation.Read)).toBe(true);
-    expect(f.authorizer.allowed(ResourceType.Topic, "payments", Operation.Describe, false)).toBe(true);
+    expect(f.authorizer.dryRun).toBe(true);
+    expect(f.authorizer.allowed(ResourceType.Topic, "orders.secret", Operation.Write, true)).toBe(false);
+    expect(f.authorizer.allowedTopicId(LOST_ID, Operation.Read)).toBe(false);
+    expect(f.authorizer.allowed(ResourceType.Topic, "payments", Operation.Describe, false)).toBe(false);
     expect(f.audit.lines.length).toBe(2);
     expect(f.audit.lines[0]).toBe('{"principal":"User:alice","api":"Produce","resource_type":"topic","resource":"orders.secret","operation":"write","decision":"WOULD_DENY","rule":"no-secrets"}');
     expect(f.metrics.of(ResourceType.Topic, Operation.Write, Decision.WouldDeny)).toBe(1);
