@@ -1,10 +1,11 @@
 // One proxied Kafka connection: frames in both directions, headers decoded with
 // the codec, responses matched to requests, stats counted.
 //
-// The filter only observes, so it always returns Continue and Envoy forwards every
-// byte as it arrives. Envoy then drains its buffer after each callback, so a
-// callback's buffer holds exactly the bytes not seen before (see README,
-// "How Envoy hands data to the filter").
+// Without ACLs the filter only observes: it returns Continue and Envoy forwards every
+// byte as it arrives, then drains its buffer, so a callback's buffer holds exactly
+// the bytes not seen before (see README, "How Envoy hands data to the filter"). With
+// ACLs, frames the enforcer must decide or edit are held (StopIteration) until
+// complete, and rewritten in Envoy's buffer (held-stream.ts, acl/enforcer.ts).
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";

@@ -11,7 +11,7 @@ import { ANONYMOUS } from "./principal";
 
 export const enum AclMode { Enforce = 0, DryRun = 1 }
 
-/** Topic names by id, learned from Metadata responses (the lead backs it with shared data). */
+/** Topic names by id, learned from Metadata responses (acl/topic-ids.ts keeps them in shared data). */
 export abstract class TopicIdNames {
   abstract nameOf(id: Uuid): string | null;
 }

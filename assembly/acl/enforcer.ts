@@ -109,6 +109,9 @@ export class AclEnforcer {
     r.reset(frame, start, end);
     const apiKey = r.readInt16();
     const apiVersion = r.readInt16();
+    // A client newer than the codec opens with an ApiVersions the codec cannot read; the
+    // broker answers it with UNSUPPORTED_VERSION in v0 form and the client retries lower.
+    if (r.ok && apiKey == API_VERSIONS && !isSupportedVersion(apiKey, apiVersion)) return FrameDecision.Forward;
     if (!r.ok || !isSupportedVersion(apiKey, apiVersion)) {
       return this.failClosed("request for an API key or version the filter cannot read (api_key " +
         apiKey.toString() + ", version " + apiVersion.toString() + ")");

@@ -1,7 +1,7 @@
 // Which gate decides each API. A gate reads the decoded request, asks the authorizer
 // about every resource it names, and says what to forward and how the response must
-// look (see model.ts). APIs without a gate are decided by apiAction() in
-// gates/api-actions.ts.
+// look (see model.ts). Every API key the codec knows has a gate; null means an unknown
+// key, and the enforcer fails closed on it.
 import { Message } from "../codec/message";
 import { Authorizer, GateResult } from "./model";
 import { gateTopicApi } from "./gates/topics";

@@ -4,7 +4,7 @@
 //
 //   npm run bench:proxy -- [--rounds 3] [--records 500000] [--record-size 1024]
 //                          [--throughput -1] [--acks 1] [--partitions 1]
-//                          [--warmup-records 100000] [--concurrency 1] [--no-build]
+//                          [--warmup-records 100000] [--concurrency 1] [--no-build] [--acl]
 //
 // One KRaft broker serves two Envoys for the whole run:
 //   (a) Envoy with tcp_proxy only (envoy/envoy.yaml with the Wasm filter removed);
@@ -55,6 +55,7 @@ const { values: options } = parseArgs({
     "warmup-records": { type: "string", default: "100000" },
     concurrency: { type: "string", default: "1" },
     "no-build": { type: "boolean", default: false },
+    acl: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -87,7 +88,7 @@ const settings = {
 
 const VARIANTS = {
   a: { key: "a", label: "(a) tcp_proxy only" },
-  b: { key: "b", label: "(b) tcp_proxy + Kafka Wasm filter" },
+  b: { key: "b", label: options.acl ? "(b) tcp_proxy + Kafka Wasm filter enforcing ACLs" : "(b) tcp_proxy + Kafka Wasm filter" },
 };
 
 const runDir = path.join(root, ".run", `bench-proxy-${process.pid}`);
@@ -485,7 +486,20 @@ async function main() {
   kafkaLib = kafka.lib;
   const kafkaVersion = (fs.readdirSync(kafkaLib).find((f) => /^kafka-tools-[\d.]+\.jar$/.test(f)) ?? "").replace(/^kafka-tools-|\.jar$/g, "") || "unknown";
 
-  const configB = renderEnvoyConfig({ listenerPort: ports.listenerB, adminPort: ports.adminB, brokerPort: ports.clientB, wasmFile });
+  // --acl: (b) also enforces topic ACLs whose rules allow the benchmark's traffic, so
+  // every request is held whole, decoded and decided: the cost of enforcement.
+  const aclConfig = options.acl ? {
+    stat_prefix: "broker1",
+    acl: {
+      mode: "enforce", default: "deny", principal_sources: ["client_id"],
+      rules: [
+        { name: "bench-topics", effect: "allow", principal: "User:*", resource_type: "topic", pattern_type: "literal", resource_name: "*", operations: ["all"] },
+        { name: "bench-groups", effect: "allow", principal: "User:*", resource_type: "group", pattern_type: "literal", resource_name: "*", operations: ["all"] },
+        { name: "bench-cluster", effect: "allow", principal: "User:*", resource_type: "cluster", pattern_type: "literal", resource_name: "kafka-cluster", operations: ["all"] },
+      ],
+    },
+  } : undefined;
+  const configB = renderEnvoyConfig({ listenerPort: ports.listenerB, adminPort: ports.adminB, brokerPort: ports.clientB, wasmFile, pluginConfig: aclConfig });
   const configA = renderEnvoyConfig({ listenerPort: ports.listenerA, adminPort: ports.adminA, brokerPort: ports.clientA, wasmFile });
   const chainA = configA.static_resources.listeners.find((l) => l.name === "kafka").filter_chains[0];
   chainA.filters = chainA.filters.filter((f) => f.name !== "envoy.filters.network.wasm");

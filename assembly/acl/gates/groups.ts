@@ -1,7 +1,7 @@
 // Gates for every API the codec knows that does not name topics first-hand: group,
 // transaction, cluster and broker-internal APIs, and the ones Kafka never authorizes.
 // The topic APIs are decided in gates/topics.ts, which gate.ts asks first; this returns
-// null for them and for api keys the codec does not know. docs/acl-group-apis.md lists
+// null for them and for api keys the codec does not know. The README's API table lists
 // every key with its rule.
 import { Message } from "../../codec/message";
 import { isKnownApi } from "../../codec/generated/apis";

@@ -1,6 +1,6 @@
 // Gates for the APIs that name topics (and the partition and config administration
-// that goes with them). Owned by the topic-gates work; docs/acl-topic-apis.md lists
-// each API's rule and how a denial is answered. Each gate lives in a topic-*.ts file.
+// that goes with them). The README's API table lists each API's rule and how a denial
+// is answered. Each gate lives in a topic-*.ts file.
 import { Message } from "../../codec/message";
 import { ProduceRequest } from "../../codec/generated/ProduceRequest";
 import { FetchRequest } from "../../codec/generated/FetchRequest";

@@ -59,7 +59,7 @@ describe("acl configuration", () => {
     expect(config.policy.allows(config.policy.decide("User:alice", null, ResourceType.Topic, "t", Operation.Read))).toBe(false);
   });
 
-  it("reads the worked example of docs/acl.md, which decides as the docs say", () => {
+  it("reads a worked example configuration, which decides as documented", () => {
     const result = parse(WORKED_EXAMPLE);
     expect(result.error).toBe("");
     const config = result.config!;

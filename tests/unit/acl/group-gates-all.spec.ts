@@ -12,7 +12,7 @@ import { CreateDelegationTokenRequest } from "../../../assembly/codec/generated/
 import { buildRequest } from "../codec/generated/builders";
 import { allowing, denyingAll, roundTrip } from "./group-gate-helpers";
 
-/** Passes under an all-denying authorizer by design (see docs/acl-group-apis.md). */
+/** Passes under an all-denying authorizer by design (see the README's API table). */
 function passesWhenAllDenied(apiKey: i16, version: i16, request: Message): bool {
   if (isAlwaysPassApi(apiKey)) return true;
   // ListGroups and ListTransactions filter the response quietly instead.
