@@ -83,3 +83,50 @@ test("an invalid update is refused with the field named, and the running configu
   assert.equal(listed.code, 0, listed.stderr);
   assert.ok((await metadataRequests()) > beforeCount, "the previous configuration still counts traffic");
 });
+
+/** An ACL policy letting every client see only the topics named by `prefix`. */
+function aclPolicy(prefix) {
+  return {
+    stat_prefix: "acl_reload",
+    acl: {
+      default: "deny", principal_sources: ["source_address"],
+      source_address_principals: [{ cidr: "127.0.0.0/8", principal: "User:local" }],
+      rules: [
+        { name: "visible", effect: "allow", principal: "User:local", resource_type: "topic", pattern_type: "prefixed", resource_name: prefix, operations: ["all"] },
+        { name: "cluster", effect: "allow", principal: "User:local", resource_type: "cluster", pattern_type: "literal", resource_name: "kafka-cluster", operations: ["all"] },
+      ],
+    },
+  };
+}
+
+async function listedTopics() {
+  const listed = await kcat(["-b", bootstrap, "-L"]);
+  assert.equal(listed.code, 0, listed.stderr);
+  return [...listed.stdout.matchAll(/topic "([^"]+)"/g)].map((m) => m[1]).sort();
+}
+
+test("new ACL rules take effect without restarting Envoy, and a bad rule is refused naming the rule", async () => {
+  const pid = envoy.child.pid;
+  for (const topic of ["blue.a", "green.a"]) {
+    const produced = await kcat(["-b", kafka.directBootstrap, "-P", "-t", topic], { input: "x\n" });
+    assert.equal(produced.code, 0, produced.stderr);
+  }
+  let updates = await ldsCounter("update_success");
+  publishListener(aclPolicy("blue."));
+  await waitFor("the blue policy", async () => (await ldsCounter("update_success")) > updates, { timeoutMs: 30000 });
+  await waitFor("listings under the blue policy", async () => JSON.stringify(await listedTopics()) === '["blue.a"]', { timeoutMs: 30000 });
+
+  updates = await ldsCounter("update_success");
+  publishListener(aclPolicy("green."));
+  await waitFor("the green policy", async () => (await ldsCounter("update_success")) > updates, { timeoutMs: 30000 });
+  await waitFor("listings under the green policy", async () => JSON.stringify(await listedTopics()) === '["green.a"]', { timeoutMs: 30000 });
+
+  const rejected = await ldsCounter("update_rejected");
+  const bad = aclPolicy("blue.");
+  bad.acl.rules[0].operations = ["reed"];
+  publishListener(bad);
+  await waitFor("the bad policy to be rejected", async () => (await ldsCounter("update_rejected")) > rejected, { timeoutMs: 30000 });
+  assert.match(fs.readFileSync(envoy.logFile, "utf8"), /invalid plugin configuration: acl\.rules\[0\] \("visible"\)\.operations\[0\]: unknown operation "reed"/);
+  assert.deepEqual(await listedTopics(), ["green.a"], "the running policy stays in force");
+  assert.equal(envoy.child.pid, pid, "Envoy was not restarted");
+});
