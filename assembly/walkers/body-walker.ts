@@ -1,12 +1,14 @@
 // The Kafka primitives a streaming walker needs, as steps of a FrameWalker: varints,
-// array/string/bytes lengths (classic or compact), tagged-field sections, and the
-// record batches of a records field (counted from their headers, never decompressed).
+// array/string/bytes lengths (classic or compact), tagged-field sections, the record
+// batches of a records field (counted from their headers, never decompressed), and the
+// topics-then-partitions arrays that Produce and Fetch share.
 //
 // A subclass is a flat state machine over positive state numbers; the primitives here
 // use negative ones and resume the subclass at the state it named. Every transition
 // goes through a step (a zero-length skip when no bytes are needed), so the scanner
 // drives the walk iteratively and a hostile frame cannot deepen the call stack.
-import { FrameWalker } from "../framing";
+import { FrameWalker, WALK_READ_LIMIT } from "../framing";
+import { NO_TOPIC_LABEL, TopicLabels } from "../topics";
 
 const S_VARINT_BYTE: i32 = -1;
 const S_LENGTH_INT16: i32 = -2;
@@ -20,6 +22,24 @@ const S_BATCH_START: i32 = -9;
 const S_BATCH_HEAD: i32 = -10;
 const S_BATCH_AT_COUNT: i32 = -11;
 const S_BATCH_COUNT: i32 = -12;
+const S_RECORDS_LENGTH: i32 = -13;
+const S_RECORDS_WALKED: i32 = -14;
+const S_TOPIC_COUNT: i32 = -15;
+const S_NEXT_TOPIC: i32 = -16;
+const S_TOPIC_NAME_LENGTH: i32 = -17;
+const S_TOPIC_NAME: i32 = -18;
+const S_TOPIC_ID: i32 = -19;
+const S_PARTITION_COUNT: i32 = -20;
+const S_NEXT_PARTITION: i32 = -21;
+/**
+ * Where a subclass continues once a partition's own fields are walked (see walkTopicsThen):
+ * the partition's tagged fields, then the next partition.
+ */
+export const PARTITION_WALKED: i32 = -22;
+/** A state that ends the walk successfully, for a walk whose last field is walked by a primitive. */
+export const WALK_DONE: i32 = -23;
+
+const TOPIC_ID_BYTES: i32 = 16;
 
 /** Bytes up to and including the magic byte, the same in message sets v0/v1 and batches v2. */
 const ENTRY_HEAD_BYTES: i32 = 17;
@@ -75,11 +95,30 @@ export abstract class KafkaBodyWalker extends FrameWalker {
   private recordsLeft: i32 = 0;
   private recordsThen: i32 = 0;
   private batchRest: i32 = 0;
-  /** Records counted in the last records field walked. */
-  protected recordsCounted: i64 = 0;
+  private fieldRecords: i64 = 0;
+  private recordsFieldThen: i32 = 0;
+  /** Bytes of the records fields walked, each added once its length is read; the subclass resets it. */
+  protected recordBytes: i64 = 0;
+  /** Records of the records fields walked, each field's added once it is walked through; the subclass resets it. */
+  protected recordCount: i64 = 0;
+
+  private topicLabels: TopicLabels | null = null;
+  private topicsById: bool = false;
+  private topicsLeft: i32 = 0;
+  private topicsThen: i32 = 0;
+  private partitionsLeft: i32 = 0;
+  private partitionState: i32 = 0;
+  /** The label of the topic walkTopicsThen is in; the subclass resets it for each frame. */
+  protected topicLabel: i32 = NO_TOPIC_LABEL;
 
   /** Continues the subclass's machine at `state`, with the bytes it asked for. */
   protected abstract onState(state: i32, data: usize, length: i32): void;
+
+  /**
+   * Reports and resets the totals of `topicLabel`: walkTopicsThen calls it after each
+   * topic's last partition; a subclass also calls it for the topic a frame ends in.
+   */
+  protected flushTopic(): void {}
 
   advance(data: usize, length: i32): void {
     const state = this.state;
@@ -100,6 +139,17 @@ export abstract class KafkaBodyWalker extends FrameWalker {
       case S_BATCH_HEAD: this.batchHead(data); break;
       case S_BATCH_AT_COUNT: this.readThen(4, S_BATCH_COUNT); break;
       case S_BATCH_COUNT: this.batchCount(int32At(data, 0)); break;
+      case S_RECORDS_LENGTH: this.recordsLengthRead(); break;
+      case S_RECORDS_WALKED: this.recordsFieldWalked(); break;
+      case S_TOPIC_COUNT: this.topicsLeft = this.length; this.nextTopic(); break;
+      case S_NEXT_TOPIC: this.nextTopic(); break;
+      case S_TOPIC_NAME_LENGTH: this.topicNameLengthRead(); break;
+      case S_TOPIC_NAME: this.topicNamed(data, length); break;
+      case S_TOPIC_ID: this.topicIdentified(uint64At(data, 0), uint64At(data, 8)); break;
+      case S_PARTITION_COUNT: this.partitionsLeft = this.length; this.nextPartition(); break;
+      case S_NEXT_PARTITION: this.nextPartition(); break;
+      case PARTITION_WALKED: this.skipTaggedFieldsThen(S_NEXT_PARTITION); break;
+      case WALK_DONE: this.finish(); break;
       default: this.fail();
     }
   }
@@ -190,16 +240,37 @@ export abstract class KafkaBodyWalker extends FrameWalker {
   }
 
   /**
-   * Counts the records in a records field of `length` bytes into `recordsCounted`, then
-   * continues at `state`. v2 batches count their header's record count; legacy (magic
-   * 0/1) messages count one each, a compressed wrapper included. A batch cut by the end
-   * of the field (normal at the end of a Fetch response) is stepped over, not counted.
+   * Walks a nullable records field: adds its length to `recordBytes` once read (a length
+   * past the frame fails the walk), then its records to `recordCount` once walked through,
+   * then continues at `state`. v2 batches count their header's record count; legacy
+   * (magic 0/1) messages count one each, a compressed wrapper included. A batch cut by
+   * the end of the field (normal at the end of a Fetch response) is stepped over, not counted.
    */
-  protected walkRecordsThen(length: i32, state: i32): void {
+  protected walkRecordsFieldThen(state: i32): void {
+    this.recordsFieldThen = state;
+    this.readLengthThen(LengthKind.Bytes, true, S_RECORDS_LENGTH);
+  }
+
+  private recordsLengthRead(): void {
+    const length = this.length;
+    if (length == NULL_LENGTH) {
+      this.continueAt(this.recordsFieldThen);
+      return;
+    }
+    if (<i64>length > this.frameLeft()) {
+      this.fail();
+      return;
+    }
+    this.recordBytes += length;
     this.recordsLeft = length;
-    this.recordsThen = state;
-    this.recordsCounted = 0;
+    this.recordsThen = S_RECORDS_WALKED;
+    this.fieldRecords = 0;
     this.nextBatch();
+  }
+
+  private recordsFieldWalked(): void {
+    this.recordCount += this.fieldRecords;
+    this.continueAt(this.recordsFieldThen);
   }
 
   private nextBatch(): void {
@@ -229,7 +300,7 @@ export abstract class KafkaBodyWalker extends FrameWalker {
     }
     this.recordsLeft -= <i32>entrySize;
     if (magic < 2) {
-      this.recordsCounted++;
+      this.fieldRecords++;
       this.skipThen(entrySize - ENTRY_HEAD_BYTES, S_BATCH_START);
       return;
     }
@@ -242,7 +313,65 @@ export abstract class KafkaBodyWalker extends FrameWalker {
       this.fail();
       return;
     }
-    this.recordsCounted += count;
+    this.fieldRecords += count;
     this.skipThen(this.batchRest, S_BATCH_START);
+  }
+
+  /**
+   * Walks an array of topics, each a name (or, with `byId`, a topic id), an array of
+   * partitions and tags, labelling each topic through `labels` into `topicLabel`. Each
+   * partition continues the subclass at `partitionState`; the subclass walks the
+   * partition's own fields and continues at PARTITION_WALKED. After a topic's last
+   * partition comes flushTopic(); after the last topic the walk continues at `state`.
+   */
+  protected walkTopicsThen(labels: TopicLabels, byId: bool, partitionState: i32, state: i32): void {
+    this.topicLabels = labels;
+    this.topicsById = byId;
+    this.partitionState = partitionState;
+    this.topicsThen = state;
+    this.readLengthThen(LengthKind.Array, false, S_TOPIC_COUNT);
+  }
+
+  private nextTopic(): void {
+    if (this.topicsLeft == 0) {
+      this.continueAt(this.topicsThen);
+      return;
+    }
+    this.topicsLeft--;
+    if (this.topicsById) {
+      this.readThen(TOPIC_ID_BYTES, S_TOPIC_ID);
+    } else {
+      this.readLengthThen(LengthKind.String, false, S_TOPIC_NAME_LENGTH);
+    }
+  }
+
+  private topicNameLengthRead(): void {
+    if (this.length > WALK_READ_LIMIT) {
+      this.fail();
+      return;
+    }
+    this.readThen(this.length, S_TOPIC_NAME);
+  }
+
+  private topicNamed(data: usize, length: i32): void {
+    const labels = this.topicLabels;
+    this.topicLabel = labels != null ? labels.labelOfBytes(data, length) : NO_TOPIC_LABEL;
+    this.readLengthThen(LengthKind.Array, false, S_PARTITION_COUNT);
+  }
+
+  private topicIdentified(hi: u64, lo: u64): void {
+    const labels = this.topicLabels;
+    this.topicLabel = labels != null ? labels.labelOfId(hi, lo) : NO_TOPIC_LABEL;
+    this.readLengthThen(LengthKind.Array, false, S_PARTITION_COUNT);
+  }
+
+  private nextPartition(): void {
+    if (this.partitionsLeft == 0) {
+      this.flushTopic();
+      this.skipTaggedFieldsThen(S_NEXT_TOPIC);
+      return;
+    }
+    this.partitionsLeft--;
+    this.continueAt(this.partitionState);
   }
 }

@@ -10,10 +10,9 @@
 // FirstOffset int64, tags] (v4+), PreferredReadReplica int32 (v11+), Records nullable
 // bytes, tags], tags], tags. Flexible from v12; in flexible partitions the tagged
 // fields (DivergingEpoch, CurrentLeader, SnapshotId) come after Records.
-import { KafkaBodyWalker, LengthKind, NULL_LENGTH, int16At, uint64At } from "./body-walker";
+import { KafkaBodyWalker, LengthKind, PARTITION_WALKED, WALK_DONE, int16At } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicStat } from "../topics";
 import { WalkSink } from "./sink";
-import { WALK_READ_LIMIT } from "../framing";
 
 const FETCH_API_KEY: i32 = 1;
 const FIRST_FLEXIBLE_VERSION: i16 = 12;
@@ -25,31 +24,18 @@ const ABORTED_TRANSACTION_BYTES: i64 = 16;
 
 const HEADER_DONE: i32 = 1;
 const TOP_LEVEL: i32 = 2;
-const TOPIC_COUNT: i32 = 3;
-const NEXT_TOPIC: i32 = 4;
-const TOPIC_NAME_LENGTH: i32 = 5;
-const TOPIC_NAME: i32 = 6;
-const TOPIC_ID: i32 = 7;
-const PARTITION_COUNT: i32 = 8;
-const NEXT_PARTITION: i32 = 9;
-const PARTITION_FIXED: i32 = 10;
-const ABORTED_COUNT: i32 = 11;
-const NEXT_ABORTED: i32 = 12;
-const ABORTED_SKIPPED: i32 = 13;
-const AFTER_ABORTED: i32 = 14;
-const PREFERRED_READ_REPLICA: i32 = 15;
-const RECORDS_LENGTH: i32 = 16;
-const RECORDS_DONE: i32 = 17;
+const PARTITION: i32 = 3;
+const PARTITION_FIXED: i32 = 4;
+const ABORTED_COUNT: i32 = 5;
+const NEXT_ABORTED: i32 = 6;
+const ABORTED_SKIPPED: i32 = 7;
+const AFTER_ABORTED: i32 = 8;
+const PREFERRED_READ_REPLICA: i32 = 9;
 
 export class FetchResponseWalker extends KafkaBodyWalker {
   private version: i16 = 0;
   private countErrors: bool = true;
-  private topicsLeft: i32 = 0;
-  private partitionsLeft: i32 = 0;
   private abortedLeft: i32 = 0;
-  private label: i32 = NO_TOPIC_LABEL;
-  private bytes: i64 = 0;
-  private records: i64 = 0;
 
   constructor(private readonly sink: WalkSink) { super(); }
 
@@ -62,9 +48,9 @@ export class FetchResponseWalker extends KafkaBodyWalker {
   }
 
   protected begin(): void {
-    this.label = NO_TOPIC_LABEL;
-    this.bytes = 0;
-    this.records = 0;
+    this.topicLabel = NO_TOPIC_LABEL;
+    this.recordBytes = 0;
+    this.recordCount = 0;
     if (this.version < 0 || this.version > FETCH_MAX_WALKED_VERSION) {
       this.fail();
       return;
@@ -80,50 +66,9 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         break;
       case TOP_LEVEL:
         if (version >= 7) this.noteError(int16At(data, 4));
-        this.readLengthThen(LengthKind.Array, false, TOPIC_COUNT);
+        this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION, WALK_DONE);
         break;
-      case TOPIC_COUNT:
-        this.topicsLeft = this.length;
-        this.continueAt(NEXT_TOPIC);
-        break;
-      case NEXT_TOPIC:
-        if (this.topicsLeft == 0) {
-          this.finish();
-          break;
-        }
-        this.topicsLeft--;
-        if (version >= FIRST_VERSION_WITH_TOPIC_ID) {
-          this.readThen(16, TOPIC_ID);
-        } else {
-          this.readLengthThen(LengthKind.String, false, TOPIC_NAME_LENGTH);
-        }
-        break;
-      case TOPIC_NAME_LENGTH:
-        if (this.length > WALK_READ_LIMIT) {
-          this.fail();
-          break;
-        }
-        this.readThen(this.length, TOPIC_NAME);
-        break;
-      case TOPIC_NAME:
-        this.label = this.sink.labels.labelOfBytes(data, length);
-        this.readLengthThen(LengthKind.Array, false, PARTITION_COUNT);
-        break;
-      case TOPIC_ID:
-        this.label = this.sink.labels.labelOfId(uint64At(data, 0), uint64At(data, 8));
-        this.readLengthThen(LengthKind.Array, false, PARTITION_COUNT);
-        break;
-      case PARTITION_COUNT:
-        this.partitionsLeft = this.length;
-        this.continueAt(NEXT_PARTITION);
-        break;
-      case NEXT_PARTITION:
-        if (this.partitionsLeft == 0) {
-          this.flushTopic();
-          this.skipTaggedFieldsThen(NEXT_TOPIC);
-          break;
-        }
-        this.partitionsLeft--;
+      case PARTITION:
         // PartitionIndex, ErrorCode, HighWatermark, then the offsets later versions added.
         this.readThen(14 + (version >= 4 ? 8 : 0) + (version >= 5 ? 8 : 0), PARTITION_FIXED);
         break;
@@ -160,28 +105,11 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         if (version >= 11) {
           this.readThen(4, PREFERRED_READ_REPLICA);
         } else {
-          this.readLengthThen(LengthKind.Bytes, true, RECORDS_LENGTH);
+          this.walkRecordsFieldThen(PARTITION_WALKED);
         }
         break;
       case PREFERRED_READ_REPLICA:
-        this.readLengthThen(LengthKind.Bytes, true, RECORDS_LENGTH);
-        break;
-      case RECORDS_LENGTH:
-        if (this.length == NULL_LENGTH) {
-          this.recordsCounted = 0;
-          this.continueAt(RECORDS_DONE);
-          break;
-        }
-        if (<i64>this.length > this.frameLeft()) {
-          this.fail();
-          break;
-        }
-        this.bytes += this.length;
-        this.walkRecordsThen(this.length, RECORDS_DONE);
-        break;
-      case RECORDS_DONE:
-        this.records += this.recordsCounted;
-        this.skipTaggedFieldsThen(NEXT_PARTITION);
+        this.walkRecordsFieldThen(PARTITION_WALKED);
         break;
       default:
         this.fail();
@@ -197,10 +125,10 @@ export class FetchResponseWalker extends KafkaBodyWalker {
     if (code != 0 && this.countErrors) this.sink.errorCode(FETCH_API_KEY, code);
   }
 
-  private flushTopic(): void {
-    this.sink.addTopic(this.label, TopicStat.FetchedBytes, this.bytes);
-    this.sink.addTopic(this.label, TopicStat.FetchedRecords, this.records);
-    this.bytes = 0;
-    this.records = 0;
+  protected flushTopic(): void {
+    this.sink.addTopic(this.topicLabel, TopicStat.FetchedBytes, this.recordBytes);
+    this.sink.addTopic(this.topicLabel, TopicStat.FetchedRecords, this.recordCount);
+    this.recordBytes = 0;
+    this.recordCount = 0;
   }
 }
