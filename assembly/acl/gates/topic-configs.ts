@@ -97,58 +97,31 @@ class DescribeConfigsDenials extends ResponseMerger {
   }
 }
 
-// ---- AlterConfigs (33) ---------------------------------------------------------------------
+// ---- AlterConfigs (33) and IncrementalAlterConfigs (44) --------------------------------------
 
-/** Denied resources answer with the error code and a null message, as Kafka does. */
 export function gateAlterConfigs(request: AlterConfigsRequest, authorizer: Authorizer): GateResult {
-  const resources = request.resources;
-  const allowed = new Array<AlterConfigsRequest_AlterConfigsResource>();
-  let denied: Array<AlterConfigsResponse_AlterConfigsResourceResponse> | null = null;
-  for (let i = 0, n = resources.length; i < n; i++) {
-    const resource = unchecked(resources[i]);
-    const code = configResourceError(authorizer, resource.resourceType, resource.resourceName, Operation.AlterConfigs);
-    if (code == 0) {
-      allowed.push(resource);
-      continue;
-    }
-    const result = new AlterConfigsResponse_AlterConfigsResourceResponse();
-    result.errorCode = code;
-    result.errorMessage = null;
-    result.resourceType = resource.resourceType;
-    result.resourceName = resource.resourceName;
-    if (denied === null) denied = new Array<AlterConfigsResponse_AlterConfigsResourceResponse>();
-    denied.push(result);
-  }
-  if (denied === null) return GateResult.pass();
-  const merger = new AlterConfigsDenials(denied);
-  if (allowed.length == 0) {
-    const response = new AlterConfigsResponse();
-    merger.merge(response);
-    return GateResult.deny(response);
-  }
-  request.resources = allowed;
-  return GateResult.rewrite(request, merger);
+  return gateAlteredResources<
+    AlterConfigsRequest, AlterConfigsRequest_AlterConfigsResource,
+    AlterConfigsResponse, AlterConfigsResponse_AlterConfigsResourceResponse
+  >(request, authorizer);
 }
-
-class AlterConfigsDenials extends ResponseMerger {
-  constructor(private denied: Array<AlterConfigsResponse_AlterConfigsResourceResponse>) {
-    super();
-  }
-
-  merge(response: Message): void {
-    if (!(response instanceof AlterConfigsResponse)) return;
-    const out = changetype<AlterConfigsResponse>(response).responses;
-    const denied = this.denied;
-    for (let i = 0, n = denied.length; i < n; i++) out.push(unchecked(denied[i]));
-  }
-}
-
-// ---- IncrementalAlterConfigs (44) ----------------------------------------------------------
 
 export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequest, authorizer: Authorizer): GateResult {
+  return gateAlteredResources<
+    IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest_AlterConfigsResource,
+    IncrementalAlterConfigsResponse, IncrementalAlterConfigsResponse_AlterConfigsResourceResponse
+  >(request, authorizer);
+}
+
+/**
+ * The gate of both alter APIs: their requests and responses differ only in the config
+ * entries, which the gate never reads, so one template (compiled per API) serves both.
+ * Denied resources answer with the error code and a null message, as Kafka does.
+ */
+function gateAlteredResources<Request, Resource, Response, Result>(request: Request, authorizer: Authorizer): GateResult {
   const resources = request.resources;
-  const allowed = new Array<IncrementalAlterConfigsRequest_AlterConfigsResource>();
-  let denied: Array<IncrementalAlterConfigsResponse_AlterConfigsResourceResponse> | null = null;
+  const allowed = new Array<Resource>();
+  let denied: Array<Result> | null = null;
   for (let i = 0, n = resources.length; i < n; i++) {
     const resource = unchecked(resources[i]);
     const code = configResourceError(authorizer, resource.resourceType, resource.resourceName, Operation.AlterConfigs);
@@ -156,18 +129,18 @@ export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequ
       allowed.push(resource);
       continue;
     }
-    const result = new IncrementalAlterConfigsResponse_AlterConfigsResourceResponse();
+    const result = instantiate<Result>();
     result.errorCode = code;
     result.errorMessage = null;
     result.resourceType = resource.resourceType;
     result.resourceName = resource.resourceName;
-    if (denied === null) denied = new Array<IncrementalAlterConfigsResponse_AlterConfigsResourceResponse>();
+    if (denied === null) denied = new Array<Result>();
     denied.push(result);
   }
   if (denied === null) return GateResult.pass();
-  const merger = new IncrementalAlterConfigsDenials(denied);
+  const merger = new AlteredResourceDenials<Response, Result>(denied);
   if (allowed.length == 0) {
-    const response = new IncrementalAlterConfigsResponse();
+    const response = instantiate<Response>();
     merger.merge(response);
     return GateResult.deny(response);
   }
@@ -175,14 +148,14 @@ export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequ
   return GateResult.rewrite(request, merger);
 }
 
-class IncrementalAlterConfigsDenials extends ResponseMerger {
-  constructor(private denied: Array<IncrementalAlterConfigsResponse_AlterConfigsResourceResponse>) {
+class AlteredResourceDenials<Response, Result> extends ResponseMerger {
+  constructor(private denied: Array<Result>) {
     super();
   }
 
   merge(response: Message): void {
-    if (!(response instanceof IncrementalAlterConfigsResponse)) return;
-    const out = changetype<IncrementalAlterConfigsResponse>(response).responses;
+    if (!(response instanceof Response)) return;
+    const out = changetype<Response>(response).responses;
     const denied = this.denied;
     for (let i = 0, n = denied.length; i < n; i++) out.push(unchecked(denied[i]));
   }
