@@ -30,30 +30,29 @@ function denyWhole(apiKey: i16, version: i16, code: i16): GateResult {
 
 // ---- ShareFetch (78), ShareAcknowledge (79) --------------------------------------------
 
+export function gateShareFetch(version: i16, request: ShareFetchRequest, authorizer: Authorizer): GateResult {
+  return gateShareSession<ShareFetchRequest>(78, version, request, authorizer);
+}
+
+export function gateShareAcknowledge(version: i16, request: ShareAcknowledgeRequest, authorizer: Authorizer): GateResult {
+  return gateShareSession<ShareAcknowledgeRequest>(79, version, request, authorizer);
+}
+
 /**
  * Read on the group, then Read on every topic (named by id). Kafka answers a denied
  * topic per partition and serves the rest; the share session makes a partial rewrite
  * unsafe here, so any denied or unknown topic refuses the whole request with
- * TOPIC_AUTHORIZATION_FAILED at the top level (fail closed, documented).
+ * TOPIC_AUTHORIZATION_FAILED at the top level (fail closed, documented). ShareFetch and
+ * ShareAcknowledge name the group and topics alike, so this template serves both.
  */
-export function gateShareFetch(version: i16, request: ShareFetchRequest, authorizer: Authorizer): GateResult {
-  const group = gateGroupRead(78, version, request.groupId, authorizer);
+function gateShareSession<Request>(apiKey: i16, version: i16, request: Request, authorizer: Authorizer): GateResult {
+  const group = gateGroupRead(apiKey, version, request.groupId, authorizer);
   if (group.verdict != 0) return group;
   let allowed = true;
   for (let i = 0, n = request.topics.length; i < n; i++) {
     if (topicIdError(authorizer, unchecked(request.topics[i]).topicId, Operation.Read) != 0) allowed = false;
   }
-  return allowed ? GateResult.pass() : denyWhole(78, version, TOPIC_AUTHORIZATION_FAILED);
-}
-
-export function gateShareAcknowledge(version: i16, request: ShareAcknowledgeRequest, authorizer: Authorizer): GateResult {
-  const group = gateGroupRead(79, version, request.groupId, authorizer);
-  if (group.verdict != 0) return group;
-  let allowed = true;
-  for (let i = 0, n = request.topics.length; i < n; i++) {
-    if (topicIdError(authorizer, unchecked(request.topics[i]).topicId, Operation.Read) != 0) allowed = false;
-  }
-  return allowed ? GateResult.pass() : denyWhole(79, version, TOPIC_AUTHORIZATION_FAILED);
+  return allowed ? GateResult.pass() : denyWhole(apiKey, version, TOPIC_AUTHORIZATION_FAILED);
 }
 
 // ---- DescribeShareGroupOffsets (90) ----------------------------------------------------
@@ -117,71 +116,62 @@ export function gateDescribeShareGroupOffsets(request: DescribeShareGroupOffsets
   return GateResult.rewrite(request, merger);
 }
 
-// ---- AlterShareGroupOffsets (91) -------------------------------------------------------
-
-class AppendAlteredShareTopics extends ResponseMerger {
-  constructor(private denied: Array<AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic>) { super(); }
-  merge(response: Message): void {
-    const topics = changetype<AlterShareGroupOffsetsResponse>(response).responses;
-    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
-  }
-}
+// ---- AlterShareGroupOffsets (91), DeleteShareGroupOffsets (92) ------------------------
 
 /** Read on the group (top level), Read on each topic (per partition); the rest is forwarded. */
 export function gateAlterShareGroupOffsets(request: AlterShareGroupOffsetsRequest, authorizer: Authorizer): GateResult {
-  if (!authorizer.allowed(ResourceType.Group, request.groupId, Operation.Read, true)) {
-    const response = new AlterShareGroupOffsetsResponse();
-    response.errorCode = GROUP_AUTHORIZATION_FAILED;
-    return GateResult.deny(response);
-  }
-  const kept = new Array<AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic>();
-  const denied = new Array<AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic>();
-  for (let i = 0, n = request.topics.length; i < n; i++) {
-    const topic = unchecked(request.topics[i]);
-    const code = topicNameError(authorizer, topic.topicName, Operation.Read);
-    if (code == 0) {
-      kept.push(topic);
-      continue;
-    }
-    const result = new AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic();
-    result.topicName = topic.topicName;
-    for (let j = 0, m = topic.partitions.length; j < m; j++) {
-      const p = new AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartition();
-      p.partitionIndex = unchecked(topic.partitions[j]).partitionIndex;
-      p.errorCode = code;
-      result.partitions.push(p);
-    }
-    denied.push(result);
-  }
-  if (denied.length == 0) return GateResult.pass();
-  if (kept.length == 0) {
-    const response = new AlterShareGroupOffsetsResponse();
-    response.responses = denied;
-    return GateResult.deny(response);
-  }
-  request.topics = kept;
-  return GateResult.rewrite(request, new AppendAlteredShareTopics(denied));
+  return gateShareGroupTopics<
+    AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic,
+    AlterShareGroupOffsetsResponse, AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic
+  >(request, authorizer, Operation.Read, deniedAlteredShareTopic);
 }
 
-// ---- DeleteShareGroupOffsets (92) ------------------------------------------------------
-
-class AppendDeletedShareTopics extends ResponseMerger {
-  constructor(private denied: Array<DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic>) { super(); }
-  merge(response: Message): void {
-    const topics = changetype<DeleteShareGroupOffsetsResponse>(response).responses;
-    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
+function deniedAlteredShareTopic(
+  topic: AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic, code: i16,
+): AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic {
+  const result = new AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic();
+  result.topicName = topic.topicName;
+  for (let j = 0, m = topic.partitions.length; j < m; j++) {
+    const p = new AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartition();
+    p.partitionIndex = unchecked(topic.partitions[j]).partitionIndex;
+    p.errorCode = code;
+    result.partitions.push(p);
   }
+  return result;
 }
 
 /** Delete on the group (top level), Read on each topic (per topic); the rest is forwarded. */
 export function gateDeleteShareGroupOffsets(request: DeleteShareGroupOffsetsRequest, authorizer: Authorizer): GateResult {
-  if (!authorizer.allowed(ResourceType.Group, request.groupId, Operation.Delete, true)) {
-    const response = new DeleteShareGroupOffsetsResponse();
+  return gateShareGroupTopics<
+    DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic,
+    DeleteShareGroupOffsetsResponse, DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic
+  >(request, authorizer, Operation.Delete, deniedDeletedShareTopic);
+}
+
+function deniedDeletedShareTopic(
+  topic: DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic, code: i16,
+): DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic {
+  const result = new DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic();
+  result.topicName = topic.topicName;
+  result.errorCode = code;
+  return result;
+}
+
+/**
+ * The shape the two share-group offset writes share (compiled per API): `groupOperation`
+ * on the group or the whole request is refused at the top level; Read on each topic,
+ * a denied topic answered by `deniedTopic` and merged into the broker's response.
+ */
+function gateShareGroupTopics<Request, Topic, Response, TopicResult>(
+  request: Request, authorizer: Authorizer, groupOperation: Operation, deniedTopic: (topic: Topic, code: i16) => TopicResult,
+): GateResult {
+  if (!authorizer.allowed(ResourceType.Group, request.groupId, groupOperation, true)) {
+    const response = instantiate<Response>();
     response.errorCode = GROUP_AUTHORIZATION_FAILED;
     return GateResult.deny(response);
   }
-  const kept = new Array<DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic>();
-  const denied = new Array<DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic>();
+  const kept = new Array<Topic>();
+  const denied = new Array<TopicResult>();
   for (let i = 0, n = request.topics.length; i < n; i++) {
     const topic = unchecked(request.topics[i]);
     const code = topicNameError(authorizer, topic.topicName, Operation.Read);
@@ -189,17 +179,22 @@ export function gateDeleteShareGroupOffsets(request: DeleteShareGroupOffsetsRequ
       kept.push(topic);
       continue;
     }
-    const result = new DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic();
-    result.topicName = topic.topicName;
-    result.errorCode = code;
-    denied.push(result);
+    denied.push(deniedTopic(topic, code));
   }
   if (denied.length == 0) return GateResult.pass();
   if (kept.length == 0) {
-    const response = new DeleteShareGroupOffsetsResponse();
+    const response = instantiate<Response>();
     response.responses = denied;
     return GateResult.deny(response);
   }
   request.topics = kept;
-  return GateResult.rewrite(request, new AppendDeletedShareTopics(denied));
+  return GateResult.rewrite(request, new AppendDeniedShareTopics<Response, TopicResult>(denied));
+}
+
+class AppendDeniedShareTopics<Response, TopicResult> extends ResponseMerger {
+  constructor(private denied: Array<TopicResult>) { super(); }
+  merge(response: Message): void {
+    const topics = changetype<Response>(response).responses;
+    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
+  }
 }
