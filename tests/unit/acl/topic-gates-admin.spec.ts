@@ -256,37 +256,28 @@ const NAMES: string[] = ["orders", "secret-a", "1", "1", "metrics", "locked", "g
 /** With the Cluster denied: the expected code per resource above. */
 const DENIED_CODES: i16[] = [0, 29, 31, 31, 31, 30, 0];
 
-function describeConfigs(types: i8[], names: string[]): DescribeConfigsRequest {
-  const request = new DescribeConfigsRequest();
+/** A config request (any of the three APIs: their resources share these fields) naming `types`/`names`. */
+function configRequest<Request, Resource>(types: i8[], names: string[]): Request {
+  const request = instantiate<Request>();
   for (let i = 0; i < types.length; i++) {
-    const resource = new DescribeConfigsRequest_DescribeConfigsResource();
+    const resource = instantiate<Resource>();
     resource.resourceType = types[i];
     resource.resourceName = names[i];
     request.resources.push(resource);
   }
   return request;
+}
+
+function describeConfigs(types: i8[], names: string[]): DescribeConfigsRequest {
+  return configRequest<DescribeConfigsRequest, DescribeConfigsRequest_DescribeConfigsResource>(types, names);
 }
 
 function alterConfigs(types: i8[], names: string[]): AlterConfigsRequest {
-  const request = new AlterConfigsRequest();
-  for (let i = 0; i < types.length; i++) {
-    const resource = new AlterConfigsRequest_AlterConfigsResource();
-    resource.resourceType = types[i];
-    resource.resourceName = names[i];
-    request.resources.push(resource);
-  }
-  return request;
+  return configRequest<AlterConfigsRequest, AlterConfigsRequest_AlterConfigsResource>(types, names);
 }
 
 function incrementalAlterConfigs(types: i8[], names: string[]): IncrementalAlterConfigsRequest {
-  const request = new IncrementalAlterConfigsRequest();
-  for (let i = 0; i < types.length; i++) {
-    const resource = new IncrementalAlterConfigsRequest_AlterConfigsResource();
-    resource.resourceType = types[i];
-    resource.resourceName = names[i];
-    request.resources.push(resource);
-  }
-  return request;
+  return configRequest<IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest_AlterConfigsResource>(types, names);
 }
 
 function clusterDenied(): FakeAuthorizer {
@@ -304,6 +295,31 @@ function expectConfigCodes(types: Array<i8>, names: Array<string>, codes: Array<
     expect(found).toBeGreaterThanOrEqual(0);
     expect(codes[found]).toBe(expected[i]);
   }
+}
+
+/**
+ * For either alter API (their responses share these fields): TYPES/NAMES under a denied
+ * Cluster forward the two allowed resources, and the merged answer carries DENIED_CODES.
+ */
+function expectAlteredConfigsMerged<Request, Response, Result>(apiKey: i16, version: i16, request: Request): void {
+  const result = gateTopicApi(apiKey, version, request, clusterDenied());
+  const forwarded = expectRewrite<Request>(result, version);
+  expect(forwarded.resources.length).toBe(2);
+  const broker = instantiate<Response>();
+  for (let i = 0; i < forwarded.resources.length; i++) {
+    const r = instantiate<Result>();
+    r.resourceType = forwarded.resources[i].resourceType;
+    r.resourceName = forwarded.resources[i].resourceName;
+    broker.responses.push(r);
+  }
+  const merged = mergeRoundTrip<Response>(result!, broker, version);
+  const types = new Array<i8>(), names = new Array<string>(), codes = new Array<i16>();
+  for (let i = 0; i < merged.responses.length; i++) {
+    types.push(merged.responses[i].resourceType);
+    names.push(merged.responses[i].resourceName);
+    codes.push(merged.responses[i].errorCode);
+  }
+  expectConfigCodes(types, names, codes, DENIED_CODES);
 }
 
 describe("Config gates", () => {
@@ -340,24 +356,9 @@ describe("Config gates", () => {
 
   it("AlterConfigs: same rule with AlterConfigs, v0-2", () => {
     for (let v: i16 = 0; v <= 2; v++) {
-      const result = gateTopicApi(33, v, alterConfigs(TYPES, NAMES), clusterDenied());
-      const forwarded = expectRewrite<AlterConfigsRequest>(result, v);
-      expect(forwarded.resources.length).toBe(2);
-      const broker = new AlterConfigsResponse();
-      for (let i = 0; i < forwarded.resources.length; i++) {
-        const r = new AlterConfigsResponse_AlterConfigsResourceResponse();
-        r.resourceType = forwarded.resources[i].resourceType;
-        r.resourceName = forwarded.resources[i].resourceName;
-        broker.responses.push(r);
-      }
-      const merged = mergeRoundTrip<AlterConfigsResponse>(result!, broker, v);
-      const types = new Array<i8>(), names = new Array<string>(), codes = new Array<i16>();
-      for (let i = 0; i < merged.responses.length; i++) {
-        types.push(merged.responses[i].resourceType);
-        names.push(merged.responses[i].resourceName);
-        codes.push(merged.responses[i].errorCode);
-      }
-      expectConfigCodes(types, names, codes, DENIED_CODES);
+      expectAlteredConfigsMerged<
+        AlterConfigsRequest, AlterConfigsResponse, AlterConfigsResponse_AlterConfigsResourceResponse
+      >(33, v, alterConfigs(TYPES, NAMES));
       const denied = expectDeny<AlterConfigsResponse>(gateTopicApi(33, v, alterConfigs([32], ["locked"]), new FakeAuthorizer()), v);
       expect(denied.responses[0].errorCode).toBe(30);
       expectPass(gateTopicApi(33, v, alterConfigs([2], ["orders"]), new FakeAuthorizer()));
@@ -366,24 +367,9 @@ describe("Config gates", () => {
 
   it("IncrementalAlterConfigs: same rule with AlterConfigs, v0-1", () => {
     for (let v: i16 = 0; v <= 1; v++) {
-      const result = gateTopicApi(44, v, incrementalAlterConfigs(TYPES, NAMES), clusterDenied());
-      const forwarded = expectRewrite<IncrementalAlterConfigsRequest>(result, v);
-      expect(forwarded.resources.length).toBe(2);
-      const broker = new IncrementalAlterConfigsResponse();
-      for (let i = 0; i < forwarded.resources.length; i++) {
-        const r = new IncrementalAlterConfigsResponse_AlterConfigsResourceResponse();
-        r.resourceType = forwarded.resources[i].resourceType;
-        r.resourceName = forwarded.resources[i].resourceName;
-        broker.responses.push(r);
-      }
-      const merged = mergeRoundTrip<IncrementalAlterConfigsResponse>(result!, broker, v);
-      const types = new Array<i8>(), names = new Array<string>(), codes = new Array<i16>();
-      for (let i = 0; i < merged.responses.length; i++) {
-        types.push(merged.responses[i].resourceType);
-        names.push(merged.responses[i].resourceName);
-        codes.push(merged.responses[i].errorCode);
-      }
-      expectConfigCodes(types, names, codes, DENIED_CODES);
+      expectAlteredConfigsMerged<
+        IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, IncrementalAlterConfigsResponse_AlterConfigsResourceResponse
+      >(44, v, incrementalAlterConfigs(TYPES, NAMES));
       const denied = expectDeny<IncrementalAlterConfigsResponse>(
         gateTopicApi(44, v, incrementalAlterConfigs([8], ["1"]), clusterDenied()), v);
       expect(denied.responses[0].errorCode).toBe(31);
