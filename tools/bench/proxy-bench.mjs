@@ -412,7 +412,7 @@ function report(results, context) {
   }
 
   out.push("", "## Summary (Markdown, for the README)", "");
-  out.push(`| Metric (median of ${settings.rounds} rounds) | (a) tcp_proxy only | (b) + Kafka Wasm filter | b/a |`);
+  out.push(`| Metric (median of ${settings.rounds} rounds) | (a) tcp_proxy only | ${options.acl ? "(b) + Kafka Wasm filter enforcing ACLs" : "(b) + Kafka Wasm filter"} | b/a |`);
   out.push("|---|---:|---:|---:|");
   for (const metric of METRICS) {
     const a = median(results.a.map(metric.get));
