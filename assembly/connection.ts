@@ -9,7 +9,7 @@
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
-import { decodeResponseBody } from "./codec/generated/index";
+import { collectResponseErrorCodes, decodeResponseBody } from "./codec/generated/index";
 import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
@@ -329,8 +329,32 @@ class ErrorCounter extends ErrorCodeSink {
   }
 }
 
+/**
+ * Holds the non-zero error codes a walk finds until the whole body has been read, so a
+ * response that turns out malformed counts as ResponseBodyErrors only, as when it was
+ * decoded whole first. The list is reused: it allocates only to grow.
+ */
+class WalkedErrorCodes extends ErrorCodeSink {
+  private readonly codes: Array<i16> = new Array<i16>();
+
+  errorCode(code: i16): void {
+    if (code != 0) this.codes.push(code);
+  }
+
+  clear(): void {
+    this.codes.length = 0;
+  }
+
+  countAll(metrics: KafkaMetrics, apiKey: i32): void {
+    const codes = this.codes;
+    for (let i = 0, n = codes.length; i < n; i++) metrics.countError(apiKey, unchecked(codes[i]));
+    codes.length = 0;
+  }
+}
+
 class ResponseFrames extends FrameHandler {
   private readonly errors: ErrorCounter;
+  private readonly walkedErrors: WalkedErrorCodes = new WalkedErrorCodes();
   /** Where the current response's request sits in the pending queue, found once per frame; -1: nowhere. */
   private requestPosition: i32 = -1;
   /** The current response must reach the enforcer whole before any of it may pass. */
@@ -454,18 +478,34 @@ class ResponseFrames extends FrameHandler {
   }
 
   private countErrorCodes(apiKey: i16, apiVersion: i16, frame: ArrayBuffer, start: i32, end: i32): void {
+    const metrics = this.exchanges.metrics;
     reader.reset(frame, start, end);
-    const message = responseHeader.decode(reader, responseHeaderVersion(apiKey, apiVersion))
-      ? decodeResponseBody(apiKey, apiVersion, reader)
-      : null;
-    if (message == null) {
-      this.exchanges.metrics.count(FilterStat.ResponseBodyErrors);
+    if (!responseHeader.decode(reader, responseHeaderVersion(apiKey, apiVersion))) {
+      metrics.count(FilterStat.ResponseBodyErrors);
       return;
     }
-    this.errors.apiKey = apiKey;
-    message.collectErrorCodes(this.errors);
-    const topics = this.exchanges.metrics.topics;
-    if (topics.enabled) learnTopicIds(topics.topicNames, apiKey, apiVersion, message);
+    const topics = metrics.topics;
+    if (topics.enabled && namesTopicIds(apiKey, apiVersion)) {
+      // The topic-id table needs the names and ids, so this one is decoded whole.
+      const message = decodeResponseBody(apiKey, apiVersion, reader);
+      if (message == null) {
+        metrics.count(FilterStat.ResponseBodyErrors);
+        return;
+      }
+      this.errors.apiKey = apiKey;
+      message.collectErrorCodes(this.errors);
+      learnTopicIds(topics.topicNames, apiKey, apiVersion, message);
+      return;
+    }
+    // Walked off the wire rather than decoded: counting needs only the codes.
+    const walked = this.walkedErrors;
+    walked.clear();
+    if (!collectResponseErrorCodes(apiKey, apiVersion, reader, walked)) {
+      walked.clear();
+      metrics.count(FilterStat.ResponseBodyErrors);
+      return;
+    }
+    walked.countAll(metrics, apiKey);
   }
 
   onFrameEnd(frameSize: i32): void {
@@ -476,6 +516,11 @@ class ResponseFrames extends FrameHandler {
 function enforcementOf(request: PendingRequest): PendingEnforcement | null {
   const attachment = request.attachment;
   return attachment == null ? null : changetype<PendingEnforcement>(attachment);
+}
+
+/** Whether learnTopicIds reads this response (so it must be decoded whole). */
+function namesTopicIds(apiKey: i16, apiVersion: i16): bool {
+  return (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) || apiKey == DESCRIBE_TOPIC_PARTITIONS;
 }
 
 /** Feeds the topic-id table from responses that name topics both ways, for Produce and Fetch v13+. */

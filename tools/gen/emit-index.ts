@@ -8,7 +8,7 @@ export function emitIndex(model: SpecModel): string {
   const out: string[] = [GENERATED_HEADER];
   out.push(`import { Reader } from "../reader";`);
   out.push(`import { DecodeError } from "../errors";`);
-  out.push(`import { Message } from "../message";`);
+  out.push(`import { ErrorCodeSink, Message } from "../message";`);
   for (const m of model.messages) out.push(`import { ${m.name} } from "./${m.name}";`);
   out.push("");
   out.push(`export * from "./apis";`);
@@ -45,5 +45,17 @@ export function emitIndex(model: SpecModel): string {
     out.push(`}`);
     out.push("");
   }
+  out.push(`/**`);
+  out.push(` * Walks a response body of (apiKey, version) handing \`sink\` the same error codes, in the`);
+  out.push(` * same order, as decodeResponseBody + collectErrorCodes, without building the message.`);
+  out.push(` * False (error recorded on \`r\`) exactly where decodeResponseBody would return null.`);
+  out.push(` */`);
+  out.push(`export function collectResponseErrorCodes(apiKey: i32, version: i16, r: Reader, sink: ErrorCodeSink): bool {`);
+  out.push(`  switch (apiKey) {`);
+  for (const a of model.apis) out.push(`    case ${a.apiKey}: return ${a.response.name}.walkErrorCodes(r, version, sink);`);
+  out.push(`  }`);
+  out.push(`  return r.failWith(DecodeError.UnknownApi, "response");`);
+  out.push(`}`);
+  out.push("");
   return out.join("\n");
 }

@@ -374,6 +374,11 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
     c.line("");
     emitCollectErrorCodes(c, s, regular, tagged);
 
+    if (m.kind === "response") {
+      c.line("");
+      emitWalkErrorCodes(c, ctx, s, regular, tagged, memo);
+    }
+
     // isDefault
     c.line("");
     c.line(`/** True when every field holds its default (used for tagged and version-gated fields). */`);
@@ -451,6 +456,140 @@ function emitCollectErrorCodes(c: Code, s: StructDef, regular: FieldDef[], tagge
           }
         });
       }
+    }
+  });
+}
+
+// ---- error code walk --------------------------------------------------------------------
+
+/**
+ * Error codes `collectErrorCodes` reports for a field holding its default value: the
+ * decoder resets fields absent from a version to their default, and collect reports them.
+ */
+function defaultErrorCodes(f: FieldDef): string[] {
+  if (isErrorCodeField(f)) return [numericDefault(f, "int16")];
+  const t = f.type;
+  if (t.kind !== "struct" || hasNullDefault(f) || !hasErrorCodes(t.struct)) return [];
+  const inner = t.struct.fields.filter((x) => !isTagged(x));
+  const innerTagged = t.struct.fields.filter(isTagged).sort((a, b) => (a.tag ?? 0) - (b.tag ?? 0));
+  return [...inner, ...innerTagged].flatMap(defaultErrorCodes);
+}
+
+function carriesErrorCodes(f: FieldDef): boolean {
+  const st = structOf(f.type);
+  return isErrorCodeField(f) || (st !== undefined && hasErrorCodes(st));
+}
+
+/**
+ * `static walkErrorCodes(r, version, sink)`: reads a struct straight off the wire and
+ * hands `sink` exactly the codes decode + collectErrorCodes would, in the same order,
+ * without allocating: strings, bytes and records are skipped by length, arrays walked
+ * by count. It fails wherever decode fails, so a false here is a decode error there.
+ */
+function emitWalkErrorCodes(c: Code, ctx: Ctx, s: StructDef, regular: FieldDef[], tagged: FieldDef[], memo: Map<StructDef, number>): void {
+  const m = ctx.message;
+  const flexibleMessage = !isEmpty(m.flexibleVersions);
+  const flexCond = versionCondition(m.flexibleVersions, m.validVersions);
+  const taggedCodes = tagged.filter(carriesErrorCodes);
+  for (const f of taggedCodes) {
+    if (!isErrorCodeField(f)) throw new Error(`${s.errorPath}.${f.name}: error codes inside tagged structs are not walked`);
+  }
+  c.line(`/** Reads this struct off \`r\` handing its error codes to \`sink\` as decode + collectErrorCodes would; no allocation. */`);
+  c.block(`static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool`, () => {
+    if (s.isRoot) emitVersionGuard(c, m, "decode");
+    if (ctx.flexible === "flexible") c.line(`const flexible = ${flexCond};`);
+    for (const f of regular) {
+      const cond = versionCondition(f.versions, ctx.within);
+      const defaults = defaultErrorCodes(f);
+      c.when(cond, () => emitWalkValue(c, ctx, f, ctx.flexible, memo),
+        cond === "true" || defaults.length === 0 ? undefined : () => {
+          for (const d of defaults) c.line(`sink.errorCode(${d});`);
+        });
+    }
+    if (flexibleMessage) {
+      for (const f of taggedCodes) c.line(`let ${f.prop}: i16 = ${numericDefault(f, "int16")};`);
+      c.when(ctx.flexible, () => {
+        c.line(`let taggedCount = r.readTaggedFieldCount();`);
+        c.line(`if (!r.ok) return false;`);
+        c.block(`while (taggedCount-- > 0)`, () => {
+          c.line(`const tag = r.readUnsignedVarint();`);
+          c.line(`const tagSize = r.readTaggedFieldSize();`);
+          c.line(`if (!r.ok) return false;`);
+          if (tagged.length > 0) c.line(`const tagEnd = r.pos + tagSize;`);
+          for (const f of tagged) {
+            const cond = and(`tag == ${f.tag}`, versionCondition(f.versions, ctx.within));
+            c.block(`if (${cond})`, () => {
+              if (isErrorCodeField(f)) {
+                c.line(`${f.prop} = r.readInt16();`);
+                c.line(`if (!r.ok) return false;`);
+              } else {
+                emitWalkValue(c, ctx, f, "true", memo);
+              }
+              c.line(`if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "${s.errorPath}.${f.name}");`);
+              c.line(`continue;`);
+            });
+          }
+          c.line(`r.skip(tagSize);`);
+          c.line(`if (!r.ok) return false;`);
+        });
+      });
+      for (const f of taggedCodes) c.line(`sink.errorCode(${f.prop});`);
+    }
+    c.line(`return true;`);
+  });
+}
+
+function emitWalkValue(c: Code, ctx: Ctx, f: FieldDef, F: string, memo: Map<StructDef, number>): void {
+  const N = isNullableProp(f) ? versionCondition(f.nullableVersions, ctx.within) : "false";
+  const t = f.type;
+  if (t.kind === "primitive") {
+    if (isErrorCodeField(f)) {
+      c.scoped(() => {
+        c.line(`const code = r.readInt16();`);
+        c.line(`if (!r.ok) return false;`);
+        c.line(`sink.errorCode(code);`);
+      });
+      return;
+    }
+    const fixed = FIXED_SIZE[t.name];
+    if (fixed !== undefined) c.line(`r.skip(${fixed});`);
+    else if (t.name === "string") c.line(`r.readStringView(${F}, ${N});`);
+    else if (t.name === "bytes") c.line(`r.readBytesView(${F}, ${N});`);
+    else c.line(`r.readBytesView(${F}, ${versionCondition(f.nullableVersions, ctx.within)});`);
+    c.line(`if (!r.ok) return false;`);
+    return;
+  }
+  if (t.kind === "struct") {
+    const walk = `if (!${t.struct.className}.walkErrorCodes(r, version, sink)) return false;`;
+    if (!isNullableProp(f)) {
+      c.line(walk);
+      return;
+    }
+    c.when(N, () => {
+      c.line(`const marker = r.readInt8();`);
+      c.line(`if (!r.ok) return false;`);
+      c.line(`if (marker >= 0 && !${t.struct.className}.walkErrorCodes(r, version, sink)) return false;`);
+    }, () => c.line(walk));
+    return;
+  }
+  const element = t.element;
+  c.scoped(() => {
+    c.line(`const count = r.readArrayLength(${F}, ${N}, ${elementMinSizeExpr(ctx, element, memo)});`);
+    c.line(`if (!r.ok) return false;`);
+    if (element.kind === "struct") {
+      c.line(`for (let i = 0; i < count; i++) if (!${element.struct.className}.walkErrorCodes(r, version, sink)) return false;`);
+    } else if (element.kind === "primitive") {
+      const fixed = FIXED_SIZE[element.name];
+      if (fixed !== undefined) {
+        c.line(`if (count > 0) r.skip(count * ${fixed});`);
+      } else if (element.name === "string") {
+        c.line(`for (let i = 0; i < count && r.ok; i++) r.readStringView(${F}, false);`);
+      } else {
+        throw new Error(`${f.name}: no arrays of ${element.name}`);
+      }
+      c.line(`if (!r.ok) return false;`);
+    } else {
+      throw new Error(`${f.name}: nested arrays are not supported`);
     }
   });
 }

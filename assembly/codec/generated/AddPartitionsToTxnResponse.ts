@@ -91,6 +91,30 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
     sink.errorCode(this.partitionErrorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 3;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -198,6 +222,30 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
       const items = this.resultsByPartition;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 3;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -329,6 +377,34 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
       const items = this.topicResults;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 3;
+    if (version >= 4) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      {
+        const count = r.readArrayLength(flexible, false, 3);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -521,6 +597,49 @@ export class AddPartitionsToTxnResponse extends Message {
       const items = this.resultsByTopicV3AndBelow;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "AddPartitionsToTxnResponse");
+    const flexible = version >= 3;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 4) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (version >= 4) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!AddPartitionsToTxnResponse_AddPartitionsToTxnResult.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (version <= 3) {
+      {
+        const count = r.readArrayLength(flexible, false, 3);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

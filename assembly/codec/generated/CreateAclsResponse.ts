@@ -94,6 +94,30 @@ export class CreateAclsResponse_AclCreationResult {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(flexible, true);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -214,6 +238,31 @@ export class CreateAclsResponse extends Message {
       const items = this.results;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreateAclsResponse");
+    const flexible = version >= 2;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 4);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!CreateAclsResponse_AclCreationResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -172,6 +172,43 @@ export class CreateTopicsResponse_CreatableTopicConfigs {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 5;
+    if (version >= 5) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.readStringView(flexible, version >= 5);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.name.length != 0) return false;
@@ -384,6 +421,60 @@ export class CreateTopicsResponse_CreatableTopicResult {
     sink.errorCode(this.topicConfigErrorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 5;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (version >= 7) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(flexible, true);
+    if (!r.ok) return false;
+    if (version >= 5) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.skip(2);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      {
+        const count = r.readArrayLength(flexible, version >= 5, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!CreateTopicsResponse_CreatableTopicConfigs.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    let topicConfigErrorCode: i16 = 0;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 5)) {
+          topicConfigErrorCode = r.readInt16();
+          if (!r.ok) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "CreateTopicsResponse.CreatableTopicResult.TopicConfigErrorCode");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    sink.errorCode(topicConfigErrorCode);
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.name.length != 0) return false;
@@ -510,6 +601,31 @@ export class CreateTopicsResponse extends Message {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 2 || version > 7) return r.failWith(DecodeError.UnsupportedVersion, "CreateTopicsResponse");
+    const flexible = version >= 5;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!CreateTopicsResponse_CreatableTopicResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -134,6 +134,38 @@ export class DeleteTopicsResponse_DeletableTopicResult {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 4;
+    r.readStringView(flexible, version >= 6);
+    if (!r.ok) return false;
+    if (version >= 6) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    if (version >= 5) {
+      r.readStringView(flexible, version >= 5);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (stringDiffers(this.name, "")) return false;
@@ -256,6 +288,31 @@ export class DeleteTopicsResponse extends Message {
       const items = this.responses;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DeleteTopicsResponse");
+    const flexible = version >= 4;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 4);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DeleteTopicsResponse_DeletableTopicResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -113,6 +113,34 @@ export class DescribeClusterResponse_DescribeClusterBroker {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    if (version >= 2) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.brokerId != 0) return false;
@@ -281,6 +309,47 @@ export class DescribeClusterResponse extends Message {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClusterResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    if (version >= 1) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 11);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeClusterResponse_DescribeClusterBroker.walkErrorCodes(r, version, sink)) return false;
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -89,6 +89,27 @@ export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.principalType.length != 0) return false;
@@ -267,6 +288,50 @@ export class DescribeDelegationTokenResponse_DescribedDelegationToken {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (version >= 3) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 3) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readBytesView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.principalType.length != 0) return false;
@@ -404,6 +469,36 @@ export class DescribeDelegationTokenResponse extends Message {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeDelegationTokenResponse");
+    const flexible = version >= 2;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 30);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeDelegationTokenResponse_DescribedDelegationToken.walkErrorCodes(r, version, sink)) return false;
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

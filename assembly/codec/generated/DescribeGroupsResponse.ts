@@ -126,6 +126,37 @@ export class DescribeGroupsResponse_DescribedGroupMember {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 5;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (version >= 4) {
+      r.readStringView(flexible, version >= 4);
+      if (!r.ok) return false;
+    }
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readBytesView(flexible, false);
+    if (!r.ok) return false;
+    r.readBytesView(flexible, false);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.memberId.length != 0) return false;
@@ -303,6 +334,49 @@ export class DescribeGroupsResponse_DescribedGroup {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 5;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    if (version >= 6) {
+      r.readStringView(flexible, version >= 6);
+      if (!r.ok) return false;
+    }
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 7);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeGroupsResponse_DescribedGroupMember.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 3) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -437,6 +511,33 @@ export class DescribeGroupsResponse extends Message {
       const items = this.groups;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DescribeGroupsResponse");
+    const flexible = version >= 5;
+    if (version >= 1) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 12);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeGroupsResponse_DescribedGroup.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

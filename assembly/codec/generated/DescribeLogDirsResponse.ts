@@ -101,6 +101,31 @@ export class DescribeLogDirsResponse_DescribeLogDirsPartition {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(1);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -206,6 +231,30 @@ export class DescribeLogDirsResponse_DescribeLogDirsTopic {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 21);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeLogDirsResponse_DescribeLogDirsPartition.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -361,6 +410,47 @@ export class DescribeLogDirsResponse_DescribeLogDirsResult {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 2;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeLogDirsResponse_DescribeLogDirsTopic.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 4) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -507,6 +597,40 @@ export class DescribeLogDirsResponse extends Message {
       const items = this.results;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "DescribeLogDirsResponse");
+    const flexible = version >= 2;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 3) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 5);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeLogDirsResponse_DescribeLogDirsResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -116,6 +116,39 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 1) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -224,6 +257,31 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.skip(16);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 20);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponsePartition.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -342,6 +400,36 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 19);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseTopic.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.groupId.length != 0) return false;
@@ -454,6 +542,30 @@ export class DescribeShareGroupOffsetsResponse extends Message {
       const items = this.groups;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeShareGroupOffsetsResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseGroup.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

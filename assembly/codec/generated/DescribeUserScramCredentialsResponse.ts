@@ -79,6 +79,26 @@ export class DescribeUserScramCredentialsResponse_CredentialInfo {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(1);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.mechanism != 0) return false;
@@ -188,6 +208,36 @@ export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsRe
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeUserScramCredentialsResponse_CredentialInfo.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -324,6 +374,37 @@ export class DescribeUserScramCredentialsResponse extends Message {
       const items = this.results;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeUserScramCredentialsResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -103,6 +103,34 @@ export class EndQuorumEpochResponse_PartitionData {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 1;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -212,6 +240,30 @@ export class EndQuorumEpochResponse_TopicData {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 1;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 14);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!EndQuorumEpochResponse_PartitionData.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -340,6 +392,35 @@ export class EndQuorumEpochResponse_NodeEndpoint {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 1;
+    if (version >= 1) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.skip(2);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -526,6 +607,44 @@ export class EndQuorumEpochResponse extends Message {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "EndQuorumEpochResponse");
+    const flexible = version >= 1;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!EndQuorumEpochResponse_TopicData.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 1)) {
+          {
+            const count = r.readArrayLength(true, false, 1);
+            if (!r.ok) return false;
+            for (let i = 0; i < count; i++) if (!EndQuorumEpochResponse_NodeEndpoint.walkErrorCodes(r, version, sink)) return false;
+          }
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "EndQuorumEpochResponse.NodeEndpoints");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -115,6 +115,31 @@ export class FetchResponse_EpochEndOffset {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    if (version >= 12) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 12) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.epoch != -1) return false;
@@ -223,6 +248,31 @@ export class FetchResponse_LeaderIdAndEpoch {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    if (version >= 12) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 12) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.leaderId != -1) return false;
@@ -305,6 +355,27 @@ export class FetchResponse_SnapshotId {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.endOffset != -1) return false;
@@ -386,6 +457,27 @@ export class FetchResponse_AbortedTransaction {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -678,6 +770,65 @@ export class FetchResponse_PartitionData {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    if (version >= 5) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, true, 16);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!FetchResponse_AbortedTransaction.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 11) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    r.readBytesView(flexible, true);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 12)) {
+          if (!FetchResponse_EpochEndOffset.walkErrorCodes(r, version, sink)) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "FetchResponse.PartitionData.DivergingEpoch");
+          continue;
+        }
+        if ((tag == 1) && (version >= 12)) {
+          if (!FetchResponse_LeaderIdAndEpoch.walkErrorCodes(r, version, sink)) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "FetchResponse.PartitionData.CurrentLeader");
+          continue;
+        }
+        if ((tag == 2) && (version >= 12)) {
+          if (!FetchResponse_SnapshotId.walkErrorCodes(r, version, sink)) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "FetchResponse.PartitionData.SnapshotId");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -817,6 +968,36 @@ export class FetchResponse_FetchableTopicResponse {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    if (version <= 12) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 13) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 30);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!FetchResponse_PartitionData.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -970,6 +1151,39 @@ export class FetchResponse_NodeEndpoint {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 12;
+    if (version >= 16) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 16) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 16) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 16) {
+      r.readStringView(flexible, version >= 16);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -1191,6 +1405,54 @@ export class FetchResponse extends Message {
       const items = this.responses;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 4 || version > 18) return r.failWith(DecodeError.UnsupportedVersion, "FetchResponse");
+    const flexible = version >= 12;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 7) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (version >= 7) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!FetchResponse_FetchableTopicResponse.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 16)) {
+          {
+            const count = r.readArrayLength(true, false, 1);
+            if (!r.ok) return false;
+            for (let i = 0; i < count; i++) if (!FetchResponse_NodeEndpoint.walkErrorCodes(r, version, sink)) return false;
+          }
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "FetchResponse.NodeEndpoints");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

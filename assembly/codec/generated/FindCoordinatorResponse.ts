@@ -193,6 +193,52 @@ export class FindCoordinatorResponse_Coordinator {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 3;
+    if (version >= 4) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (version >= 4) {
+      r.readStringView(flexible, version >= 4);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.key.length != 0) return false;
@@ -437,6 +483,60 @@ export class FindCoordinatorResponse extends Message {
       const items = this.coordinators;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "FindCoordinatorResponse");
+    const flexible = version >= 3;
+    if (version >= 1) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version <= 3) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (version >= 1 && version <= 3) {
+      r.readStringView(flexible, version >= 1 && version <= 3);
+      if (!r.ok) return false;
+    }
+    if (version <= 3) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version <= 3) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version <= 3) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 4) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!FindCoordinatorResponse_Coordinator.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -160,6 +160,43 @@ export class InitProducerIdResponse extends Message {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "InitProducerIdResponse");
+    const flexible = version >= 2;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(2);
+    if (!r.ok) return false;
+    if (version >= 6) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 6) {
+      r.skip(2);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.throttleTimeMs != 0) return false;

@@ -108,6 +108,31 @@ export class JoinGroupResponse_JoinGroupResponseMember {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (version >= 5) {
+      r.readStringView(flexible, version >= 5);
+      if (!r.ok) return false;
+    }
+    r.readBytesView(flexible, false);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.memberId.length != 0) return false;
@@ -315,6 +340,54 @@ export class JoinGroupResponse extends Message {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 9) return r.failWith(DecodeError.UnsupportedVersion, "JoinGroupResponse");
+    const flexible = version >= 6;
+    if (version >= 2) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 7) {
+      r.readStringView(flexible, version >= 7);
+      if (!r.ok) return false;
+    }
+    r.readStringView(flexible, version >= 7);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    if (version >= 9) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 4);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!JoinGroupResponse_JoinGroupResponseMember.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -144,6 +144,42 @@ export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(true, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(true, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -239,6 +275,29 @@ export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 8);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ListPartitionReassignmentsResponse_OngoingPartitionReassignment.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -368,6 +427,37 @@ export class ListPartitionReassignmentsResponse extends Message {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ListPartitionReassignmentsResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ListPartitionReassignmentsResponse_OngoingTopicReassignment.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -114,6 +114,33 @@ export class MetadataResponse_MetadataResponseBroker {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 1) {
+      r.readStringView(flexible, version >= 1);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.nodeId != 0) return false;
@@ -295,6 +322,56 @@ export class MetadataResponse_MetadataResponsePartition {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    if (version >= 7) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    if (version >= 5) {
+      {
+        const count = r.readArrayLength(flexible, false, 4);
+        if (!r.ok) return false;
+        if (count > 0) r.skip(count * 4);
+        if (!r.ok) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -469,6 +546,47 @@ export class MetadataResponse_MetadataResponseTopic {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(flexible, version >= 12);
+    if (!r.ok) return false;
+    if (version >= 10) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.skip(1);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 18);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!MetadataResponse_MetadataResponsePartition.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 8) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -703,6 +821,59 @@ export class MetadataResponse extends Message {
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "MetadataResponse");
+    const flexible = version >= 9;
+    if (version >= 3) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 10);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!MetadataResponse_MetadataResponseBroker.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 2) {
+      r.readStringView(flexible, version >= 2);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 8);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!MetadataResponse_MetadataResponseTopic.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (version >= 8 && version <= 10) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 13) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -54,6 +54,18 @@ export class OffsetDeleteResponse_OffsetDeleteResponsePartition {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -124,6 +136,18 @@ export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(false, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(false, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!OffsetDeleteResponse_OffsetDeleteResponsePartition.walkErrorCodes(r, version, sink)) return false;
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -222,6 +246,24 @@ export class OffsetDeleteResponse extends Message {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "OffsetDeleteResponse");
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(false, false, 6);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!OffsetDeleteResponse_OffsetDeleteResponseTopic.walkErrorCodes(r, version, sink)) return false;
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -174,6 +174,48 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    if (version <= 7) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version <= 7) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 5 && version <= 7) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version <= 7) {
+      r.readStringView(flexible, version <= 7);
+      if (!r.ok) return false;
+    }
+    if (version <= 7) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -306,6 +348,34 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    if (version <= 7) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version <= 7) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!OffsetFetchResponse_OffsetFetchResponsePartition.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -475,6 +545,48 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    if (version >= 8) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      r.readStringView(flexible, version >= 8);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -617,6 +729,38 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    if (version >= 8 && version <= 9) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 10) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!OffsetFetchResponse_OffsetFetchResponsePartitions.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -769,6 +913,43 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 6;
+    if (version >= 8) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!OffsetFetchResponse_OffsetFetchResponseTopics.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (version >= 8) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -970,6 +1151,51 @@ export class OffsetFetchResponse extends Message {
       const items = this.groups;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetFetchResponse");
+    const flexible = version >= 6;
+    if (version >= 3) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version <= 7) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!OffsetFetchResponse_OffsetFetchResponseTopic.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (version >= 2 && version <= 7) {
+      {
+        const code = r.readInt16();
+        if (!r.ok) return false;
+        sink.errorCode(code);
+      }
+    } else {
+      sink.errorCode(0);
+    }
+    if (version >= 8) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!OffsetFetchResponse_OffsetFetchResponseGroup.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

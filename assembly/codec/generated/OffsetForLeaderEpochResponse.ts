@@ -103,6 +103,34 @@ export class OffsetForLeaderEpochResponse_EpochEndOffset {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 4;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -212,6 +240,30 @@ export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 4;
+    r.readStringView(flexible, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 18);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!OffsetForLeaderEpochResponse_EpochEndOffset.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -334,6 +386,31 @@ export class OffsetForLeaderEpochResponse extends Message {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 2 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "OffsetForLeaderEpochResponse");
+    const flexible = version >= 4;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -120,6 +120,31 @@ export class ProduceResponse_BatchIndexAndErrorMessage {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    if (version >= 8) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      r.readStringView(flexible, version >= 8);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.batchIndex != 0) return false;
@@ -227,6 +252,31 @@ export class ProduceResponse_LeaderIdAndEpoch {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    if (version >= 10) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 10) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -427,6 +477,55 @@ export class ProduceResponse_PartitionProduceResponse {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(8);
+    if (!r.ok) return false;
+    r.skip(8);
+    if (!r.ok) return false;
+    if (version >= 5) {
+      r.skip(8);
+      if (!r.ok) return false;
+    }
+    if (version >= 8) {
+      {
+        const count = r.readArrayLength(flexible, false, 1);
+        if (!r.ok) return false;
+        for (let i = 0; i < count; i++) if (!ProduceResponse_BatchIndexAndErrorMessage.walkErrorCodes(r, version, sink)) return false;
+      }
+    }
+    if (version >= 8) {
+      r.readStringView(flexible, version >= 8);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 10)) {
+          if (!ProduceResponse_LeaderIdAndEpoch.walkErrorCodes(r, version, sink)) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "ProduceResponse.PartitionProduceResponse.CurrentLeader");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.index != 0) return false;
@@ -563,6 +662,36 @@ export class ProduceResponse_TopicProduceResponse {
       const items = this.partitionResponses;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    if (version <= 12) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 13) {
+      r.skip(16);
+      if (!r.ok) return false;
+    }
+    {
+      const count = r.readArrayLength(flexible, false, 22);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ProduceResponse_PartitionProduceResponse.walkErrorCodes(r, version, sink)) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -716,6 +845,39 @@ export class ProduceResponse_NodeEndpoint {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    const flexible = version >= 9;
+    if (version >= 10) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 10) {
+      r.readStringView(flexible, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 10) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 10) {
+      r.readStringView(flexible, version >= 10);
+      if (!r.ok) return false;
+    }
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -896,6 +1058,41 @@ export class ProduceResponse extends Message {
       const items = this.responses;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 3 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "ProduceResponse");
+    const flexible = version >= 9;
+    {
+      const count = r.readArrayLength(flexible, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ProduceResponse_TopicProduceResponse.walkErrorCodes(r, version, sink)) return false;
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    if (flexible) {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 10)) {
+          {
+            const count = r.readArrayLength(true, false, 1);
+            if (!r.ok) return false;
+            for (let i = 0; i < count; i++) if (!ProduceResponse_NodeEndpoint.walkErrorCodes(r, version, sink)) return false;
+          }
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "ProduceResponse.NodeEndpoints");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

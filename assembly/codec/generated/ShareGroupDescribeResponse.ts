@@ -105,6 +105,32 @@ export class ShareGroupDescribeResponse_TopicPartitions {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(16);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 4);
+      if (!r.ok) return false;
+      if (count > 0) r.skip(count * 4);
+      if (!r.ok) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (!this.topicId.isZero()) return false;
@@ -193,6 +219,27 @@ export class ShareGroupDescribeResponse_Assignment {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    {
+      const count = r.readArrayLength(true, false, 19);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ShareGroupDescribeResponse_TopicPartitions.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -320,6 +367,39 @@ export class ShareGroupDescribeResponse_Member {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 1);
+      if (!r.ok) return false;
+      for (let i = 0; i < count && r.ok; i++) r.readStringView(true, false);
+      if (!r.ok) return false;
+    }
+    if (!ShareGroupDescribeResponse_Assignment.walkErrorCodes(r, version, sink)) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -467,6 +547,46 @@ export class ShareGroupDescribeResponse_DescribedGroup {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.readStringView(true, true);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 12);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ShareGroupDescribeResponse_Member.walkErrorCodes(r, version, sink)) return false;
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.errorCode != 0) return false;
@@ -584,6 +704,30 @@ export class ShareGroupDescribeResponse extends Message {
       const items = this.groups;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ShareGroupDescribeResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 20);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!ShareGroupDescribeResponse_DescribedGroup.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -91,6 +91,30 @@ export class UpdateRaftVoterResponse_CurrentLeader {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.leaderId != -1) return false;
@@ -215,6 +239,36 @@ export class UpdateRaftVoterResponse extends Message {
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
     sink.errorCode(this.errorCode);
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "UpdateRaftVoterResponse");
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if (tag == 0) {
+          if (!UpdateRaftVoterResponse_CurrentLeader.walkErrorCodes(r, version, sink)) return false;
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "UpdateRaftVoterResponse.CurrentLeader");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

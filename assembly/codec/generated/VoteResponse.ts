@@ -99,6 +99,35 @@ export class VoteResponse_PartitionData {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(4);
+    if (!r.ok) return false;
+    r.skip(1);
+    if (!r.ok) return false;
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -199,6 +228,29 @@ export class VoteResponse_TopicData {
       const items = this.partitions;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 16);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!VoteResponse_PartitionData.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -317,6 +369,34 @@ export class VoteResponse_NodeEndpoint {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {}
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version >= 1) {
+      r.skip(4);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.readStringView(true, false);
+      if (!r.ok) return false;
+    }
+    if (version >= 1) {
+      r.skip(2);
+      if (!r.ok) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
@@ -488,6 +568,43 @@ export class VoteResponse extends Message {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "VoteResponse");
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    {
+      const count = r.readArrayLength(true, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!VoteResponse_TopicData.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        const tagEnd = r.pos + tagSize;
+        if ((tag == 0) && (version >= 1)) {
+          {
+            const count = r.readArrayLength(true, false, 1);
+            if (!r.ok) return false;
+            for (let i = 0; i < count; i++) if (!VoteResponse_NodeEndpoint.walkErrorCodes(r, version, sink)) return false;
+          }
+          if (r.pos != tagEnd) return r.failWith(DecodeError.InvalidTaggedField, "VoteResponse.NodeEndpoints");
+          continue;
+        }
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -81,6 +81,29 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
     sink.errorCode(this.errorCode);
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(4);
+    if (!r.ok) return false;
+    {
+      const code = r.readInt16();
+      if (!r.ok) return false;
+      sink.errorCode(code);
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.partitionIndex != 0) return false;
@@ -180,6 +203,29 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     }
   }
 
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.readStringView(true, false);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 7);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
+  }
+
   /** True when every field holds its default (used for tagged and version-gated fields). */
   isDefault(): bool {
     if (this.name.length != 0) return false;
@@ -277,6 +323,29 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    r.skip(8);
+    if (!r.ok) return false;
+    {
+      const count = r.readArrayLength(true, false, 3);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!WriteTxnMarkersResponse_WritableTxnMarkerTopicResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */
@@ -383,6 +452,28 @@ export class WriteTxnMarkersResponse extends Message {
       const items = this.markers;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
     }
+  }
+
+  /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
+  static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
+    if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "WriteTxnMarkersResponse");
+    {
+      const count = r.readArrayLength(true, false, 10);
+      if (!r.ok) return false;
+      for (let i = 0; i < count; i++) if (!WriteTxnMarkersResponse_WritableTxnMarkerResult.walkErrorCodes(r, version, sink)) return false;
+    }
+    {
+      let taggedCount = r.readTaggedFieldCount();
+      if (!r.ok) return false;
+      while (taggedCount-- > 0) {
+        const tag = r.readUnsignedVarint();
+        const tagSize = r.readTaggedFieldSize();
+        if (!r.ok) return false;
+        r.skip(tagSize);
+        if (!r.ok) return false;
+      }
+    }
+    return true;
   }
 
   /** True when every field holds its default (used for tagged and version-gated fields). */

@@ -3,7 +3,7 @@
 
 import { Reader } from "../reader";
 import { DecodeError } from "../errors";
-import { Message } from "../message";
+import { ErrorCodeSink, Message } from "../message";
 import { AddOffsetsToTxnRequest } from "./AddOffsetsToTxnRequest";
 import { AddOffsetsToTxnResponse } from "./AddOffsetsToTxnResponse";
 import { AddPartitionsToTxnRequest } from "./AddPartitionsToTxnRequest";
@@ -629,4 +629,108 @@ export function decodeResponseBody(apiKey: i32, version: i16, r: Reader): Messag
     return null;
   }
   return message.decode(r, version) ? message : null;
+}
+
+/**
+ * Walks a response body of (apiKey, version) handing `sink` the same error codes, in the
+ * same order, as decodeResponseBody + collectErrorCodes, without building the message.
+ * False (error recorded on `r`) exactly where decodeResponseBody would return null.
+ */
+export function collectResponseErrorCodes(apiKey: i32, version: i16, r: Reader, sink: ErrorCodeSink): bool {
+  switch (apiKey) {
+    case 0: return ProduceResponse.walkErrorCodes(r, version, sink);
+    case 1: return FetchResponse.walkErrorCodes(r, version, sink);
+    case 2: return ListOffsetsResponse.walkErrorCodes(r, version, sink);
+    case 3: return MetadataResponse.walkErrorCodes(r, version, sink);
+    case 4: return LeaderAndIsrResponse.walkErrorCodes(r, version, sink);
+    case 5: return StopReplicaResponse.walkErrorCodes(r, version, sink);
+    case 6: return UpdateMetadataResponse.walkErrorCodes(r, version, sink);
+    case 7: return ControlledShutdownResponse.walkErrorCodes(r, version, sink);
+    case 8: return OffsetCommitResponse.walkErrorCodes(r, version, sink);
+    case 9: return OffsetFetchResponse.walkErrorCodes(r, version, sink);
+    case 10: return FindCoordinatorResponse.walkErrorCodes(r, version, sink);
+    case 11: return JoinGroupResponse.walkErrorCodes(r, version, sink);
+    case 12: return HeartbeatResponse.walkErrorCodes(r, version, sink);
+    case 13: return LeaveGroupResponse.walkErrorCodes(r, version, sink);
+    case 14: return SyncGroupResponse.walkErrorCodes(r, version, sink);
+    case 15: return DescribeGroupsResponse.walkErrorCodes(r, version, sink);
+    case 16: return ListGroupsResponse.walkErrorCodes(r, version, sink);
+    case 17: return SaslHandshakeResponse.walkErrorCodes(r, version, sink);
+    case 18: return ApiVersionsResponse.walkErrorCodes(r, version, sink);
+    case 19: return CreateTopicsResponse.walkErrorCodes(r, version, sink);
+    case 20: return DeleteTopicsResponse.walkErrorCodes(r, version, sink);
+    case 21: return DeleteRecordsResponse.walkErrorCodes(r, version, sink);
+    case 22: return InitProducerIdResponse.walkErrorCodes(r, version, sink);
+    case 23: return OffsetForLeaderEpochResponse.walkErrorCodes(r, version, sink);
+    case 24: return AddPartitionsToTxnResponse.walkErrorCodes(r, version, sink);
+    case 25: return AddOffsetsToTxnResponse.walkErrorCodes(r, version, sink);
+    case 26: return EndTxnResponse.walkErrorCodes(r, version, sink);
+    case 27: return WriteTxnMarkersResponse.walkErrorCodes(r, version, sink);
+    case 28: return TxnOffsetCommitResponse.walkErrorCodes(r, version, sink);
+    case 29: return DescribeAclsResponse.walkErrorCodes(r, version, sink);
+    case 30: return CreateAclsResponse.walkErrorCodes(r, version, sink);
+    case 31: return DeleteAclsResponse.walkErrorCodes(r, version, sink);
+    case 32: return DescribeConfigsResponse.walkErrorCodes(r, version, sink);
+    case 33: return AlterConfigsResponse.walkErrorCodes(r, version, sink);
+    case 34: return AlterReplicaLogDirsResponse.walkErrorCodes(r, version, sink);
+    case 35: return DescribeLogDirsResponse.walkErrorCodes(r, version, sink);
+    case 36: return SaslAuthenticateResponse.walkErrorCodes(r, version, sink);
+    case 37: return CreatePartitionsResponse.walkErrorCodes(r, version, sink);
+    case 38: return CreateDelegationTokenResponse.walkErrorCodes(r, version, sink);
+    case 39: return RenewDelegationTokenResponse.walkErrorCodes(r, version, sink);
+    case 40: return ExpireDelegationTokenResponse.walkErrorCodes(r, version, sink);
+    case 41: return DescribeDelegationTokenResponse.walkErrorCodes(r, version, sink);
+    case 42: return DeleteGroupsResponse.walkErrorCodes(r, version, sink);
+    case 43: return ElectLeadersResponse.walkErrorCodes(r, version, sink);
+    case 44: return IncrementalAlterConfigsResponse.walkErrorCodes(r, version, sink);
+    case 45: return AlterPartitionReassignmentsResponse.walkErrorCodes(r, version, sink);
+    case 46: return ListPartitionReassignmentsResponse.walkErrorCodes(r, version, sink);
+    case 47: return OffsetDeleteResponse.walkErrorCodes(r, version, sink);
+    case 48: return DescribeClientQuotasResponse.walkErrorCodes(r, version, sink);
+    case 49: return AlterClientQuotasResponse.walkErrorCodes(r, version, sink);
+    case 50: return DescribeUserScramCredentialsResponse.walkErrorCodes(r, version, sink);
+    case 51: return AlterUserScramCredentialsResponse.walkErrorCodes(r, version, sink);
+    case 52: return VoteResponse.walkErrorCodes(r, version, sink);
+    case 53: return BeginQuorumEpochResponse.walkErrorCodes(r, version, sink);
+    case 54: return EndQuorumEpochResponse.walkErrorCodes(r, version, sink);
+    case 55: return DescribeQuorumResponse.walkErrorCodes(r, version, sink);
+    case 56: return AlterPartitionResponse.walkErrorCodes(r, version, sink);
+    case 57: return UpdateFeaturesResponse.walkErrorCodes(r, version, sink);
+    case 58: return EnvelopeResponse.walkErrorCodes(r, version, sink);
+    case 59: return FetchSnapshotResponse.walkErrorCodes(r, version, sink);
+    case 60: return DescribeClusterResponse.walkErrorCodes(r, version, sink);
+    case 61: return DescribeProducersResponse.walkErrorCodes(r, version, sink);
+    case 62: return BrokerRegistrationResponse.walkErrorCodes(r, version, sink);
+    case 63: return BrokerHeartbeatResponse.walkErrorCodes(r, version, sink);
+    case 64: return UnregisterBrokerResponse.walkErrorCodes(r, version, sink);
+    case 65: return DescribeTransactionsResponse.walkErrorCodes(r, version, sink);
+    case 66: return ListTransactionsResponse.walkErrorCodes(r, version, sink);
+    case 67: return AllocateProducerIdsResponse.walkErrorCodes(r, version, sink);
+    case 68: return ConsumerGroupHeartbeatResponse.walkErrorCodes(r, version, sink);
+    case 69: return ConsumerGroupDescribeResponse.walkErrorCodes(r, version, sink);
+    case 70: return ControllerRegistrationResponse.walkErrorCodes(r, version, sink);
+    case 71: return GetTelemetrySubscriptionsResponse.walkErrorCodes(r, version, sink);
+    case 72: return PushTelemetryResponse.walkErrorCodes(r, version, sink);
+    case 73: return AssignReplicasToDirsResponse.walkErrorCodes(r, version, sink);
+    case 74: return ListConfigResourcesResponse.walkErrorCodes(r, version, sink);
+    case 75: return DescribeTopicPartitionsResponse.walkErrorCodes(r, version, sink);
+    case 76: return ShareGroupHeartbeatResponse.walkErrorCodes(r, version, sink);
+    case 77: return ShareGroupDescribeResponse.walkErrorCodes(r, version, sink);
+    case 78: return ShareFetchResponse.walkErrorCodes(r, version, sink);
+    case 79: return ShareAcknowledgeResponse.walkErrorCodes(r, version, sink);
+    case 80: return AddRaftVoterResponse.walkErrorCodes(r, version, sink);
+    case 81: return RemoveRaftVoterResponse.walkErrorCodes(r, version, sink);
+    case 82: return UpdateRaftVoterResponse.walkErrorCodes(r, version, sink);
+    case 83: return InitializeShareGroupStateResponse.walkErrorCodes(r, version, sink);
+    case 84: return ReadShareGroupStateResponse.walkErrorCodes(r, version, sink);
+    case 85: return WriteShareGroupStateResponse.walkErrorCodes(r, version, sink);
+    case 86: return DeleteShareGroupStateResponse.walkErrorCodes(r, version, sink);
+    case 87: return ReadShareGroupStateSummaryResponse.walkErrorCodes(r, version, sink);
+    case 88: return StreamsGroupHeartbeatResponse.walkErrorCodes(r, version, sink);
+    case 89: return StreamsGroupDescribeResponse.walkErrorCodes(r, version, sink);
+    case 90: return DescribeShareGroupOffsetsResponse.walkErrorCodes(r, version, sink);
+    case 91: return AlterShareGroupOffsetsResponse.walkErrorCodes(r, version, sink);
+    case 92: return DeleteShareGroupOffsetsResponse.walkErrorCodes(r, version, sink);
+  }
+  return r.failWith(DecodeError.UnknownApi, "response");
 }
