@@ -18,10 +18,7 @@ import { HeldStream, memoryNearLimit } from "./held-stream";
 import { AclEnforcer, FrameDecision, PendingEnforcement } from "./acl/enforcer";
 import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
 import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
-import { MetadataResponse } from "./codec/generated/MetadataResponse";
-import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
-import { Message } from "./codec/message";
-import { TopicNames, TopicStat } from "./topics";
+import { TopicStat, learnTopicIds } from "./topics";
 import { WalkSink } from "./walkers/sink";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
@@ -494,7 +491,7 @@ class ResponseFrames extends FrameHandler {
       }
       this.errors.apiKey = apiKey;
       message.collectErrorCodes(this.errors);
-      learnTopicIds(topics.topicNames, apiKey, apiVersion, message);
+      learnTopicIds(topics.topicNames, apiKey, message);
       return;
     }
     // Walked off the wire rather than decoded: counting needs only the codes.
@@ -521,25 +518,6 @@ function enforcementOf(request: PendingRequest): PendingEnforcement | null {
 /** Whether learnTopicIds reads this response (so it must be decoded whole). */
 function namesTopicIds(apiKey: i16, apiVersion: i16): bool {
   return (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) || apiKey == DESCRIBE_TOPIC_PARTITIONS;
-}
-
-/** Feeds the topic-id table from responses that name topics both ways, for Produce and Fetch v13+. */
-function learnTopicIds(names: TopicNames, apiKey: i16, apiVersion: i16, message: Message): void {
-  if (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) {
-    const topics = changetype<MetadataResponse>(message).topics;
-    for (let i = 0; i < topics.length; i++) {
-      const topic = unchecked(topics[i]);
-      const name = topic.name;
-      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
-    }
-  } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
-    const topics = changetype<DescribeTopicPartitionsResponse>(message).topics;
-    for (let i = 0; i < topics.length; i++) {
-      const topic = unchecked(topics[i]);
-      const name = topic.name;
-      if (name != null && topic.errorCode == 0) names.learn(topic.topicId.hi, topic.topicId.lo, name);
-    }
-  }
 }
 
 export class KafkaConnection extends ConnectionContext {

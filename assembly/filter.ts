@@ -60,7 +60,7 @@ class KafkaFilterRoot extends RootContext {
     const acl = config.acl;
     this.aclContext = acl == null ? null
       : new AclContext(acl.policy, acl.mode, new HostAuditLog(), new HostAclMetrics(config.statPrefix), topicIds);
-    this.enforcementCounters = new EnforcementCounters(metrics);
+    this.enforcementCounters = acl == null ? null : new EnforcementCounters(metrics);
     return true;
   }
 
@@ -86,14 +86,11 @@ class KafkaFilterRoot extends RootContext {
 
   /** One per connection when ACLs are configured: its principal, authorizer and held-frame state. */
   private newEnforcer(metrics: KafkaMetrics): AclEnforcer | null {
+    // All three are set together by onConfigure when the configuration has ACLs.
     const context = this.aclContext;
     const acl = this.config.acl;
-    if (context == null || acl == null) return null;
-    let counters = this.enforcementCounters;
-    if (counters == null) {
-      counters = new EnforcementCounters(metrics);
-      this.enforcementCounters = counters;
-    }
+    const counters = this.enforcementCounters;
+    if (context == null || acl == null || counters == null) return null;
     const principals = new PrincipalResolver(acl.principalSources, acl.addressPrincipals);
     const labels = metrics.topics.enabled ? metrics.topics.topicNames : null;
     return new AclEnforcer(new ConnectionAuthorizer(context), principals, hostProperties, topicIds, labels, counters,

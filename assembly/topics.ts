@@ -7,6 +7,10 @@
 // bounded by configuration (a cap, or an allowlist); every other topic shares the
 // overflow label. A label is a small integer; metrics.ts keeps the counters per label.
 
+import { Message } from "./codec/message";
+import { MetadataResponse } from "./codec/generated/MetadataResponse";
+import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
+
 /** Kafka's limit on topic name length. */
 export const MAX_TOPIC_NAME_LENGTH: i32 = 249;
 /** Label for topics beyond max_topic_labels or off the topic_labels allowlist. */
@@ -42,13 +46,49 @@ export function isTopicName(name: string): bool {
   return true;
 }
 
+/** Receives (topic id, name) pairs found in responses. */
+export abstract class TopicIdLearner {
+  abstract learn(hi: u64, lo: u64, name: string): void;
+}
+
+const METADATA: i16 = 3;
+const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
+
+/** Whether responses of this API name topics both by id and by name. */
+export function teachesTopicIds(apiKey: i16): bool {
+  return apiKey == METADATA || apiKey == DESCRIBE_TOPIC_PARTITIONS;
+}
+
+/**
+ * Hands `learner` every (id, name) pair of a decoded Metadata or DescribeTopicPartitions
+ * response whose topic has no error; other responses, and versions before topic ids
+ * (their ids are zero), teach nothing.
+ */
+export function learnTopicIds(learner: TopicIdLearner, apiKey: i16, response: Message): void {
+  if (apiKey == METADATA) {
+    const topics = changetype<MetadataResponse>(response).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0 && !topic.topicId.isZero()) learner.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
+    const topics = changetype<DescribeTopicPartitionsResponse>(response).topics;
+    for (let i = 0; i < topics.length; i++) {
+      const topic = unchecked(topics[i]);
+      const name = topic.name;
+      if (name != null && topic.errorCode == 0 && !topic.topicId.isZero()) learner.learn(topic.topicId.hi, topic.topicId.lo, name);
+    }
+  }
+}
+
 /**
  * Topic names by topic id, learned from responses that carry both (Metadata v10+,
  * DescribeTopicPartitions). Bounded: once `capacity` ids are known, new ones are not
- * added. This per-VM table is the seam where shared data across Envoy workers could
- * plug in later; the walkers only call nameOf.
+ * added. Lookups allocate nothing. The per-topic stats keep one per VM; the ACL
+ * enforcer's TopicIds (acl/topic-ids.ts) uses one as its local copy of shared data.
  */
-export class TopicNames {
+export class TopicNames extends TopicIdLearner {
   private readonly slotHi: StaticArray<u64>;
   private readonly slotLo: StaticArray<u64>;
   private readonly slotNames: StaticArray<string | null>;
@@ -56,6 +96,7 @@ export class TopicNames {
   private count: i32 = 0;
 
   constructor(private readonly capacity: i32 = 4096) {
+    super();
     let slots = 16;
     while (slots < capacity * 2) slots <<= 1;
     this.slotHi = new StaticArray<u64>(slots);

@@ -5,45 +5,51 @@
 // never seen is unresolved and gates deny it (failing closed).
 //
 // A topic's id never changes and is never reused, so a learned pair stays true; a
-// deleted topic's pair is merely never asked for again. Each VM keeps a bounded
-// local copy so a lookup seldom crosses into the host.
+// deleted topic's pair is merely never asked for again. Each VM keeps a bounded,
+// allocation-free local copy (a TopicNames table) so a lookup seldom crosses into the host.
 import { Uuid } from "../codec/types";
 import { Message } from "../codec/message";
-import { MetadataResponse } from "../codec/generated/MetadataResponse";
-import { DescribeTopicPartitionsResponse } from "../codec/generated/DescribeTopicPartitionsResponse";
 import { getSharedData, setSharedData } from "../proxy/host";
 import { TopicIdNames } from "./authorizer";
-import { TopicNames } from "../topics";
+import { TopicIdLearner, TopicNames, learnTopicIds, teachesTopicIds } from "../topics";
 
-const METADATA: i16 = 3;
-const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 const SHARED_KEY_PREFIX = "kafka_filter.topic_id.";
-/** Local copies kept per VM; beyond this, lookups go to shared data each time. */
-const LOCAL_CACHE_LIMIT: i32 = 100000;
+/** Pairs kept locally per VM; beyond this, lookups of further ids go to shared data each time. */
+const LOCAL_PAIRS: i32 = 8192;
+
+/** Publishes each pair a response teaches to shared data, and to a second table if given. */
+class PairPublisher extends TopicIdLearner {
+  also: TopicNames | null = null;
+  constructor(private readonly ids: TopicIds) { super(); }
+
+  learn(hi: u64, lo: u64, name: string): void {
+    this.ids.publish(hi, lo, name);
+    const also = this.also;
+    if (also != null) also.learn(hi, lo, name);
+  }
+}
 
 export class TopicIds extends TopicIdNames {
-  private readonly local: Map<string, string> = new Map<string, string>();
+  private readonly local: TopicNames = new TopicNames(LOCAL_PAIRS);
+  private readonly publisher: PairPublisher = new PairPublisher(this);
   learned: i64 = 0;
 
   /** The name for `id`, or null when no response has shown it yet. */
   nameOf(id: Uuid): string | null {
-    if (id.isZero()) return null;
-    const key = id.toString();
-    if (this.local.has(key)) return this.local.get(key);
-    const shared = getSharedData(SHARED_KEY_PREFIX + key);
+    const known = this.local.nameOf(id.hi, id.lo);
+    if (known != null || id.isZero()) return known;
+    const shared = getSharedData(SHARED_KEY_PREFIX + id.toString());
     if (shared == null || shared.byteLength == 0) return null;
     const name = String.UTF8.decode(shared);
-    this.remember(key, name);
+    this.local.learn(id.hi, id.lo, name);
     return name;
   }
 
-  /** Records a pair seen in a response. */
-  learn(id: Uuid, name: string | null): void {
-    if (id.isZero() || name == null || name.length == 0) return;
-    const key = id.toString();
-    if (this.local.has(key)) return;
-    setSharedData(SHARED_KEY_PREFIX + key, String.UTF8.encode(name));
-    this.remember(key, name);
+  /** Records a pair seen in a response, in shared data unless this VM already knows it. */
+  publish(hi: u64, lo: u64, name: string): void {
+    if ((hi | lo) == 0 || name.length == 0 || this.local.nameOf(hi, lo) != null) return;
+    setSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString(), String.UTF8.encode(name));
+    this.local.learn(hi, lo, name);
     this.learned++;
   }
 
@@ -52,33 +58,14 @@ export class TopicIds extends TopicIdNames {
    * them to `labels` too: the per-topic stats' own table of this worker.
    */
   learnFrom(apiKey: i16, response: Message, labels: TopicNames | null): void {
-    if (apiKey == METADATA) {
-      const topics = changetype<MetadataResponse>(response).topics;
-      for (let i = 0; i < topics.length; i++) {
-        const topic = unchecked(topics[i]);
-        if (topic.errorCode == 0) this.learnPair(topic.topicId, topic.name, labels);
-      }
-    } else if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
-      const topics = changetype<DescribeTopicPartitionsResponse>(response).topics;
-      for (let i = 0; i < topics.length; i++) {
-        const topic = unchecked(topics[i]);
-        if (topic.errorCode == 0) this.learnPair(topic.topicId, topic.name, labels);
-      }
-    }
-  }
-
-  private learnPair(id: Uuid, name: string | null, labels: TopicNames | null): void {
-    this.learn(id, name);
-    if (labels != null && name != null) labels.learn(id.hi, id.lo, name);
+    const publisher = this.publisher;
+    publisher.also = labels;
+    learnTopicIds(publisher, apiKey, response);
+    publisher.also = null;
   }
 
   /** Whether responses of this API carry pairs worth decoding for. */
   static teaches(apiKey: i16): bool {
-    return apiKey == METADATA || apiKey == DESCRIBE_TOPIC_PARTITIONS;
-  }
-
-  private remember(key: string, name: string): void {
-    if (this.local.size >= LOCAL_CACHE_LIMIT) return;
-    this.local.set(key, name);
+    return teachesTopicIds(apiKey);
   }
 }
