@@ -191,8 +191,7 @@ export class AclEnforcer {
     }
     let edited = false;
     if (apiKey == API_VERSIONS && !this.authorizer.dryRun) {
-      capApiVersions(changetype<ApiVersionsResponse>(body));
-      edited = true;
+      edited = capApiVersions(changetype<ApiVersionsResponse>(body));
     }
     if (pending != null && pending.gate != null) {
       const merger = changetype<GateResult>(pending.gate).merger;

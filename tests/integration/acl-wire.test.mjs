@@ -244,7 +244,7 @@ test("a topic id is resolved only after a Metadata response through Envoy showed
   for (let i = 0; i < 6; i++) assert.equal(await fetchError(), 0, `connection ${i} after the id was learned`);
 });
 
-test("ApiVersions through Envoy never advertises a version or API the filter's codec does not know", async () => {
+test("ApiVersions through Envoy never advertises a max version or API the filter's codec does not know", async () => {
   const ranges = apiVersionRanges();
   for (const version of [3, ranges.get(18).max]) {
     const response = await roundTrip(apiVersionsRequest({ correlationId: 1, version }), { flexibleHeader: false });
@@ -254,7 +254,8 @@ test("ApiVersions through Envoy never advertises a version or API the filter's c
     for (const { apiKey, min, max } of apiKeys) {
       const known = ranges.get(apiKey);
       assert.ok(known, `ApiVersions v${version} advertises unknown api key ${apiKey}`);
-      assert.ok(min >= known.min && max <= known.max && min <= max, `${known.name}: advertised ${min}-${max}, codec ${known.min}-${known.max}`);
+      // Min versions stay the broker's (see api-versions.test.mjs); some version in range must be one the codec reads.
+      assert.ok(max >= known.min && max <= known.max && min <= max, `${known.name}: advertised ${min}-${max}, codec ${known.min}-${known.max}`);
     }
   }
 });

@@ -9,7 +9,7 @@
 //   delete-topics   --topics a,b                         (same shape)
 //   list-topics                                          {"ok":true,"topics":["a",...]}
 //   describe-topics --topics a,b                         {"results":{"a":{"ok":true,"topicId":"...","partitions":1},...}}
-//   produce         --topic t --count N [--acks all]     {"results":[{"ok":true,"offset":0},{"ok":false,"error":...}],"ok":N}
+//   produce         --topic t --count N [--acks all] [--compression gzip]   {"results":[{"ok":true,"offset":0},{"ok":false,"error":...}],"ok":N}
 //   consume         --topic t --count N [--group g | --assign] [--timeout-ms 15000]
 //                                                        {"ok":true,"records":[{"key":..,"value":..,"offset":..}]} or {"ok":false,"error":...}
 //   commit-offset   --group g --topic t [--partition 0] --offset 0
@@ -136,6 +136,7 @@ public final class AclClient {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(o.timeoutMs()));
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(o.timeoutMs(), 10000)));
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, o.text("compression", "none"));
         List<String> results = new ArrayList<>();
         int succeeded = 0;
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {

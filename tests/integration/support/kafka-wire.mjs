@@ -191,6 +191,13 @@ export class Decoder {
     return s;
   }
   skipCompactBytes() { const n = this.uvarint() - 1; if (n > 0) this.pos += n; }
+  compactBytes() {
+    const n = this.uvarint() - 1;
+    if (n < 0) return null;
+    const b = this.buffer.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
   array(each) { const n = this.int32(); return n < 0 ? null : Array.from({ length: n }, () => each(this)); }
   compactArray(each) { const n = this.uvarint() - 1; return n < 0 ? null : Array.from({ length: n }, () => each(this)); }
   skipTags() {
@@ -267,7 +274,10 @@ export function parseProduceResponse(body) {
   });
 }
 
-/** Fetch v13+ response body: { errorCode, topics: [{ topicId, partitions: [{ partitionIndex, errorCode }] }] }. */
+/**
+ * Fetch v13+ response body: { errorCode, topics: [{ topicId, partitions: [{ partitionIndex, errorCode, records }] }] };
+ * `records` is the partition's record batches as they came (a Buffer view, or null).
+ */
 export function parseFetchResponse(body) {
   const d = new Decoder(body);
   d.int32();
@@ -280,7 +290,7 @@ export function parseFetchResponse(body) {
       d.int64(); d.int64(); d.int64();
       d.compactArray(() => { d.int64(); d.int64(); d.skipTags(); });
       d.int32();
-      d.skipCompactBytes();
+      partition.records = d.compactBytes();
       d.skipTags();
       return partition;
     });
@@ -288,6 +298,33 @@ export function parseFetchResponse(body) {
     return topic;
   });
   return { errorCode, topics };
+}
+
+/** Record batch codec names by the low three bits of a v2 batch's attributes (KIP-98, KIP-110). */
+export const COMPRESSION_CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
+
+/**
+ * The record batches in `records` (magic 2, as Fetch returns them): [{ baseOffset,
+ * records, compression }], `compression` named as in COMPRESSION_CODECS. A trailing
+ * partial batch (Fetch may cut one) is left out.
+ */
+export function recordBatches(records) {
+  const batches = [];
+  let pos = 0;
+  while (records && pos + 12 <= records.length) {
+    const length = records.readInt32BE(pos + 8);
+    if (pos + 12 + length > records.length) break;
+    const magic = records.readInt8(pos + 16);
+    if (magic !== 2) throw new Error(`record batch at ${pos} has magic ${magic}, not 2`);
+    const attributes = records.readInt16BE(pos + 21);
+    batches.push({
+      baseOffset: Number(records.readBigInt64BE(pos)),
+      records: records.readInt32BE(pos + 57),
+      compression: COMPRESSION_CODECS[attributes & 7] ?? `unknown(${attributes & 7})`,
+    });
+    pos += 12 + length;
+  }
+  return batches;
 }
 
 // ---- a raw connection ----

@@ -1,5 +1,7 @@
-// capApiVersions at every ApiVersions version: unknown keys dropped, ranges narrowed to
-// the codec's, non-overlapping ranges dropped, and the result still encodes.
+// capApiVersions at every ApiVersions version: max versions lowered to the codec's,
+// unknown keys and ranges with no version the codec reads removed; min versions, order
+// and everything else kept as the broker sent them (KAFKA-18659: librdkafka reads
+// compression support from Produce's min version).
 import { ApiVersionsResponse, ApiVersionsResponse_ApiVersion } from "../../../assembly/codec/generated/ApiVersionsResponse";
 import { apiMaxVersion, apiMinVersion } from "../../../assembly/codec/generated/apis";
 import { capApiVersions } from "../../../assembly/acl/api-versions";
@@ -22,6 +24,9 @@ function brokerAnswer(): ApiVersionsResponse {
   response.apiKeys.push(entry(1, 0, 3));       // Fetch 0-3 vs our 4-18: no overlap
   response.apiKeys.push(entry(-3, 0, 1));      // nonsense key
   response.apiKeys.push(entry(8, 3, 8));       // OffsetCommit inside ours: untouched
+  response.apiKeys.push(entry(0, 99, 120));    // Produce entirely above ours: no overlap
+  response.throttleTimeMs = 7;
+  response.errorCode = 0;
   return response;
 }
 
@@ -31,13 +36,16 @@ describe("capApiVersions", () => {
       const decoded = roundTrip(brokerAnswer(), v);
       expect(decoded !== null).toBe(true);
       const response = changetype<ApiVersionsResponse>(decoded);
-      capApiVersions(response);
+      expect(capApiVersions(response)).toBe(true);
       const capped = changetype<ApiVersionsResponse>(roundTrip(response, v));
       const keys = capped.apiKeys;
       expect(keys.length).toBe(3);
       expect(keys[0].apiKey).toBe(0);
-      expect(keys[0].minVersion).toBe(apiMinVersion(0));
+      // The broker's min stays, though the codec reads Produce only from apiMinVersion(0).
+      expect(apiMinVersion(0)).toBeGreaterThan(0);
+      expect(keys[0].minVersion).toBe(0);
       expect(keys[0].maxVersion).toBe(apiMaxVersion(0));
+      if (v >= 1) expect(capped.throttleTimeMs).toBe(7);
       expect(keys[1].apiKey).toBe(18);
       expect(keys[1].minVersion).toBe(0);
       expect(keys[1].maxVersion).toBe(4);
@@ -51,10 +59,12 @@ describe("capApiVersions", () => {
     const response = new ApiVersionsResponse();
     response.apiKeys.push(entry(3, 0, 12));
     response.apiKeys.push(entry(18, 0, 4));
+    response.apiKeys.push(entry(0, 0, apiMaxVersion(0)));
     const before = response.apiKeys;
-    capApiVersions(response);
+    expect(capApiVersions(response)).toBe(false);
     expect(response.apiKeys === before).toBe(true);
-    expect(response.apiKeys.length).toBe(2);
+    expect(response.apiKeys.length).toBe(3);
+    expect(response.apiKeys[2].minVersion).toBe(0);
     expect(response.apiKeys[0].maxVersion).toBe(12);
   });
 });
