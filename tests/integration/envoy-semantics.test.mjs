@@ -26,6 +26,7 @@ let listenerPort;
 let tlsListenerPort;
 let ca;
 let alice;
+let zoe;
 const upstreamReceived = [];
 
 function probeConfig({ listenerPort, tlsListenerPort, transportSocket, adminPort, upstreamPort, wasmFile }) {
@@ -110,6 +111,12 @@ before(async () => {
   alice = issueCertificate(ca, "alice", {
     subject: "CN=alice,OU=eng,O=Example",
     sans: ["DNS:alice.example.org", "URI:spiffe://example.org/ns/eng/sa/alice", "DNS:second.example.org"],
+  });
+  // A subject with what RFC 2253 renderings disagree on: an attribute outside RFC 2253's
+  // keywords, a non-ASCII value, a multi-valued RDN and an escaped comma.
+  zoe = issueCertificate(ca, "zoe", {
+    subj: "/DC=org/DC=example/O=Example, Inc./OU=eng+UID=42/CN=Zoë Smith/emailAddress=zoe@example.org",
+    sans: ["DNS:zoe.example.org"],
   });
   const wasmFile = path.join(runDir, "probe.wasm");
   const build = spawnSync("npx", ["--no-install", "asc", "tests/envoy-semantics/probe.ts", "--outFile", wasmFile,
@@ -208,4 +215,19 @@ test("mutual TLS listener: the peer certificate is unknown at onNewConnection an
   };
   assert.deepEqual(calls.downstream_data_1, known);
   assert.deepEqual(calls.downstream_data_2, known, "and they stay the same");
+});
+
+test("mutual TLS listener: how Envoy renders a subject where RFC 2253 writers differ", async () => {
+  const from = fs.statSync(envoy.logFile).size;
+  const client = tls.connect({ port: tlsListenerPort, host: "127.0.0.1", servername: "localhost",
+    ca: fs.readFileSync(ca.cert), cert: fs.readFileSync(zoe.cert), key: fs.readFileSync(zoe.key) });
+  await new Promise((resolve, reject) => { client.once("secureConnect", resolve); client.once("error", reject); });
+  await exchange(client, ["z1"], from);
+  const calls = onlyConnection(from);
+  // Most specific RDN first; short names (emailAddress) where Java's X500Principal
+  // writes the OID and the DER in hex (1.2.840.113549.1.9.1=#16...); UTF-8 kept as is;
+  // a multi-valued RDN in DER (sorted) order, where Java keeps the certificate's order
+  // (OU=eng+UID=42). README "Principals" documents these differences.
+  assert.equal(calls.downstream_data_1["connection.subject_peer_certificate"],
+    "emailAddress=zoe@example.org,CN=Zoë Smith,UID=42+OU=eng,O=Example\\, Inc.,DC=example,DC=org");
 });

@@ -4,7 +4,9 @@
 // by its class name and message rather than thrown, so tests assert on what a real
 // application would see. Client logs go to stderr.
 //
-//   java AclClient <subcommand> --bootstrap host:port [--user u --password p] [--client-id id] ...
+//   java AclClient <subcommand> --bootstrap host:port [--user u --password p] [--client-id id]
+//                  [--ssl-truststore t.p12 [--ssl-keystore k.p12] --ssl-store-password pw] ...
+//   (--ssl-truststore switches to TLS; the stores are PKCS12, both under one password)
 //   create-topics   --topics a,b [--partitions 1]        {"results":{"a":{"ok":true},"b":{"ok":false,"error":"TopicAuthorizationException",...}}}
 //   delete-topics   --topics a,b                         (same shape)
 //   list-topics                                          {"ok":true,"topics":["a",...]}
@@ -281,6 +283,20 @@ public final class AclClient {
             p.put(CommonClientConfigs.RECONNECT_BACKOFF_MS_CONFIG, "100");
             p.put(CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG, "100");
             p.put(CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG, "500");
+            String truststore = text("ssl-truststore", null);
+            if (truststore != null) {
+                p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
+                p.put("ssl.truststore.location", truststore);
+                p.put("ssl.truststore.type", "PKCS12");
+                p.put("ssl.truststore.password", required("ssl-store-password"));
+                String keystore = text("ssl-keystore", null);
+                if (keystore != null) {
+                    p.put("ssl.keystore.location", keystore);
+                    p.put("ssl.keystore.type", "PKCS12");
+                    p.put("ssl.keystore.password", required("ssl-store-password"));
+                    p.put("ssl.key.password", required("ssl-store-password"));
+                }
+            }
             String user = text("user", null);
             if (user != null) {
                 p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");

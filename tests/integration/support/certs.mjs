@@ -52,9 +52,10 @@ export function createCertificateAuthority(dir, { subject = "CN=Test CA,O=Exampl
  * A certificate `ca` signs for `name`: { name, cert, key, subject } (PEM paths). `subject`
  * is an RFC 2253 DN; `sans` are subjectAltName entries in openssl's form
  * ("DNS:localhost", "IP:127.0.0.1", "URI:spiffe://example.org/alice"); `usage` is
- * "server" or "client" (the extendedKeyUsage TLS checks).
+ * "server" or "client" (the extendedKeyUsage TLS checks). `subj` gives openssl's `-subj`
+ * directly (UTF-8), for names `subject` cannot spell (multi-valued RDNs, escaped commas).
  */
-export function issueCertificate(ca, name, { subject, sans = [], usage = "client" }) {
+export function issueCertificate(ca, name, { subject, subj = subjectArgument(subject), sans = [], usage = "client" }) {
   const key = path.join(ca.dir, `${name}.key`);
   const csr = path.join(ca.dir, `${name}.csr`);
   const cert = path.join(ca.dir, `${name}.crt`);
@@ -67,7 +68,7 @@ export function issueCertificate(ca, name, { subject, sans = [], usage = "client
   if (sans.length > 0) lines.push(`subjectAltName=${sans.join(",")}`);
   fs.writeFileSync(extensions, lines.join("\n") + "\n");
   run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", key, "-out", csr, "-subj", subjectArgument(subject)], ca.dir);
+    "-keyout", key, "-out", csr, "-utf8", "-subj", subj], ca.dir);
   run("openssl", ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial",
     "-days", DAYS, "-out", cert, "-extfile", extensions], ca.dir);
   return { name, cert, key, subject };
