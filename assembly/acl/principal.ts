@@ -5,6 +5,7 @@
 // only the user name out; the password never becomes a string and is never logged.
 import { Cidr, IpAddress, parseSocketAddress } from "./address";
 import { getPropertyString } from "../proxy/host";
+import { kafkaSubjectName } from "./subject";
 
 export const PRINCIPAL_PREFIX = "User:";
 /** The principal of a connection no source has named, as Kafka spells it. */
@@ -15,7 +16,7 @@ export const ANY_PRINCIPAL = "User:*";
 export const enum PrincipalSource {
   /** The SASL/PLAIN or SCRAM user name, once the broker accepted the authentication. */
   Sasl = 0,
-  /** The TLS peer certificate's subject (RFC 2253, as Kafka's default principal builder). */
+  /** The TLS peer certificate's subject, as Kafka's default principal builder names it (subject.ts). */
   TlsSubject = 1,
   /** The TLS peer certificate's first URI SAN, else its first DNS SAN. */
   TlsSan = 2,
@@ -250,7 +251,8 @@ export class PrincipalResolver {
     this.connectionRead = true;
     let changed = false;
     if (this.uses(PrincipalSource.TlsSubject)) {
-      changed = this.offer(PrincipalSource.TlsSubject, prefixed(properties.get(SUBJECT_PEER_CERTIFICATE))) || changed;
+      const subject = properties.get(SUBJECT_PEER_CERTIFICATE);
+      changed = this.offer(PrincipalSource.TlsSubject, prefixed(subject == null ? null : kafkaSubjectName(subject))) || changed;
     }
     if (this.uses(PrincipalSource.TlsSan)) {
       let san = properties.get(URI_SAN_PEER_CERTIFICATE);

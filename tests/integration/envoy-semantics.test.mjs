@@ -224,10 +224,10 @@ test("mutual TLS listener: how Envoy renders a subject where RFC 2253 writers di
   await new Promise((resolve, reject) => { client.once("secureConnect", resolve); client.once("error", reject); });
   await exchange(client, ["z1"], from);
   const calls = onlyConnection(from);
-  // Most specific RDN first; short names (emailAddress) where Java's X500Principal
-  // writes the OID and the DER in hex (1.2.840.113549.1.9.1=#16...); UTF-8 kept as is;
-  // a multi-valued RDN in DER (sorted) order, where Java keeps the certificate's order
-  // (OU=eng+UID=42). README "Principals" documents these differences.
+  // Most specific RDN first, like Java's X500Principal.getName(), but: a short name
+  // (emailAddress) where Java writes the OID and the DER in hex (1.2.840.113549.1.9.1=#16...);
+  // each UTF-8 byte escaped (Java: "Zoë"); a multi-valued RDN reversed (Java:
+  // "OU=eng+UID=42"). assembly/acl/subject.ts converts these to Kafka's form.
   assert.equal(calls.downstream_data_1["connection.subject_peer_certificate"],
-    "emailAddress=zoe@example.org,CN=Zoë Smith,UID=42+OU=eng,O=Example\\, Inc.,DC=example,DC=org");
+    "emailAddress=zoe@example.org,CN=Zo\\C3\\AB Smith,UID=42+OU=eng,O=Example\\, Inc.,DC=example,DC=org");
 });

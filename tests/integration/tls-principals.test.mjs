@@ -26,8 +26,11 @@ const CAROL_URI = "spiffe://example.org/ns/eng/sa/carol";
 const CAROL = `User:${CAROL_URI}`;
 const DAVE = "User:dave.example.org";
 
-/** alice (subject), carol (URI SAN) and dave (DNS SAN) may use "demo." topics; nobody else anything. */
-function tlsPolicy() {
+/**
+ * alice (subject), carol (URI SAN), dave (DNS SAN) and zoe (subject, named as Java names
+ * it: `zoeName`) may use "demo." topics; nobody else anything.
+ */
+function tlsPolicy(zoeName) {
   const demo = (name, principal) => ({
     name, effect: "allow", principal, resource_type: "topic", pattern_type: "prefixed", resource_name: "demo.", operations: ["all"],
   });
@@ -40,6 +43,7 @@ function tlsPolicy() {
         demo("alice-demo", ALICE),
         demo("carol-demo", CAROL),
         demo("dave-demo", DAVE),
+        demo("zoe-demo", `User:${zoeName}`),
         { name: "alice-groups", effect: "allow", principal: ALICE, resource_type: "group", pattern_type: "prefixed", resource_name: "demo.", operations: ["all"] },
         { name: "cluster", effect: "allow", principal: "User:*", resource_type: "cluster", resource_name: "kafka-cluster", operations: ["describe", "idempotent_write"] },
       ],
@@ -51,6 +55,7 @@ let stack;
 let ca;
 const certs = {};
 let trustStore;
+let zoeName;
 const keyStores = {};
 
 before(async () => {
@@ -68,11 +73,18 @@ before(async () => {
   // The subjects are the RFC 2253 strings the rules name (as Kafka's principal builder would give them).
   assert.equal(`User:${certificateSubject(certs.alice.cert)}`, ALICE);
   assert.equal(`User:${certificateSubject(certs.bob.cert)}`, BOB);
+  // A subject where Envoy's RFC 2253 text and Java's differ (subject.ts); the rule names
+  // zoe as Kafka's default principal builder would: X500Principal.getName(), from the JDK.
+  certs.zoe = issueCertificate(ca, "zoe", {
+    subj: "/DC=org/DC=example/O=Example, Inc./OU=eng+UID=42/CN=Zoë Smith/emailAddress=zoe@example.org",
+  });
+  zoeName = (await javaClient("subject-name", { certificate: certs.zoe.cert })).name;
+  assert.equal(zoeName, "1.2.840.113549.1.9.1=#160f7a6f65406578616d706c652e6f7267,CN=Zoë Smith,OU=eng+UID=42,O=Example\\, Inc.,DC=example,DC=org");
   trustStore = pkcs12TrustStore(ca);
   keyStores.alice = pkcs12KeyStore(ca, certs.alice);
   keyStores.bob = pkcs12KeyStore(ca, certs.bob);
   stack = await startStack({
-    name: "tls-principals", runDir, pluginConfig: tlsPolicy(), transportSocket: downstreamMutualTls(ca, server),
+    name: "tls-principals", runDir, pluginConfig: tlsPolicy(zoeName), transportSocket: downstreamMutualTls(ca, server),
     kafkaProperties: { "auto.create.topics.enable": "false" },
   });
   await createTopicsDirectly(stack, ["demo.kcat", "demo.java", "demo.san", "other.alice"]);
@@ -164,6 +176,15 @@ test("tls_san: a URI SAN names the connection (before a DNS SAN listed earlier);
   for (const unused of ["User:carol.example.org", "User:CN=carol,OU=eng,O=Example", "User:other.example.org", "User:CN=dave,O=Example"]) {
     assert.deepEqual(auditsFor(unused), [], `${unused} never names a connection`);
   }
+});
+
+test("a subject Envoy writes differently from Java (email, UTF-8, multi-valued RDN) is named as Kafka names it", async () => {
+  const produced = await kcat(["-b", stack.bootstrap, ...tlsArgs("zoe"), "-t", "demo.san", "-P", "-X", "acks=all"], { input: "zoe\n" });
+  assert.equal(produced.code, 0, produced.stderr);
+  assert.ok((await brokerRecords("demo.san")).includes("zoe"));
+  const denied = await kcat(["-b", stack.bootstrap, ...tlsArgs("zoe"), "-t", "other.alice", "-P", "-X", "message.timeout.ms=5000"], { input: "x\n" });
+  assert.match(denied.stderr, /Topic authorization failed/i, denied.stderr);
+  assert.ok(auditsFor(`User:${zoeName}`).some((line) => line.resource === "other.alice"), `an audit line names User:${zoeName}\n${envoyLogTail(stack)}`);
 });
 
 /** Opens a plain TCP connection to Envoy's TLS port, sends a Kafka ApiVersions v0 request, and resolves what came back once Envoy closes it. */

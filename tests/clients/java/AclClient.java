@@ -16,6 +16,8 @@
 //                                                        {"ok":true,"records":[{"key":..,"value":..,"offset":..}]} or {"ok":false,"error":...}
 //   commit-offset   --group g --topic t [--partition 0] --offset 0
 //                                                        {"ok":true} or {"ok":false,"error":...}
+//   subject-name    --certificate c.pem                  {"ok":true,"name":"CN=..."}: X500Principal.getName(), the
+//                                                        name Kafka's default principal builder gives a TLS client
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,6 +69,7 @@ public final class AclClient {
             case "produce": json = produce(options); break;
             case "consume": json = consume(options); break;
             case "commit-offset": json = commitOffset(options); break;
+            case "subject-name": json = subjectName(options); break;
             default: usage("unknown subcommand " + argv[0]); return;
         }
         out.println(json);
@@ -76,7 +79,7 @@ public final class AclClient {
     }
 
     private static void usage(String why) {
-        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset");
+        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset, subject-name");
         System.exit(2);
     }
 
@@ -207,6 +210,14 @@ public final class AclClient {
             }
         }
         return result.putRawList("records", records).toString();
+    }
+
+    private static String subjectName(Options o) throws Exception {
+        try (java.io.InputStream in = new java.io.FileInputStream(o.required("certificate"))) {
+            java.security.cert.X509Certificate certificate = (java.security.cert.X509Certificate)
+                java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return new Json().put("ok", true).put("name", certificate.getSubjectX500Principal().getName()).toString();
+        }
     }
 
     private static String commitOffset(Options o) {
@@ -343,7 +354,8 @@ public final class AclClient {
             StringBuilder s = new StringBuilder("\"");
             for (char c : text.toCharArray()) {
                 if (c == '"' || c == '\\') s.append('\\').append(c);
-                else if (c < 0x20) s.append(String.format("\\u%04x", (int) c));
+                // ASCII only: stdout's charset follows the locale, which may not be UTF-8.
+                else if (c < 0x20 || c > 0x7e) s.append(String.format("\\u%04x", (int) c));
                 else s.append(c);
             }
             return s.append('"').toString();
