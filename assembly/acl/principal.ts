@@ -180,8 +180,9 @@ export class HostProperties extends PropertySource {
 
 // Envoy attributes (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes).
 // On a TLS listener Envoy runs a network filter's onNewConnection when it accepts the
-// socket, before the handshake: the peer certificate properties are absent then, and
-// only become true at the first downstream data callback (Envoy hands the filter
+// socket, before the handshake: the peer certificate is not known then (the subject
+// reads as an empty string, the SANs as absent), and only is at the first downstream
+// data callback (Envoy hands the filter
 // decrypted bytes only once the handshake is done). tests/integration/envoy-semantics
 // checks this on the real Envoy.
 /** The peer certificate's subject DN, RFC 2253 (BoringSSL X509_NAME_print_ex with XN_FLAG_RFC2253). */

@@ -2,9 +2,10 @@
 // (ssl.principal.mapping.rules=DEFAULT) takes X500Principal.getName(), Java's RFC 2253
 // form. Envoy's connection.subject_peer_certificate is RFC 2253 too, but as BoringSSL
 // writes it (X509_NAME_print_ex with XN_FLAG_RFC2253); both put the most specific RDN
-// first and escape the same specials (, + " \ < > ; and a leading # or space), yet
-// differ in three ways this module evens out:
+// first and escape , + " \ < > ; and a leading # or a leading or trailing space alike,
+// yet differ in four ways this module evens out:
 //  - bytes above 0x7F: Envoy writes each UTF-8 byte as \XX, Java the character itself;
+//  - "=" in a value: Java escapes it ("\="), Envoy does not;
 //  - a multi-valued RDN: Envoy lists its values in reverse, Java in the certificate's order;
 //  - types outside RFC 2253's keywords: Java writes the OID and the DER value in hex.
 //    Only emailAddress (1.2.840.113549.1.9.1, an IA5String per RFC 5280) is converted,
@@ -82,12 +83,13 @@ function typeIs(bytes: Uint8Array, start: i32, end: i32, name: string): bool {
   return true;
 }
 
-/** A value with "\XX" escapes of bytes above 0x7F turned back into those bytes. */
+/** A value with "\XX" escapes of bytes above 0x7F turned back into those bytes, and "=" escaped. */
 function writeValue(out: Output, bytes: Uint8Array, start: i32, end: i32): void {
   for (let i = start; i < end;) {
     const length = unitLength(bytes, i, end);
     const escaped = length == 3 ? hexEscapeAt(bytes, i, end) : -1;
     if (escaped >= 0x80) out.push(<u8>escaped);
+    else if (length == 1 && bytes[i] == EQUALS) { out.push(BACKSLASH); out.push(EQUALS); }
     else out.pushRange(bytes, i, i + length);
     i += length;
   }

@@ -76,10 +76,10 @@ before(async () => {
   // A subject where Envoy's RFC 2253 text and Java's differ (subject.ts); the rule names
   // zoe as Kafka's default principal builder would: X500Principal.getName(), from the JDK.
   certs.zoe = issueCertificate(ca, "zoe", {
-    subj: "/DC=org/DC=example/O=Example, Inc./OU=eng+UID=42/CN=Zoë Smith/emailAddress=zoe@example.org",
+    subj: "/DC=org/DC=example/O=Example, Inc./OU=eng=core+UID=42/CN=Zoë Smith/emailAddress=zoe@example.org",
   });
   zoeName = (await javaClient("subject-name", { certificate: certs.zoe.cert })).name;
-  assert.equal(zoeName, "1.2.840.113549.1.9.1=#160f7a6f65406578616d706c652e6f7267,CN=Zoë Smith,OU=eng+UID=42,O=Example\\, Inc.,DC=example,DC=org");
+  assert.equal(zoeName, "1.2.840.113549.1.9.1=#160f7a6f65406578616d706c652e6f7267,CN=Zoë Smith,OU=eng\\=core+UID=42,O=Example\\, Inc.,DC=example,DC=org");
   trustStore = pkcs12TrustStore(ca);
   keyStores.alice = pkcs12KeyStore(ca, certs.alice);
   keyStores.bob = pkcs12KeyStore(ca, certs.bob);

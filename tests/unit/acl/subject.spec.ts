@@ -11,8 +11,11 @@ describe("subject names", () => {
     expect(kafkaSubjectName("")).toBe("");
   });
   it("match Java on what the two RFC 2253 writers disagree on", () => {
-    expect(kafkaSubjectName("emailAddress=zoe@example.org,CN=Zo\\C3\\AB Smith,UID=42+OU=eng,O=Example\\, Inc.,DC=example,DC=org"))
-      .toBe("1.2.840.113549.1.9.1=#160f7a6f65406578616d706c652e6f7267,CN=Zoë Smith,OU=eng+UID=42,O=Example\\, Inc.,DC=example,DC=org");
+    expect(kafkaSubjectName("emailAddress=zoe@example.org,CN=Zo\\C3\\AB Smith,UID=42+OU=eng=core,O=Example\\, Inc.,DC=example,DC=org"))
+      .toBe("1.2.840.113549.1.9.1=#160f7a6f65406578616d706c652e6f7267,CN=Zoë Smith,OU=eng\\=core+UID=42,O=Example\\, Inc.,DC=example,DC=org");
+    // Seen with openssl and the JDK: specials both escape, and "=" only Java does.
+    expect(kafkaSubjectName("CN=a\\+b\\\"c\\\\d\\<e\\>f\\;g\\,h\\ ,O=\\#hash=eq\\ "))
+      .toBe("CN=a\\+b\\\"c\\\\d\\<e\\>f\\;g\\,h\\ ,O=\\#hash\\=eq\\ ");
   });
   it("keep escapes both writers share", () => {
     expect(kafkaSubjectName("CN=a\\+b\\,c\\\\d\\\"e\\<f\\>g\\;h,O=x")).toBe("CN=a\\+b\\,c\\\\d\\\"e\\<f\\>g\\;h,O=x");
