@@ -566,13 +566,14 @@ export class KafkaConnection extends ConnectionContext {
   onNewConnection(): FilterStatus {
     this.opened = true;
     this.metrics.connectionOpened();
-    const acl = this.acl;
-    if (acl != null) acl.connectionOpened();
     return FilterStatus.Continue;
   }
 
   onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
+    // Not at onNewConnection: on a TLS listener the handshake has not ended then.
+    const acl = this.acl;
+    if (acl != null) acl.learnConnection();
     const stream = this.requestStream;
     const scanner = this.requests;
     scanner.feed(stream, stream.begin(dataSize));

@@ -90,9 +90,16 @@ export class AclEnforcer {
     private readonly maxHeldFrameBytes: i32,
   ) {}
 
-  /** The connection is up: its TLS peer and address are known (Envoy's connection properties). */
-  connectionOpened(): void {
+  /**
+   * Learns what Envoy knows of the connection (TLS peer certificate, peer address), once:
+   * the first call reads the properties, later ones only test a flag. The connection calls
+   * it at every downstream data callback, because onNewConnection runs before a TLS
+   * handshake ends (no peer certificate yet) while by the first downstream data it has;
+   * `request()` calls it too, so no decision is ever made on facts not read yet.
+   */
+  learnConnection(): void {
     const principals = this.principals;
+    if (principals.connectionRead) return;
     principals.readConnection(this.properties);
     this.authorizer.principal = principals.principal;
     this.authorizer.sourceAddress = principals.sourceAddress;
@@ -105,6 +112,7 @@ export class AclEnforcer {
    */
   request(frame: ArrayBuffer, start: i32, end: i32): FrameDecision {
     this.pending = null;
+    this.learnConnection();
     const r = this.reader;
     r.reset(frame, start, end);
     const apiKey = r.readInt16();

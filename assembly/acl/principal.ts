@@ -5,6 +5,7 @@
 // only the user name out; the password never becomes a string and is never logged.
 import { Cidr, IpAddress, parseSocketAddress } from "./address";
 import { getPropertyString } from "../proxy/host";
+import { kafkaSubjectName } from "./subject";
 
 export const PRINCIPAL_PREFIX = "User:";
 /** The principal of a connection no source has named, as Kafka spells it. */
@@ -15,7 +16,7 @@ export const ANY_PRINCIPAL = "User:*";
 export const enum PrincipalSource {
   /** The SASL/PLAIN or SCRAM user name, once the broker accepted the authentication. */
   Sasl = 0,
-  /** The TLS peer certificate's subject (RFC 2253, as Kafka's default principal builder). */
+  /** The TLS peer certificate's subject, as Kafka's default principal builder names it (subject.ts). */
   TlsSubject = 1,
   /** The TLS peer certificate's first URI SAN, else its first DNS SAN. */
   TlsSan = 2,
@@ -177,16 +178,31 @@ export class HostProperties extends PropertySource {
   }
 }
 
+// Envoy attributes (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/advanced/attributes).
+// On a TLS listener Envoy runs a network filter's onNewConnection when it accepts the
+// socket, before the handshake: the peer certificate is not known then (the subject
+// reads as an empty string, the SANs as absent), and only is at the first downstream
+// data callback (Envoy hands the filter
+// decrypted bytes only once the handshake is done). tests/integration/envoy-semantics
+// checks this on the real Envoy.
+/** The peer certificate's subject DN, RFC 2253 (BoringSSL X509_NAME_print_ex with XN_FLAG_RFC2253). */
 export const SUBJECT_PEER_CERTIFICATE: string[] = ["connection", "subject_peer_certificate"];
+/** The peer certificate's first URI SAN. */
 export const URI_SAN_PEER_CERTIFICATE: string[] = ["connection", "uri_san_peer_certificate"];
+/** The peer certificate's first DNS SAN. */
 export const DNS_SAN_PEER_CERTIFICATE: string[] = ["connection", "dns_san_peer_certificate"];
+/** The downstream peer's address, "ip:port" ("[v6]:port"); known when the socket is accepted. */
 export const SOURCE_ADDRESS: string[] = ["source", "address"];
+/** Every connection property the filter reads. */
+export const CONNECTION_PROPERTIES: string[][] = [
+  SUBJECT_PEER_CERTIFICATE, URI_SAN_PEER_CERTIFICATE, DNS_SAN_PEER_CERTIFICATE, SOURCE_ADDRESS,
+];
 
 /**
- * One connection's principal. Sources report values as they become known (TLS and the
- * peer address at connection start, the client id with each request, the SASL name
- * when authentication succeeds); `principal` is always the value of the first source,
- * in the configured order, that has one.
+ * One connection's principal. Sources report values as they become known (the TLS peer
+ * certificate and the peer address at the first downstream data, the client id with
+ * each request, the SASL name when authentication succeeds); `principal` is always the
+ * value of the first source, in the configured order, that has one.
  */
 export class PrincipalResolver {
   /** "User:<name>" per source, indexed by PrincipalSource; null: no value. */
@@ -197,6 +213,11 @@ export class PrincipalResolver {
   sourceAddress: IpAddress | null = null;
   /** The current principal; ANONYMOUS until some configured source names one. */
   principal: string = ANONYMOUS;
+  /**
+   * Whether readConnection has run. Until then the TLS and address sources are not
+   * known yet (which is not the same as absent): no decision may be made before.
+   */
+  connectionRead: bool = false;
 
   constructor(
     private readonly order: StaticArray<PrincipalSource>,
@@ -221,13 +242,18 @@ export class PrincipalResolver {
 
   /**
    * Reads the TLS peer certificate and the peer address from Envoy's connection
-   * properties (only those that some configured source uses). Returns true when the
+   * properties (only those that some configured source uses). Call it once Envoy knows
+   * them: at the first downstream data callback, not at onNewConnection (the TLS
+   * handshake is not done then). A property absent at that point is absent for good:
+   * the connection has no client certificate, or it is not TLS. Returns true when the
    * principal changed.
    */
   readConnection(properties: PropertySource): bool {
+    this.connectionRead = true;
     let changed = false;
     if (this.uses(PrincipalSource.TlsSubject)) {
-      changed = this.offer(PrincipalSource.TlsSubject, prefixed(properties.get(SUBJECT_PEER_CERTIFICATE))) || changed;
+      const subject = properties.get(SUBJECT_PEER_CERTIFICATE);
+      changed = this.offer(PrincipalSource.TlsSubject, prefixed(subject == null ? null : kafkaSubjectName(subject))) || changed;
     }
     if (this.uses(PrincipalSource.TlsSan)) {
       let san = properties.get(URI_SAN_PEER_CERTIFICATE);

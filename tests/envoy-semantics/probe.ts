@@ -2,10 +2,15 @@
 // Wasm network filter when the filter returns StopIteration, so the filter's design
 // rests on observed behaviour. The plugin configuration is the number of data
 // callbacks per direction to answer with StopIteration before continuing.
+//
+// It also logs, at onNewConnection and at each downstream data callback, every
+// connection property the filter reads (CONNECTION_PROPERTIES), so the tests can pin
+// down when Envoy knows each one (on a TLS listener: not before the handshake).
 import "../../assembly/proxy/runtime";
 import { RootContext, ConnectionContext } from "../../assembly/proxy/context";
 import { registerRootContext } from "../../assembly/proxy/registry";
-import { BufferType, FilterStatus, LogLevel, PeerType, bufferAsString, log } from "../../assembly/proxy/host";
+import { BufferType, FilterStatus, LogLevel, PeerType, bufferAsString, getPropertyString, log } from "../../assembly/proxy/host";
+import { CONNECTION_PROPERTIES } from "../../assembly/acl/principal";
 export * from "../../assembly/proxy/exports";
 
 let stopsPerDirection: i32 = 0;
@@ -24,8 +29,13 @@ class ProbeConnection extends ConnectionContext {
   downstreamCalls: i32 = 0;
   upstreamCalls: i32 = 0;
 
+  onNewConnection(): FilterStatus {
+    logProperties(this.contextId, "new_connection");
+    return FilterStatus.Continue;
+  }
   onDownstreamData(size: u32, endOfStream: bool): FilterStatus {
     this.downstreamCalls++;
+    logProperties(this.contextId, "downstream_data_" + this.downstreamCalls.toString());
     return report("downstream", this.downstreamCalls, size, endOfStream);
   }
   onUpstreamData(size: u32, endOfStream: bool): FilterStatus {
@@ -37,6 +47,16 @@ class ProbeConnection extends ConnectionContext {
   }
   onUpstreamConnectionClose(peer: PeerType): void {
     log(LogLevel.Info, "probe upstream_close peer=" + (<i32>peer).toString());
+  }
+}
+
+/** One line per property: "probe property context=<id> at=<callback> path=<a.b> value=<text>|absent". */
+function logProperties(contextId: u32, at: string): void {
+  for (let i = 0; i < CONNECTION_PROPERTIES.length; i++) {
+    const path = CONNECTION_PROPERTIES[i];
+    const value = getPropertyString(path);
+    log(LogLevel.Info, "probe property context=" + contextId.toString() + " at=" + at + " path=" + path.join(".") +
+      (value == null ? " absent" : " value=" + value));
   }
 }
 

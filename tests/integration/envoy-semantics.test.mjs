@@ -3,30 +3,39 @@
 // The probe module (tests/envoy-semantics/probe.ts) logs every data callback and
 // answers the first N per direction with StopIteration. The upstream here is a plain
 // TCP server on purpose: what is measured is Envoy's buffering, not Kafka.
+//
+// The probe also logs each connection property the filter reads at onNewConnection
+// and at every downstream data callback; a second listener terminates mutual TLS
+// (certificates made for this run) to show when Envoy knows the peer certificate.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import path from "node:path";
 import { root, startEnvoy } from "../../scripts/lib/envoy.mjs";
 import { freePort, sleep, waitFor } from "../../scripts/lib/processes.mjs";
 import { newRunDir } from "./support/stack.mjs";
+import { createCertificateAuthority, downstreamMutualTls, issueCertificate, requireCertificateTools } from "./support/certs.mjs";
 
 const STOPS_PER_DIRECTION = 2;
 let envoy;
 let upstream;
 let listenerPort;
+let tlsListenerPort;
+let ca;
+let alice;
+let zoe;
 const upstreamReceived = [];
 
-function probeConfig({ listenerPort, adminPort, upstreamPort, wasmFile }) {
-  return {
-    admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
-    static_resources: {
-      listeners: [{
-        name: "probe",
-        address: { socket_address: { address: "127.0.0.1", port_value: listenerPort } },
-        filter_chains: [{ filters: [
+function probeConfig({ listenerPort, tlsListenerPort, transportSocket, adminPort, upstreamPort, wasmFile }) {
+  const listener = (name, port, socket) => ({
+    name,
+    address: { socket_address: { address: "127.0.0.1", port_value: port } },
+    filter_chains: [{
+      ...(socket ? { transport_socket: socket } : {}),
+      filters: [
           { name: "envoy.filters.network.wasm", typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm",
             config: { name: "probe", root_id: "probe",
@@ -35,8 +44,13 @@ function probeConfig({ listenerPort, adminPort, upstreamPort, wasmFile }) {
           { name: "envoy.filters.network.tcp_proxy", typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
             stat_prefix: "probe", cluster: "upstream" } },
-        ] }],
-      }],
+      ],
+    }],
+  });
+  return {
+    admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
+    static_resources: {
+      listeners: [listener("probe", listenerPort, null), listener("probe_tls", tlsListenerPort, transportSocket)],
       clusters: [{ name: "upstream", connect_timeout: "2s", load_assignment: { cluster_name: "upstream",
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: upstreamPort } } } }] }] } }],
     },
@@ -50,8 +64,64 @@ function probeLines() {
     .map(([, direction, call, size, eos, returned]) => ({ direction, call: +call, size: +size, eos: +eos, returned }));
 }
 
+/**
+ * The probe's property lines from log offset `from` on, by connection context:
+ * { <context>: { <callback>: { <property path>: value | null } } }.
+ */
+function propertyLines(from = 0) {
+  const contexts = {};
+  const text = fs.readFileSync(envoy.logFile, "utf8").slice(from);
+  for (const line of text.split("\n")) {
+    const match = /probe property context=(\d+) at=(\S+) path=(\S+) (?:absent|value=(.*))$/.exec(line);
+    if (!match) continue;
+    const [, context, at, property, value] = match;
+    ((contexts[context] ??= {})[at] ??= {})[property] = value ?? null;
+  }
+  return contexts;
+}
+
+/**
+ * Sends `chunks` on `socket` one data callback apart, waits until the probe logged the
+ * properties of that many downstream callbacks (the probe holds the first bytes, so
+ * no echo is awaited), and drops the connection.
+ */
+async function exchange(socket, chunks, from) {
+  for (const chunk of chunks) {
+    socket.write(chunk);
+    await sleep(150);
+  }
+  const last = `downstream_data_${chunks.length}`;
+  await waitFor(`the probe to log ${last}`,
+    () => Object.values(propertyLines(from)).some((c) => c.new_connection && c[last]?.["source.address"] !== undefined),
+    { timeoutMs: 10000 });
+  socket.destroy();
+}
+
+/**
+ * The one connection opened after log offset `from` (an earlier connection's last
+ * callbacks, such as its close, may still be logged after it).
+ */
+function onlyConnection(from) {
+  const contexts = Object.values(propertyLines(from)).filter((c) => c.new_connection !== undefined);
+  assert.equal(contexts.length, 1, `one connection's properties were logged: ${JSON.stringify(contexts)}`);
+  return contexts[0];
+}
+
 before(async () => {
+  requireCertificateTools();
   const runDir = newRunDir("envoy-semantics");
+  ca = createCertificateAuthority(path.join(runDir, "certs"));
+  const server = issueCertificate(ca, "server", { subject: "CN=localhost,O=Example", sans: ["DNS:localhost", "IP:127.0.0.1"], usage: "server" });
+  alice = issueCertificate(ca, "alice", {
+    subject: "CN=alice,OU=eng,O=Example",
+    sans: ["DNS:alice.example.org", "URI:spiffe://example.org/ns/eng/sa/alice", "DNS:second.example.org"],
+  });
+  // A subject with what RFC 2253 renderings disagree on: an attribute outside RFC 2253's
+  // keywords, a non-ASCII value, a multi-valued RDN, "=" in a value and an escaped comma.
+  zoe = issueCertificate(ca, "zoe", {
+    subj: "/DC=org/DC=example/O=Example, Inc./OU=eng=core+UID=42/CN=Zoë Smith/emailAddress=zoe@example.org",
+    sans: ["DNS:zoe.example.org"],
+  });
   const wasmFile = path.join(runDir, "probe.wasm");
   const build = spawnSync("npx", ["--no-install", "asc", "tests/envoy-semantics/probe.ts", "--outFile", wasmFile,
     "--runtime", "incremental", "-O3", "--use", "abort=assembly/proxy/runtime/abortWithLog",
@@ -64,8 +134,10 @@ before(async () => {
   });
   await new Promise((resolve) => upstream.listen(upstreamPort, "127.0.0.1", resolve));
   listenerPort = await freePort();
+  tlsListenerPort = await freePort();
   envoy = await startEnvoy({ runDir, concurrency: 1,
-    config: probeConfig({ listenerPort, adminPort: await freePort(), upstreamPort, wasmFile }) });
+    config: probeConfig({ listenerPort, tlsListenerPort, transportSocket: downstreamMutualTls(ca, server),
+      adminPort: await freePort(), upstreamPort, wasmFile }) });
 }, { timeout: 120000 });
 
 after(async () => {
@@ -101,4 +173,65 @@ test("StopIteration keeps data in Envoy's buffer; the next callback sees old and
   assert.equal(upstreamCalls[0].returned, "stop");
   assert.ok(upstreamCalls[1].size > upstreamCalls[0].size, "second upstream callback includes the first one's bytes");
   assert.equal(fromUpstream, "RaaaabbbbccccRdddd", "the client got every byte once, in order");
+});
+
+test("plaintext listener: the source address is known at onNewConnection, and stays the same", async () => {
+  const from = fs.statSync(envoy.logFile).size;
+  const client = net.connect(listenerPort, "127.0.0.1");
+  await new Promise((resolve) => client.once("connect", resolve));
+  const localAddress = `127.0.0.1:${client.localPort}`;
+  await exchange(client, ["p1"], from);
+  const calls = onlyConnection(from);
+  assert.deepEqual(calls.new_connection, {
+    "connection.subject_peer_certificate": null,
+    "connection.uri_san_peer_certificate": null,
+    "connection.dns_san_peer_certificate": null,
+    "source.address": localAddress,
+  });
+  assert.deepEqual(calls.downstream_data_1, calls.new_connection);
+});
+
+test("mutual TLS listener: the peer certificate is unknown at onNewConnection and known at the first downstream data", async () => {
+  const from = fs.statSync(envoy.logFile).size;
+  const client = tls.connect({ port: tlsListenerPort, host: "127.0.0.1", servername: "localhost",
+    ca: fs.readFileSync(ca.cert), cert: fs.readFileSync(alice.cert), key: fs.readFileSync(alice.key) });
+  await new Promise((resolve, reject) => { client.once("secureConnect", resolve); client.once("error", reject); });
+  const localAddress = `127.0.0.1:${client.localPort}`;
+  await exchange(client, ["t1", "t2"], from);
+  const calls = onlyConnection(from);
+  // Before the handshake: no certificate yet, and the subject reads as an EMPTY string
+  // (present, not absent: "not known yet" looks like "no subject"); the address is
+  // already known.
+  assert.deepEqual(calls.new_connection, {
+    "connection.subject_peer_certificate": "",
+    "connection.uri_san_peer_certificate": null,
+    "connection.dns_san_peer_certificate": null,
+    "source.address": localAddress,
+  });
+  // From the first data on: the subject in RFC 2253 order (most specific first, as
+  // Java's X500Principal.getName() and so Kafka's default principal builder), and the
+  // FIRST SAN of each kind.
+  const known = {
+    "connection.subject_peer_certificate": "CN=alice,OU=eng,O=Example",
+    "connection.uri_san_peer_certificate": "spiffe://example.org/ns/eng/sa/alice",
+    "connection.dns_san_peer_certificate": "alice.example.org",
+    "source.address": localAddress,
+  };
+  assert.deepEqual(calls.downstream_data_1, known);
+  assert.deepEqual(calls.downstream_data_2, known, "and they stay the same");
+});
+
+test("mutual TLS listener: how Envoy renders a subject where RFC 2253 writers differ", async () => {
+  const from = fs.statSync(envoy.logFile).size;
+  const client = tls.connect({ port: tlsListenerPort, host: "127.0.0.1", servername: "localhost",
+    ca: fs.readFileSync(ca.cert), cert: fs.readFileSync(zoe.cert), key: fs.readFileSync(zoe.key) });
+  await new Promise((resolve, reject) => { client.once("secureConnect", resolve); client.once("error", reject); });
+  await exchange(client, ["z1"], from);
+  const calls = onlyConnection(from);
+  // Most specific RDN first, like Java's X500Principal.getName(), but: a short name
+  // (emailAddress) where Java writes the OID and the DER in hex (1.2.840.113549.1.9.1=#16...);
+  // each UTF-8 byte escaped (Java: "Zoë"); a multi-valued RDN reversed and "=" in a
+  // value not escaped (Java: "OU=eng\\=core+UID=42"). assembly/acl/subject.ts converts these to Kafka's form.
+  assert.equal(calls.downstream_data_1["connection.subject_peer_certificate"],
+    "emailAddress=zoe@example.org,CN=Zo\\C3\\AB Smith,UID=42+OU=eng=core,O=Example\\, Inc.,DC=example,DC=org");
 });

@@ -4,7 +4,9 @@
 // by its class name and message rather than thrown, so tests assert on what a real
 // application would see. Client logs go to stderr.
 //
-//   java AclClient <subcommand> --bootstrap host:port [--user u --password p] [--client-id id] ...
+//   java AclClient <subcommand> --bootstrap host:port [--user u --password p] [--client-id id]
+//                  [--ssl-truststore t.p12 [--ssl-keystore k.p12] --ssl-store-password pw] ...
+//   (--ssl-truststore switches to TLS; the stores are PKCS12, both under one password)
 //   create-topics   --topics a,b [--partitions 1]        {"results":{"a":{"ok":true},"b":{"ok":false,"error":"TopicAuthorizationException",...}}}
 //   delete-topics   --topics a,b                         (same shape)
 //   list-topics                                          {"ok":true,"topics":["a",...]}
@@ -14,6 +16,8 @@
 //                                                        {"ok":true,"records":[{"key":..,"value":..,"offset":..}]} or {"ok":false,"error":...}
 //   commit-offset   --group g --topic t [--partition 0] --offset 0
 //                                                        {"ok":true} or {"ok":false,"error":...}
+//   subject-name    --certificate c.pem                  {"ok":true,"name":"CN=..."}: X500Principal.getName(), the
+//                                                        name Kafka's default principal builder gives a TLS client
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,6 +69,7 @@ public final class AclClient {
             case "produce": json = produce(options); break;
             case "consume": json = consume(options); break;
             case "commit-offset": json = commitOffset(options); break;
+            case "subject-name": json = subjectName(options); break;
             default: usage("unknown subcommand " + argv[0]); return;
         }
         out.println(json);
@@ -74,7 +79,7 @@ public final class AclClient {
     }
 
     private static void usage(String why) {
-        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset");
+        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset, subject-name");
         System.exit(2);
     }
 
@@ -208,6 +213,14 @@ public final class AclClient {
         return result.putRawList("records", records).toString();
     }
 
+    private static String subjectName(Options o) throws Exception {
+        try (java.io.InputStream in = new java.io.FileInputStream(o.required("certificate"))) {
+            java.security.cert.X509Certificate certificate = (java.security.cert.X509Certificate)
+                java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return new Json().put("ok", true).put("name", certificate.getSubjectX500Principal().getName()).toString();
+        }
+    }
+
     private static String commitOffset(Options o) {
         Properties p = o.clientProperties();
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -282,6 +295,20 @@ public final class AclClient {
             p.put(CommonClientConfigs.RECONNECT_BACKOFF_MS_CONFIG, "100");
             p.put(CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG, "100");
             p.put(CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG, "500");
+            String truststore = text("ssl-truststore", null);
+            if (truststore != null) {
+                p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
+                p.put("ssl.truststore.location", truststore);
+                p.put("ssl.truststore.type", "PKCS12");
+                p.put("ssl.truststore.password", required("ssl-store-password"));
+                String keystore = text("ssl-keystore", null);
+                if (keystore != null) {
+                    p.put("ssl.keystore.location", keystore);
+                    p.put("ssl.keystore.type", "PKCS12");
+                    p.put("ssl.keystore.password", required("ssl-store-password"));
+                    p.put("ssl.key.password", required("ssl-store-password"));
+                }
+            }
             String user = text("user", null);
             if (user != null) {
                 p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
@@ -328,7 +355,8 @@ public final class AclClient {
             StringBuilder s = new StringBuilder("\"");
             for (char c : text.toCharArray()) {
                 if (c == '"' || c == '\\') s.append('\\').append(c);
-                else if (c < 0x20) s.append(String.format("\\u%04x", (int) c));
+                // ASCII only: stdout's charset follows the locale, which may not be UTF-8.
+                else if (c < 0x20 || c > 0x7e) s.append(String.format("\\u%04x", (int) c));
                 else s.append(c);
             }
             return s.append('"').toString();

@@ -25,10 +25,13 @@ export function newRunDir(name) {
 
 /**
  * Starts Kafka, then Envoy in front of it (through the frame tap when `tap` is set; it
- * keeps every frame when `tap` is "capture"). Returns { bootstrap, direct, admin, tap, stats(), stop() }.
+ * keeps every frame when `tap` is "capture"). `transportSocket`, when given, goes on the
+ * Kafka listener's filter chain (for example support/certs.mjs downstreamMutualTls:
+ * Envoy terminates TLS, the filter and the broker see plaintext Kafka). `runDir` reuses a
+ * directory made with newRunDir (to put certificates in it first).
+ * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
  */
-export async function startStack({ name, tap = false, pluginConfig, kafkaProperties = {}, concurrency }) {
-  const runDir = newRunDir(name);
+export async function startStack({ name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, concurrency, transportSocket }) {
   const listenerPort = await freePort();
   const adminPort = await freePort();
   const ports = { client: await freePort(), direct: await freePort(), controller: await freePort() };
@@ -45,9 +48,9 @@ export async function startStack({ name, tap = false, pluginConfig, kafkaPropert
       started.push(frameTap);
       brokerPort = frameTap.port;
     }
-    const envoy = await startEnvoy({
-      runDir, concurrency, config: renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig }),
-    });
+    const config = renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig });
+    if (transportSocket) config.static_resources.listeners.find((l) => l.name === "kafka").filter_chains[0].transport_socket = transportSocket;
+    const envoy = await startEnvoy({ runDir, concurrency, config });
     started.push(envoy);
     return {
       runDir,
