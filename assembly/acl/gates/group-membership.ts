@@ -23,7 +23,7 @@ import { StreamsGroupDescribeRequest } from "../../codec/generated/StreamsGroupD
 import { StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup } from "../../codec/generated/StreamsGroupDescribeResponse";
 import {
   Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GROUP_AUTHORIZATION_FAILED, GateResult, Operation, ResourceType,
-  ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
 import { denyTopLevel } from "./group-common";
 
@@ -229,13 +229,17 @@ function coordinatorKeyError(keyType: i8, key: string, authorizer: Authorizer): 
   return 0;
 }
 
+/**
+ * A v4+ denied key as Kafka 4 answers it: node -1, host "", port -1, and the error
+ * message left at the schema default "" (KafkaApis sets none for v4+; v0-3 carry
+ * `Errors.message()`).
+ */
 function deniedCoordinator(key: string, code: i16): FindCoordinatorResponse_Coordinator {
   const coordinator = new FindCoordinatorResponse_Coordinator();
   coordinator.key = key;
   coordinator.nodeId = -1;
   coordinator.port = -1;
   coordinator.errorCode = code;
-  coordinator.errorMessage = null;
   return coordinator;
 }
 
@@ -253,7 +257,7 @@ export function gateFindCoordinator(version: i16, request: FindCoordinatorReques
     if (code == 0) return GateResult.pass();
     const response = new FindCoordinatorResponse();
     response.errorCode = code;
-    response.errorMessage = null;
+    response.errorMessage = denialMessage(code);
     response.nodeId = -1;
     response.port = -1;
     return GateResult.deny(response);

@@ -21,11 +21,8 @@ import {
 } from "../../codec/generated/IncrementalAlterConfigsResponse";
 import {
   Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GROUP_AUTHORIZATION_FAILED, GateResult, Operation,
-  ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED,
+  ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
-import {
-  CLUSTER_AUTHORIZATION_FAILED_MESSAGE, GROUP_AUTHORIZATION_FAILED_MESSAGE, TOPIC_AUTHORIZATION_FAILED_MESSAGE,
-} from "./topic-common";
 
 /** Kafka's ConfigResource.Type ids. */
 export const CONFIG_RESOURCE_TOPIC: i8 = 2;
@@ -45,12 +42,6 @@ export function configResourceError(authorizer: Authorizer, type: i8, name: stri
   return authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, operation, true) ? 0 : CLUSTER_AUTHORIZATION_FAILED;
 }
 
-function defaultMessage(code: i16): string {
-  if (code == TOPIC_AUTHORIZATION_FAILED) return TOPIC_AUTHORIZATION_FAILED_MESSAGE;
-  if (code == GROUP_AUTHORIZATION_FAILED) return GROUP_AUTHORIZATION_FAILED_MESSAGE;
-  return CLUSTER_AUTHORIZATION_FAILED_MESSAGE;
-}
-
 // ---- DescribeConfigs (32) ------------------------------------------------------------------
 
 /** Denied resources answer with the error's default message and no configs, as Kafka does. */
@@ -67,7 +58,7 @@ export function gateDescribeConfigs(request: DescribeConfigsRequest, authorizer:
     }
     const result = new DescribeConfigsResponse_DescribeConfigsResult();
     result.errorCode = code;
-    result.errorMessage = defaultMessage(code);
+    result.errorMessage = denialMessage(code);
     result.resourceType = resource.resourceType;
     result.resourceName = resource.resourceName;
     if (denied === null) denied = new Array<DescribeConfigsResponse_DescribeConfigsResult>();
@@ -116,7 +107,8 @@ export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequ
 /**
  * The gate of both alter APIs: their requests and responses differ only in the config
  * entries, which the gate never reads, so one template (compiled per API) serves both.
- * Denied resources answer with the error code and a null message, as Kafka does.
+ * Denied resources answer with the error's default message, as Kafka 4's controller does
+ * (ControllerApis.authorizeAlterResource builds `new ApiError(error)`).
  */
 function gateAlteredResources<Request, Resource, Response, Result>(request: Request, authorizer: Authorizer): GateResult {
   const resources = request.resources;
@@ -131,7 +123,7 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
     }
     const result = instantiate<Result>();
     result.errorCode = code;
-    result.errorMessage = null;
+    result.errorMessage = denialMessage(code);
     result.resourceType = resource.resourceType;
     result.resourceName = resource.resourceName;
     if (denied === null) denied = new Array<Result>();

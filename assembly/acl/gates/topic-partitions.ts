@@ -24,9 +24,8 @@ import {
   DescribeProducersResponse, DescribeProducersResponse_PartitionResponse, DescribeProducersResponse_TopicResponse,
 } from "../../codec/generated/DescribeProducersResponse";
 import {
-  Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED,
+  Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
-import { TOPIC_AUTHORIZATION_FAILED_MESSAGE } from "./topic-common";
 
 // ---- ListOffsets (2) ------------------------------------------------------------
 
@@ -234,7 +233,7 @@ class DescribeProducersDenials extends ResponseMerger {
         const partition = new DescribeProducersResponse_PartitionResponse();
         partition.partitionIndex = unchecked(partitions[p]);
         partition.errorCode = TOPIC_AUTHORIZATION_FAILED;
-        partition.errorMessage = TOPIC_AUTHORIZATION_FAILED_MESSAGE;
+        partition.errorMessage = denialMessage(TOPIC_AUTHORIZATION_FAILED);
         entry.partitions.push(partition);
       }
       out.push(entry);
