@@ -240,11 +240,8 @@ export function gateDescribeTransactions(request: DescribeTransactionsRequest, a
     } else {
       const state = new DescribeTransactionsResponse_TransactionState();
       state.transactionalId = id;
+      // Kafka sets only the id and the code; every other field keeps its schema default.
       state.errorCode = TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-      state.producerId = -1;
-      state.producerEpoch = -1;
-      state.transactionTimeoutMs = -1;
-      state.transactionStartTimeMs = -1;
       denied.push(state);
     }
   }

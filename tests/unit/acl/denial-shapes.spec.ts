@@ -13,6 +13,10 @@ import { DeleteTopicsRequest, DeleteTopicsRequest_DeleteTopicState } from "../..
 import { DeleteTopicsResponse, DeleteTopicsResponse_DeletableTopicResult } from "../../../assembly/codec/generated/DeleteTopicsResponse";
 import { FindCoordinatorRequest } from "../../../assembly/codec/generated/FindCoordinatorRequest";
 import { FindCoordinatorResponse } from "../../../assembly/codec/generated/FindCoordinatorResponse";
+import { DescribeTransactionsRequest } from "../../../assembly/codec/generated/DescribeTransactionsRequest";
+import { DescribeTransactionsResponse } from "../../../assembly/codec/generated/DescribeTransactionsResponse";
+import { DescribeClientQuotasRequest } from "../../../assembly/codec/generated/DescribeClientQuotasRequest";
+import { DescribeClientQuotasResponse } from "../../../assembly/codec/generated/DescribeClientQuotasResponse";
 import { gateTopicApi } from "../../../assembly/acl/gates/topics";
 import { gateRequest } from "../../../assembly/acl/gate";
 import { FakeAuthorizer, SECRET_ID, UNKNOWN_ID, expectDeny, expectRewrite, mergeRoundTrip } from "./topic-gate-helpers";
@@ -135,6 +139,33 @@ describe("FindCoordinator denials", () => {
       expect(response.coordinators[0].errorCode).toBe(30);
       expect(response.coordinators[0].errorMessage).toBe("");
       expect(response.coordinators[0].nodeId).toBe(-1);
+    }
+  });
+});
+
+describe("whole-entry denials keep Kafka's defaults", () => {
+  // KafkaApis sets only the transactional id and the code on a refused id.
+  it("DescribeTransactions: a refused id carries only its id and 53", () => {
+    const request = new DescribeTransactionsRequest();
+    request.transactionalIds = ["locked-tx"];
+    const response = changetype<DescribeTransactionsResponse>(deniedResponse(gateRequest(65, 0, request, allowing())!, 0));
+    expect(response.transactionStates.length).toBe(1);
+    const state = response.transactionStates[0];
+    expect(state.transactionalId).toBe("locked-tx");
+    expect(state.errorCode).toBe(53);
+    expect(state.producerId).toBe(0);
+    expect(state.producerEpoch).toBe(0);
+    expect(state.transactionTimeoutMs).toBe(0);
+    expect(state.transactionStartTimeMs).toBe(0);
+  });
+
+  // DescribeClientQuotasRequest.getErrorResponse sets Entries to null.
+  it("DescribeClientQuotas: 31 with a null entry list (v0-1)", () => {
+    for (let v: i16 = 0; v <= 1; v++) {
+      const request = new DescribeClientQuotasRequest();
+      const response = changetype<DescribeClientQuotasResponse>(deniedResponse(gateRequest(48, v, request, allowing())!, v));
+      expect(response.errorCode).toBe(31);
+      expect(response.entries === null).toBe(true, "entries null");
     }
   });
 });
