@@ -28,6 +28,7 @@ import {
   ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
 import { denyTopLevel } from "./group-common";
+import { deniedFirst } from "./merge-order";
 
 /** Deny with `code` at the top level of the API's response (all these APIs have one in every version). */
 function denyWhole(apiKey: i16, version: i16, code: i16): GateResult {
@@ -77,13 +78,13 @@ class GroupSplit<G> {
   }
 }
 
-/** Appends the denied entries to a response R whose per-group list is `groups`. */
-class AppendGroups<R, G> extends ResponseMerger {
+/** Puts the denied entries first in a response R whose per-group list is `groups`, as Kafka does. */
+class PrependGroups<R, G> extends ResponseMerger {
   constructor(private denied: Array<G>) { super(); }
   merge(response: Message): void {
+    const typed = changetype<R>(response);
     // @ts-ignore: every R used here has `groups: Array<G>`
-    const list: Array<G> = changetype<R>(response).groups;
-    for (let i = 0, n = this.denied.length; i < n; i++) list.push(unchecked(this.denied[i]));
+    typed.groups = deniedFirst<G>(this.denied, typed.groups);
   }
 }
 
@@ -99,7 +100,7 @@ function gateGroupList<R extends Message, G>(request: Message, split: GroupSplit
     response.groups = split.denied;
     return GateResult.deny(response);
   }
-  return GateResult.rewrite(request, new AppendGroups<R, G>(split.denied));
+  return GateResult.rewrite(request, new PrependGroups<R, G>(split.denied));
 }
 
 export function gateDescribeGroups(request: DescribeGroupsRequest, authorizer: Authorizer): GateResult {
@@ -136,7 +137,7 @@ const STREAMS_TOPICS_NOT_DESCRIBABLE = "The described group uses topics that the
  * The consumer, share and streams group describes: Describe per group, and (as Kafka 4
  * does) a described group naming a topic the principal may not Describe is replaced by
  * a TOPIC_AUTHORIZATION_FAILED entry with Kafka's message and no members. `merger` knows
- * which topics a group of its API names and appends the denied groups' entries.
+ * which topics a group of its API names and puts the denied groups' entries first.
  */
 function gateDescribedGroups<R extends Message, G>(
   request: Message, split: GroupSplit<G>, merger: ResponseMerger,
@@ -166,7 +167,7 @@ class MergeShareGroupDescribe extends ResponseMerger {
       replaced.errorMessage = GROUP_TOPICS_NOT_DESCRIBABLE;
       unchecked(groups[i] = replaced);
     }
-    for (let i = 0, n = this.denied.length; i < n; i++) groups.push(unchecked(this.denied[i]));
+    changetype<ShareGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
   }
 
   private namesOnlyDescribable(group: ShareGroupDescribeResponse_DescribedGroup): bool {
@@ -207,7 +208,7 @@ class MergeStreamsGroupDescribe extends ResponseMerger {
       replaced.errorMessage = STREAMS_TOPICS_NOT_DESCRIBABLE;
       unchecked(groups[i] = replaced);
     }
-    for (let i = 0, n = this.denied.length; i < n; i++) groups.push(unchecked(this.denied[i]));
+    changetype<StreamsGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
   }
 
   private namesOnlyDescribable(group: StreamsGroupDescribeResponse_DescribedGroup): bool {
@@ -264,7 +265,7 @@ class MergeConsumerGroupDescribe extends ResponseMerger {
       replaced.errorMessage = GROUP_TOPICS_NOT_DESCRIBABLE;
       unchecked(groups[i] = replaced);
     }
-    for (let i = 0, n = this.denied.length; i < n; i++) groups.push(unchecked(this.denied[i]));
+    changetype<ConsumerGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
   }
 
   private assignsOnlyDescribable(group: ConsumerGroupDescribeResponse_DescribedGroup): bool {

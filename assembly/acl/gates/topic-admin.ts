@@ -3,6 +3,7 @@
 // answers the entries below mirror.
 import { Message } from "../../codec/message";
 import { Uuid } from "../../codec/types";
+import { deniedFirst } from "./merge-order";
 import { CreateTopicsRequest, CreateTopicsRequest_CreatableTopic } from "../../codec/generated/CreateTopicsRequest";
 import {
   CreateTopicsResponse, CreateTopicsResponse_CreatableTopicConfigs, CreateTopicsResponse_CreatableTopicResult,
@@ -210,9 +211,11 @@ class CreatePartitionsDenials extends ResponseMerger {
     super();
   }
 
+  /** Kafka's controller lists refused topics before the ones it worked on. */
   merge(response: Message): void {
     if (!(response instanceof CreatePartitionsResponse)) return;
-    const out = changetype<CreatePartitionsResponse>(response).results;
+    const created = changetype<CreatePartitionsResponse>(response);
+    const out = new Array<CreatePartitionsResponse_CreatePartitionsTopicResult>();
     const denied = this.denied;
     for (let i = 0, n = denied.length; i < n; i++) {
       const result = new CreatePartitionsResponse_CreatePartitionsTopicResult();
@@ -220,5 +223,6 @@ class CreatePartitionsDenials extends ResponseMerger {
       result.errorCode = TOPIC_AUTHORIZATION_FAILED;
       out.push(result);
     }
+    created.results = deniedFirst(out, created.results);
   }
 }

@@ -5,6 +5,7 @@
 // as invalid; the filter asks for the Cluster operation for them (failing closed) and
 // lets the broker reject them when that is allowed.
 import { Message } from "../../codec/message";
+import { inRequestOrder } from "./merge-order";
 import {
   DescribeConfigsRequest, DescribeConfigsRequest_DescribeConfigsResource,
 } from "../../codec/generated/DescribeConfigsRequest";
@@ -114,6 +115,7 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
   const resources = request.resources;
   const allowed = new Array<Resource>();
   let denied: Array<Result> | null = null;
+  const deniedAt = new Array<bool>(resources.length);
   for (let i = 0, n = resources.length; i < n; i++) {
     const resource = unchecked(resources[i]);
     const code = configResourceError(authorizer, resource.resourceType, resource.resourceName, Operation.AlterConfigs);
@@ -121,6 +123,7 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
       allowed.push(resource);
       continue;
     }
+    unchecked(deniedAt[i] = true);
     const result = instantiate<Result>();
     result.errorCode = code;
     result.errorMessage = denialMessage(code);
@@ -130,7 +133,7 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
     denied.push(result);
   }
   if (denied === null) return GateResult.pass();
-  const merger = new AlteredResourceDenials<Response, Result>(denied);
+  const merger = new AlteredResourceDenials<Response, Result>(deniedAt, denied);
   if (allowed.length == 0) {
     const response = instantiate<Response>();
     merger.merge(response);
@@ -140,15 +143,15 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
   return GateResult.rewrite(request, merger);
 }
 
+/** A Kafka 4 broker reassembles both alter answers in request order; the merged answer keeps it. */
 class AlteredResourceDenials<Response, Result> extends ResponseMerger {
-  constructor(private denied: Array<Result>) {
+  constructor(private deniedAt: Array<bool>, private denied: Array<Result>) {
     super();
   }
 
   merge(response: Message): void {
     if (!(response instanceof Response)) return;
-    const out = changetype<Response>(response).responses;
-    const denied = this.denied;
-    for (let i = 0, n = denied.length; i < n; i++) out.push(unchecked(denied[i]));
+    const altered = changetype<Response>(response);
+    altered.responses = inRequestOrder<Result>(this.deniedAt, this.denied, altered.responses);
   }
 }

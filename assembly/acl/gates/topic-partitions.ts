@@ -4,6 +4,7 @@
 // Denied topics are removed from the request; each of their partitions is answered
 // with TOPIC_AUTHORIZATION_FAILED and the "unknown" values Kafka uses for it.
 import { Message } from "../../codec/message";
+import { inRequestOrder } from "./merge-order";
 import { ListOffsetsRequest, ListOffsetsRequest_ListOffsetsTopic } from "../../codec/generated/ListOffsetsRequest";
 import {
   ListOffsetsResponse, ListOffsetsResponse_ListOffsetsPartitionResponse, ListOffsetsResponse_ListOffsetsTopicResponse,
@@ -195,6 +196,7 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
   const topics = request.topics;
   const allowed = new Array<DescribeProducersRequest_TopicRequest>();
   let denied: Array<DescribeProducersRequest_TopicRequest> | null = null;
+  const deniedAt = new Array<bool>(topics.length);
   for (let i = 0, n = topics.length; i < n; i++) {
     const topic = unchecked(topics[i]);
     if (authorizer.allowed(ResourceType.Topic, topic.name, Operation.Read, true)) {
@@ -202,10 +204,11 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
     } else {
       if (denied === null) denied = new Array<DescribeProducersRequest_TopicRequest>();
       denied.push(topic);
+      unchecked(deniedAt[i] = true);
     }
   }
   if (denied === null) return GateResult.pass();
-  const merger = new DescribeProducersDenials(denied);
+  const merger = new DescribeProducersDenials(deniedAt, denied);
   if (allowed.length == 0) {
     const response = new DescribeProducersResponse();
     merger.merge(response);
@@ -215,14 +218,16 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
   return GateResult.rewrite(request, merger);
 }
 
+/** Kafka answers topic by topic in request order; the merged answer keeps that order. */
 class DescribeProducersDenials extends ResponseMerger {
-  constructor(private topics: Array<DescribeProducersRequest_TopicRequest>) {
+  constructor(private deniedAt: Array<bool>, private topics: Array<DescribeProducersRequest_TopicRequest>) {
     super();
   }
 
   merge(response: Message): void {
     if (!(response instanceof DescribeProducersResponse)) return;
-    const out = changetype<DescribeProducersResponse>(response).topics;
+    const described = changetype<DescribeProducersResponse>(response);
+    const out = new Array<DescribeProducersResponse_TopicResponse>();
     const topics = this.topics;
     for (let i = 0, n = topics.length; i < n; i++) {
       const topic = unchecked(topics[i]);
@@ -238,5 +243,6 @@ class DescribeProducersDenials extends ResponseMerger {
       }
       out.push(entry);
     }
+    described.topics = inRequestOrder(this.deniedAt, out, described.topics);
   }
 }
