@@ -89,14 +89,15 @@ describe("group describes naming topics", () => {
     broker.groups = [shareGroup("app", "orders"), shareGroup("leaky", "secret-ledger")];
     const out = changetype<ShareGroupDescribeResponse>(merged(result, broker, 1));
     expect(out.groups.length).toBe(3);
-    expect(out.groups[0].errorCode).toBe(0);
-    expect(out.groups[0].groupState).toBe("Stable");
-    expect(out.groups[1].errorCode).toBe(29);
-    expect(out.groups[1].errorMessage).toBe(GROUP_MESSAGE);
-    expect(out.groups[1].members.length).toBe(0);
-    expect(out.groups[1].groupState).toBe("");
-    expect(out.groups[2].groupId).toBe("locked-a");
-    expect(out.groups[2].errorCode).toBe(30);
+    // Refused groups first, as Kafka lists them.
+    expect(out.groups[0].groupId).toBe("locked-a");
+    expect(out.groups[0].errorCode).toBe(30);
+    expect(out.groups[1].errorCode).toBe(0);
+    expect(out.groups[1].groupState).toBe("Stable");
+    expect(out.groups[2].errorCode).toBe(29);
+    expect(out.groups[2].errorMessage).toBe(GROUP_MESSAGE);
+    expect(out.groups[2].members.length).toBe(0);
+    expect(out.groups[2].groupState).toBe("");
 
     const all = new ShareGroupDescribeRequest();
     all.groupIds = ["locked-a"];
