@@ -42,6 +42,24 @@ export const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
 export const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /**
+ * Kafka's default message (`Errors.message()`, kafka-clients 4.3.1) for the codes a denial
+ * answers with; null for any other code. Kafka puts it where it builds an error with
+ * `new ApiError(Errors)` or `Errors.message()` (e.g. the controller's DeleteTopics and
+ * AlterConfigs denials, FindCoordinator v0-3); where it builds `ApiError(error, null)` or
+ * leaves the field unset, gates must not use it.
+ */
+export function denialMessage(code: i16): string | null {
+  switch (code) {
+    case TOPIC_AUTHORIZATION_FAILED: return "Topic authorization failed.";
+    case GROUP_AUTHORIZATION_FAILED: return "Group authorization failed.";
+    case CLUSTER_AUTHORIZATION_FAILED: return "Cluster authorization failed.";
+    case TRANSACTIONAL_ID_AUTHORIZATION_FAILED: return "Transactional Id authorization failed.";
+    case UNKNOWN_TOPIC_ID: return "This server does not host this topic ID.";
+  }
+  return null;
+}
+
+/**
  * Decides actions for one connection's principal, for the request being gated.
  * Implementations log and count each decision (audit); in dry-run mode they report
  * would-be denials and still return true.

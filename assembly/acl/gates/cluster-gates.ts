@@ -14,6 +14,7 @@ import {
   AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult,
 } from "../../codec/generated/AlterReplicaLogDirsResponse";
 import { DescribeLogDirsResponse } from "../../codec/generated/DescribeLogDirsResponse";
+import { DescribeClientQuotasResponse } from "../../codec/generated/DescribeClientQuotasResponse";
 import { AlterClientQuotasRequest } from "../../codec/generated/AlterClientQuotasRequest";
 import {
   AlterClientQuotasResponse, AlterClientQuotasResponse_EntityData, AlterClientQuotasResponse_EntryData,
@@ -67,6 +68,7 @@ export function clusterDenial(apiKey: i16, version: i16, request: Message): Mess
     case 31: return deniedDeleteAcls(changetype<DeleteAclsRequest>(request));
     case 34: return deniedAlterReplicaLogDirs(changetype<AlterReplicaLogDirsRequest>(request));
     case 35: return deniedDescribeLogDirs(version);
+    case 48: return deniedDescribeClientQuotas();
     case 49: return deniedAlterClientQuotas(changetype<AlterClientQuotasRequest>(request));
     case 51: return deniedAlterScram(changetype<AlterUserScramCredentialsRequest>(request));
     case 83: return deniedInitializeShareState(changetype<InitializeShareGroupStateRequest>(request));
@@ -104,6 +106,14 @@ function deniedDeleteAcls(request: DeleteAclsRequest): Message {
 function deniedDescribeLogDirs(version: i16): Message {
   const response = new DescribeLogDirsResponse();
   response.setTopLevelErrorCode(version, DENIED);
+  return response;
+}
+
+/** DescribeClientQuotasRequest.getErrorResponse answers a null entry list, not an empty one. */
+function deniedDescribeClientQuotas(): Message {
+  const response = new DescribeClientQuotasResponse();
+  response.errorCode = DENIED;
+  response.entries = null;
   return response;
 }
 

@@ -20,12 +20,15 @@ import { ShareGroupHeartbeatRequest } from "../../codec/generated/ShareGroupHear
 import { ShareGroupDescribeRequest } from "../../codec/generated/ShareGroupDescribeRequest";
 import { ShareGroupDescribeResponse, ShareGroupDescribeResponse_DescribedGroup } from "../../codec/generated/ShareGroupDescribeResponse";
 import { StreamsGroupDescribeRequest } from "../../codec/generated/StreamsGroupDescribeRequest";
-import { StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup } from "../../codec/generated/StreamsGroupDescribeResponse";
+import {
+  StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup, StreamsGroupDescribeResponse_TopicInfo,
+} from "../../codec/generated/StreamsGroupDescribeResponse";
 import {
   Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GROUP_AUTHORIZATION_FAILED, GateResult, Operation, ResourceType,
-  ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  ResponseMerger, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
 import { denyTopLevel } from "./group-common";
+import { deniedFirst } from "./merge-order";
 
 /** Deny with `code` at the top level of the API's response (all these APIs have one in every version). */
 function denyWhole(apiKey: i16, version: i16, code: i16): GateResult {
@@ -40,11 +43,16 @@ export function gateGroupRead(apiKey: i16, version: i16, groupId: string | null,
   return denyWhole(apiKey, version, GROUP_AUTHORIZATION_FAILED);
 }
 
-export function gateJoinGroup(request: JoinGroupRequest, authorizer: Authorizer): GateResult {
+/**
+ * A denial shaped like Kafka's JoinGroupRequest.getErrorResponse: generation -1, member
+ * and leader "" (UNKNOWN_MEMBER_ID, not the id the client sent), protocol name null from
+ * v7 ("" before), no members.
+ */
+export function gateJoinGroup(version: i16, request: JoinGroupRequest, authorizer: Authorizer): GateResult {
   if (authorizer.allowed(ResourceType.Group, request.groupId, Operation.Read, true)) return GateResult.pass();
   const response = new JoinGroupResponse();
   response.errorCode = GROUP_AUTHORIZATION_FAILED;
-  response.memberId = request.memberId;
+  if (version >= 7) response.protocolName = null;
   return GateResult.deny(response);
 }
 
@@ -70,13 +78,13 @@ class GroupSplit<G> {
   }
 }
 
-/** Appends the denied entries to a response R whose per-group list is `groups`. */
-class AppendGroups<R, G> extends ResponseMerger {
+/** Puts the denied entries first in a response R whose per-group list is `groups`, as Kafka does. */
+class PrependGroups<R, G> extends ResponseMerger {
   constructor(private denied: Array<G>) { super(); }
   merge(response: Message): void {
+    const typed = changetype<R>(response);
     // @ts-ignore: every R used here has `groups: Array<G>`
-    const list: Array<G> = changetype<R>(response).groups;
-    for (let i = 0, n = this.denied.length; i < n; i++) list.push(unchecked(this.denied[i]));
+    typed.groups = deniedFirst<G>(this.denied, typed.groups);
   }
 }
 
@@ -92,7 +100,7 @@ function gateGroupList<R extends Message, G>(request: Message, split: GroupSplit
     response.groups = split.denied;
     return GateResult.deny(response);
   }
-  return GateResult.rewrite(request, new AppendGroups<R, G>(split.denied));
+  return GateResult.rewrite(request, new PrependGroups<R, G>(split.denied));
 }
 
 export function gateDescribeGroups(request: DescribeGroupsRequest, authorizer: Authorizer): GateResult {
@@ -121,16 +129,121 @@ export function gateDeleteGroups(request: DeleteGroupsRequest, authorizer: Autho
   return GateResult.rewrite(request, new AppendDeleteGroupResults(split.denied));
 }
 
+/** Kafka 4.3.1's messages (KafkaApis) on a described group replaced for naming a topic the principal may not Describe. */
+const GROUP_TOPICS_NOT_DESCRIBABLE = "The group has described topic(s) that the client is not authorized to describe.";
+const STREAMS_TOPICS_NOT_DESCRIBABLE = "The described group uses topics that the client is not authorized to describe.";
+
+/**
+ * The consumer, share and streams group describes: Describe per group, and (as Kafka 4
+ * does) a described group naming a topic the principal may not Describe is replaced by
+ * a TOPIC_AUTHORIZATION_FAILED entry with Kafka's message and no members. `merger` knows
+ * which topics a group of its API names and puts the denied groups' entries first.
+ */
+function gateDescribedGroups<R extends Message, G>(
+  request: Message, split: GroupSplit<G>, merger: ResponseMerger,
+): GateResult {
+  if (split.kept.length == 0 && split.denied.length > 0) {
+    const response = instantiate<R>();
+    // @ts-ignore: every R used here has `groups: Array<G>`
+    response.groups = split.denied;
+    return GateResult.deny(response);
+  }
+  if (split.denied.length == 0) return GateResult.passAndMerge(merger);
+  return GateResult.rewrite(request, merger);
+}
+
+/** Share groups name the topics of each member's assignment (KafkaApis.handleShareGroupDescribe). */
+class MergeShareGroupDescribe extends ResponseMerger {
+  constructor(private authorizer: Authorizer, private denied: Array<ShareGroupDescribeResponse_DescribedGroup>) { super(); }
+
+  merge(response: Message): void {
+    const groups = changetype<ShareGroupDescribeResponse>(response).groups;
+    for (let i = 0, n = groups.length; i < n; i++) {
+      const group = unchecked(groups[i]);
+      if (group.errorCode != 0 || this.namesOnlyDescribable(group)) continue;
+      const replaced = new ShareGroupDescribeResponse_DescribedGroup();
+      replaced.groupId = group.groupId;
+      replaced.errorCode = TOPIC_AUTHORIZATION_FAILED;
+      replaced.errorMessage = GROUP_TOPICS_NOT_DESCRIBABLE;
+      unchecked(groups[i] = replaced);
+    }
+    changetype<ShareGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
+  }
+
+  private namesOnlyDescribable(group: ShareGroupDescribeResponse_DescribedGroup): bool {
+    const members = group.members;
+    for (let i = 0, n = members.length; i < n; i++) {
+      const topics = unchecked(members[i]).assignment.topicPartitions;
+      for (let j = 0, m = topics.length; j < m; j++) {
+        if (!this.authorizer.allowed(ResourceType.Topic, unchecked(topics[j]).topicName, Operation.Describe, true)) return false;
+      }
+    }
+    return true;
+  }
+}
+
 export function gateShareGroupDescribe(request: ShareGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<ShareGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
   request.groupIds = split.kept;
-  return gateGroupList<ShareGroupDescribeResponse, ShareGroupDescribeResponse_DescribedGroup>(request, split);
+  return gateDescribedGroups<ShareGroupDescribeResponse, ShareGroupDescribeResponse_DescribedGroup>(
+    request, split, new MergeShareGroupDescribe(authorizer, split.denied));
+}
+
+/**
+ * Streams groups name the topics of their topology: each subtopology's source,
+ * repartition sink, repartition source and state changelog topics
+ * (KafkaApis.handleStreamsGroupDescribe).
+ */
+class MergeStreamsGroupDescribe extends ResponseMerger {
+  constructor(private authorizer: Authorizer, private denied: Array<StreamsGroupDescribeResponse_DescribedGroup>) { super(); }
+
+  merge(response: Message): void {
+    const groups = changetype<StreamsGroupDescribeResponse>(response).groups;
+    for (let i = 0, n = groups.length; i < n; i++) {
+      const group = unchecked(groups[i]);
+      if (group.errorCode != 0 || this.namesOnlyDescribable(group)) continue;
+      const replaced = new StreamsGroupDescribeResponse_DescribedGroup();
+      replaced.groupId = group.groupId;
+      replaced.errorCode = TOPIC_AUTHORIZATION_FAILED;
+      replaced.errorMessage = STREAMS_TOPICS_NOT_DESCRIBABLE;
+      unchecked(groups[i] = replaced);
+    }
+    changetype<StreamsGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
+  }
+
+  private namesOnlyDescribable(group: StreamsGroupDescribeResponse_DescribedGroup): bool {
+    const topology = group.topology;
+    if (topology === null) return true;
+    const subtopologies = topology.subtopologies;
+    if (subtopologies === null) return true;
+    for (let i = 0, n = subtopologies.length; i < n; i++) {
+      const sub = unchecked(subtopologies[i]);
+      if (!this.allNames(sub.sourceTopics) || !this.allNames(sub.repartitionSinkTopics) ||
+          !this.allInfos(sub.repartitionSourceTopics) || !this.allInfos(sub.stateChangelogTopics)) return false;
+    }
+    return true;
+  }
+
+  private allNames(names: Array<string>): bool {
+    for (let i = 0, n = names.length; i < n; i++) {
+      if (!this.authorizer.allowed(ResourceType.Topic, unchecked(names[i]), Operation.Describe, true)) return false;
+    }
+    return true;
+  }
+
+  private allInfos(topics: Array<StreamsGroupDescribeResponse_TopicInfo>): bool {
+    for (let i = 0, n = topics.length; i < n; i++) {
+      if (!this.authorizer.allowed(ResourceType.Topic, unchecked(topics[i]).name, Operation.Describe, true)) return false;
+    }
+    return true;
+  }
 }
 
 export function gateStreamsGroupDescribe(request: StreamsGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<StreamsGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
   request.groupIds = split.kept;
-  return gateGroupList<StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup>(request, split);
+  return gateDescribedGroups<StreamsGroupDescribeResponse, StreamsGroupDescribeResponse_DescribedGroup>(
+    request, split, new MergeStreamsGroupDescribe(authorizer, split.denied));
 }
 
 /**
@@ -149,9 +262,10 @@ class MergeConsumerGroupDescribe extends ResponseMerger {
       const replaced = new ConsumerGroupDescribeResponse_DescribedGroup();
       replaced.groupId = group.groupId;
       replaced.errorCode = TOPIC_AUTHORIZATION_FAILED;
+      replaced.errorMessage = GROUP_TOPICS_NOT_DESCRIBABLE;
       unchecked(groups[i] = replaced);
     }
-    for (let i = 0, n = this.denied.length; i < n; i++) groups.push(unchecked(this.denied[i]));
+    changetype<ConsumerGroupDescribeResponse>(response).groups = deniedFirst(this.denied, groups);
   }
 
   private assignsOnlyDescribable(group: ConsumerGroupDescribeResponse_DescribedGroup): bool {
@@ -174,15 +288,9 @@ class MergeConsumerGroupDescribe extends ResponseMerger {
 
 export function gateConsumerGroupDescribe(request: ConsumerGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<ConsumerGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
-  if (split.kept.length == 0 && split.denied.length > 0) {
-    const response = new ConsumerGroupDescribeResponse();
-    response.groups = split.denied;
-    return GateResult.deny(response);
-  }
-  const merger = new MergeConsumerGroupDescribe(authorizer, split.denied);
-  if (split.denied.length == 0) return GateResult.passAndMerge(merger);
   request.groupIds = split.kept;
-  return GateResult.rewrite(request, merger);
+  return gateDescribedGroups<ConsumerGroupDescribeResponse, ConsumerGroupDescribeResponse_DescribedGroup>(
+    request, split, new MergeConsumerGroupDescribe(authorizer, split.denied));
 }
 
 // ---- ListGroups (16) -------------------------------------------------------------------
@@ -229,13 +337,17 @@ function coordinatorKeyError(keyType: i8, key: string, authorizer: Authorizer): 
   return 0;
 }
 
+/**
+ * A v4+ denied key as Kafka 4 answers it: node -1, host "", port -1, and the error
+ * message left at the schema default "" (KafkaApis sets none for v4+; v0-3 carry
+ * `Errors.message()`).
+ */
 function deniedCoordinator(key: string, code: i16): FindCoordinatorResponse_Coordinator {
   const coordinator = new FindCoordinatorResponse_Coordinator();
   coordinator.key = key;
   coordinator.nodeId = -1;
   coordinator.port = -1;
   coordinator.errorCode = code;
-  coordinator.errorMessage = null;
   return coordinator;
 }
 
@@ -253,7 +365,7 @@ export function gateFindCoordinator(version: i16, request: FindCoordinatorReques
     if (code == 0) return GateResult.pass();
     const response = new FindCoordinatorResponse();
     response.errorCode = code;
-    response.errorMessage = null;
+    response.errorMessage = denialMessage(code);
     response.nodeId = -1;
     response.port = -1;
     return GateResult.deny(response);

@@ -25,6 +25,7 @@ import {
   Authorizer, GROUP_AUTHORIZATION_FAILED, GateResult, Operation, ResourceType, ResponseMerger,
 } from "../model";
 import { topicIdError, topicIdListable, topicNameError } from "./group-common";
+import { deniedFirst } from "./merge-order";
 
 // ---- OffsetCommit (8) ------------------------------------------------------------------
 
@@ -42,11 +43,12 @@ function offsetCommitTopicResult(topic: OffsetCommitRequest_OffsetCommitRequestT
   return result;
 }
 
-class AppendOffsetCommitTopics extends ResponseMerger {
+/** Kafka's response builder holds the refused topics before it merges in the coordinator's answer. */
+class PrependOffsetCommitTopics extends ResponseMerger {
   constructor(private denied: Array<OffsetCommitResponse_OffsetCommitResponseTopic>) { super(); }
   merge(response: Message): void {
-    const topics = changetype<OffsetCommitResponse>(response).topics;
-    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
+    const committed = changetype<OffsetCommitResponse>(response);
+    committed.topics = deniedFirst(this.denied, committed.topics);
   }
 }
 
@@ -76,7 +78,7 @@ export function gateOffsetCommit(version: i16, request: OffsetCommitRequest, aut
     return GateResult.deny(response);
   }
   request.topics = kept;
-  return GateResult.rewrite(request, new AppendOffsetCommitTopics(denied));
+  return GateResult.rewrite(request, new PrependOffsetCommitTopics(denied));
 }
 
 // ---- OffsetFetch (9) -------------------------------------------------------------------
@@ -277,11 +279,12 @@ function offsetDeleteTopicResult(topic: OffsetDeleteRequest_OffsetDeleteRequestT
   return result;
 }
 
-class AppendOffsetDeleteTopics extends ResponseMerger {
+/** As OffsetCommit: the refused topics come before the coordinator's answer. */
+class PrependOffsetDeleteTopics extends ResponseMerger {
   constructor(private denied: Array<OffsetDeleteResponse_OffsetDeleteResponseTopic>) { super(); }
   merge(response: Message): void {
-    const topics = changetype<OffsetDeleteResponse>(response).topics;
-    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
+    const deleted = changetype<OffsetDeleteResponse>(response);
+    deleted.topics = deniedFirst(this.denied, deleted.topics);
   }
 }
 
@@ -304,5 +307,5 @@ export function gateOffsetDelete(request: OffsetDeleteRequest, authorizer: Autho
   // Kafka still asks the coordinator with no topic left: the group's own errors
   // (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...) come back at the top level.
   request.topics = kept;
-  return GateResult.rewrite(request, new AppendOffsetDeleteTopics(denied));
+  return GateResult.rewrite(request, new PrependOffsetDeleteTopics(denied));
 }

@@ -137,7 +137,7 @@ export function gateGroupApi(apiKey: i16, apiVersion: i16, request: Message, aut
     case 8: return gateOffsetCommit(apiVersion, changetype<OffsetCommitRequest>(request), authorizer);
     case 9: return gateOffsetFetch(apiVersion, changetype<OffsetFetchRequest>(request), authorizer);
     case 10: return gateFindCoordinator(apiVersion, changetype<FindCoordinatorRequest>(request), authorizer);
-    case 11: return gateJoinGroup(changetype<JoinGroupRequest>(request), authorizer);
+    case 11: return gateJoinGroup(apiVersion, changetype<JoinGroupRequest>(request), authorizer);
     case 12: return gateGroupRead(apiKey, apiVersion, changetype<HeartbeatRequest>(request).groupId, authorizer);
     case 13: return gateGroupRead(apiKey, apiVersion, changetype<LeaveGroupRequest>(request).groupId, authorizer);
     case 14: return gateGroupRead(apiKey, apiVersion, changetype<SyncGroupRequest>(request).groupId, authorizer);

@@ -3,6 +3,7 @@
 // answers the entries below mirror.
 import { Message } from "../../codec/message";
 import { Uuid } from "../../codec/types";
+import { deniedFirst } from "./merge-order";
 import { CreateTopicsRequest, CreateTopicsRequest_CreatableTopic } from "../../codec/generated/CreateTopicsRequest";
 import {
   CreateTopicsResponse, CreateTopicsResponse_CreatableTopicConfigs, CreateTopicsResponse_CreatableTopicResult,
@@ -15,6 +16,7 @@ import {
 } from "../../codec/generated/CreatePartitionsResponse";
 import {
   Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID,
+  denialMessage,
 } from "../model";
 
 // ---- CreateTopics (19) ----------------------------------------------------------------
@@ -96,11 +98,12 @@ class CreateTopicsMerger extends ResponseMerger {
 /**
  * Delete on each topic. v6 may name a topic by id: an unknown id is UNKNOWN_TOPIC_ID; an
  * id the principal may not Describe is 29 without the name; one it may Describe but not
- * Delete is 29 with the name. A v6 entry with neither name nor id names nothing and is
- * answered as an unknown id.
+ * Delete is 29 with the name. From v5 each carries Kafka's default message for its code,
+ * as the controller answers (`new ApiError(error)`). A v6 entry with neither name nor id
+ * names nothing to authorize: it is forwarded, and the broker answers it INVALID_REQUEST.
  */
 export function gateDeleteTopics(version: i16, request: DeleteTopicsRequest, authorizer: Authorizer): GateResult {
-  const merger = new DeleteTopicsDenials();
+  const merger = new DeleteTopicsDenials(version);
   if (version < 6) {
     const names = request.topicNames;
     const allowed = new Array<string>();
@@ -132,7 +135,7 @@ export function gateDeleteTopics(version: i16, request: DeleteTopicsRequest, aut
         continue;
       }
     } else if (name === null) {
-      merger.add(null, id, UNKNOWN_TOPIC_ID);
+      allowed.push(topic);
       continue;
     }
     if (authorizer.allowed(ResourceType.Topic, name, Operation.Delete, true)) allowed.push(topic);
@@ -153,11 +156,14 @@ function denyDeleteTopics(merger: DeleteTopicsDenials): GateResult {
 class DeleteTopicsDenials extends ResponseMerger {
   private results: Array<DeleteTopicsResponse_DeletableTopicResult> = new Array<DeleteTopicsResponse_DeletableTopicResult>();
 
+  constructor(private version: i16) { super(); }
+
   add(name: string | null, id: Uuid, code: i16): void {
     const result = new DeleteTopicsResponse_DeletableTopicResult();
     result.name = name;
     result.topicId = id.clone();
     result.errorCode = code;
+    if (this.version >= 5) result.errorMessage = denialMessage(code);
     this.results.push(result);
   }
 
@@ -205,9 +211,11 @@ class CreatePartitionsDenials extends ResponseMerger {
     super();
   }
 
+  /** Kafka's controller lists refused topics before the ones it worked on. */
   merge(response: Message): void {
     if (!(response instanceof CreatePartitionsResponse)) return;
-    const out = changetype<CreatePartitionsResponse>(response).results;
+    const created = changetype<CreatePartitionsResponse>(response);
+    const out = new Array<CreatePartitionsResponse_CreatePartitionsTopicResult>();
     const denied = this.denied;
     for (let i = 0, n = denied.length; i < n; i++) {
       const result = new CreatePartitionsResponse_CreatePartitionsTopicResult();
@@ -215,5 +223,6 @@ class CreatePartitionsDenials extends ResponseMerger {
       result.errorCode = TOPIC_AUTHORIZATION_FAILED;
       out.push(result);
     }
+    created.results = deniedFirst(out, created.results);
   }
 }

@@ -13,8 +13,7 @@ import {
   AlterPartitionReassignmentsResponse_ReassignableTopicResponse,
 } from "../../codec/generated/AlterPartitionReassignmentsResponse";
 import { ListPartitionReassignmentsResponse } from "../../codec/generated/ListPartitionReassignmentsResponse";
-import { Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GateResult, Operation, ResourceType } from "../model";
-import { CLUSTER_AUTHORIZATION_FAILED_MESSAGE } from "./topic-common";
+import { Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GateResult, Operation, ResourceType, denialMessage } from "../model";
 
 function clusterAllowed(authorizer: Authorizer, operation: Operation): bool {
   return authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, operation, true);
@@ -49,7 +48,7 @@ export function gateAlterPartitionReassignments(request: AlterPartitionReassignm
   if (clusterAllowed(authorizer, Operation.Alter)) return GateResult.pass();
   const response = new AlterPartitionReassignmentsResponse();
   response.errorCode = CLUSTER_AUTHORIZATION_FAILED;
-  response.errorMessage = CLUSTER_AUTHORIZATION_FAILED_MESSAGE;
+  response.errorMessage = denialMessage(CLUSTER_AUTHORIZATION_FAILED);
   const topics = request.topics;
   for (let i = 0, n = topics.length; i < n; i++) {
     const topic = unchecked(topics[i]);
@@ -60,7 +59,7 @@ export function gateAlterPartitionReassignments(request: AlterPartitionReassignm
       const partition = new AlterPartitionReassignmentsResponse_ReassignablePartitionResponse();
       partition.partitionIndex = unchecked(partitions[p]).partitionIndex;
       partition.errorCode = CLUSTER_AUTHORIZATION_FAILED;
-      partition.errorMessage = CLUSTER_AUTHORIZATION_FAILED_MESSAGE;
+      partition.errorMessage = denialMessage(CLUSTER_AUTHORIZATION_FAILED);
       result.partitions.push(partition);
     }
     response.responses.push(result);
@@ -73,6 +72,6 @@ export function gateListPartitionReassignments(authorizer: Authorizer): GateResu
   if (clusterAllowed(authorizer, Operation.Describe)) return GateResult.pass();
   const response = new ListPartitionReassignmentsResponse();
   response.errorCode = CLUSTER_AUTHORIZATION_FAILED;
-  response.errorMessage = CLUSTER_AUTHORIZATION_FAILED_MESSAGE;
+  response.errorMessage = denialMessage(CLUSTER_AUTHORIZATION_FAILED);
   return GateResult.deny(response);
 }

@@ -1,15 +1,10 @@
-// Pieces shared by the topic gates: how a topic named by id is judged, the error
-// messages Kafka attaches to denials, and a Rewrite that needs no merger.
+// Pieces shared by the topic gates: how a topic named by id is judged, and a Rewrite
+// that needs no merger. Kafka's messages for denials are model.ts's denialMessage().
 import { Message } from "../../codec/message";
 import { Uuid } from "../../codec/types";
 import {
   Authorizer, GateResult, Operation, ResourceType, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID, Verdict,
 } from "../model";
-
-/** Kafka's default messages (Errors.message()) for the denials that carry one. */
-export const TOPIC_AUTHORIZATION_FAILED_MESSAGE = "Topic authorization failed.";
-export const GROUP_AUTHORIZATION_FAILED_MESSAGE = "Group authorization failed.";
-export const CLUSTER_AUTHORIZATION_FAILED_MESSAGE = "Cluster authorization failed.";
 
 /**
  * The error a topic named by id gets, or 0 when allowed. An id the filter has not

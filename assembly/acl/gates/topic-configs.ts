@@ -5,6 +5,7 @@
 // as invalid; the filter asks for the Cluster operation for them (failing closed) and
 // lets the broker reject them when that is allowed.
 import { Message } from "../../codec/message";
+import { inRequestOrder } from "./merge-order";
 import {
   DescribeConfigsRequest, DescribeConfigsRequest_DescribeConfigsResource,
 } from "../../codec/generated/DescribeConfigsRequest";
@@ -21,11 +22,8 @@ import {
 } from "../../codec/generated/IncrementalAlterConfigsResponse";
 import {
   Authorizer, CLUSTER_AUTHORIZATION_FAILED, CLUSTER_NAME, GROUP_AUTHORIZATION_FAILED, GateResult, Operation,
-  ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED,
+  ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
-import {
-  CLUSTER_AUTHORIZATION_FAILED_MESSAGE, GROUP_AUTHORIZATION_FAILED_MESSAGE, TOPIC_AUTHORIZATION_FAILED_MESSAGE,
-} from "./topic-common";
 
 /** Kafka's ConfigResource.Type ids. */
 export const CONFIG_RESOURCE_TOPIC: i8 = 2;
@@ -45,12 +43,6 @@ export function configResourceError(authorizer: Authorizer, type: i8, name: stri
   return authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, operation, true) ? 0 : CLUSTER_AUTHORIZATION_FAILED;
 }
 
-function defaultMessage(code: i16): string {
-  if (code == TOPIC_AUTHORIZATION_FAILED) return TOPIC_AUTHORIZATION_FAILED_MESSAGE;
-  if (code == GROUP_AUTHORIZATION_FAILED) return GROUP_AUTHORIZATION_FAILED_MESSAGE;
-  return CLUSTER_AUTHORIZATION_FAILED_MESSAGE;
-}
-
 // ---- DescribeConfigs (32) ------------------------------------------------------------------
 
 /** Denied resources answer with the error's default message and no configs, as Kafka does. */
@@ -67,7 +59,7 @@ export function gateDescribeConfigs(request: DescribeConfigsRequest, authorizer:
     }
     const result = new DescribeConfigsResponse_DescribeConfigsResult();
     result.errorCode = code;
-    result.errorMessage = defaultMessage(code);
+    result.errorMessage = denialMessage(code);
     result.resourceType = resource.resourceType;
     result.resourceName = resource.resourceName;
     if (denied === null) denied = new Array<DescribeConfigsResponse_DescribeConfigsResult>();
@@ -116,12 +108,14 @@ export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequ
 /**
  * The gate of both alter APIs: their requests and responses differ only in the config
  * entries, which the gate never reads, so one template (compiled per API) serves both.
- * Denied resources answer with the error code and a null message, as Kafka does.
+ * Denied resources answer with the error's default message, as Kafka 4's controller does
+ * (ControllerApis.authorizeAlterResource builds `new ApiError(error)`).
  */
 function gateAlteredResources<Request, Resource, Response, Result>(request: Request, authorizer: Authorizer): GateResult {
   const resources = request.resources;
   const allowed = new Array<Resource>();
   let denied: Array<Result> | null = null;
+  const deniedAt = new Array<bool>(resources.length);
   for (let i = 0, n = resources.length; i < n; i++) {
     const resource = unchecked(resources[i]);
     const code = configResourceError(authorizer, resource.resourceType, resource.resourceName, Operation.AlterConfigs);
@@ -129,16 +123,17 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
       allowed.push(resource);
       continue;
     }
+    unchecked(deniedAt[i] = true);
     const result = instantiate<Result>();
     result.errorCode = code;
-    result.errorMessage = null;
+    result.errorMessage = denialMessage(code);
     result.resourceType = resource.resourceType;
     result.resourceName = resource.resourceName;
     if (denied === null) denied = new Array<Result>();
     denied.push(result);
   }
   if (denied === null) return GateResult.pass();
-  const merger = new AlteredResourceDenials<Response, Result>(denied);
+  const merger = new AlteredResourceDenials<Response, Result>(deniedAt, denied);
   if (allowed.length == 0) {
     const response = instantiate<Response>();
     merger.merge(response);
@@ -148,15 +143,15 @@ function gateAlteredResources<Request, Resource, Response, Result>(request: Requ
   return GateResult.rewrite(request, merger);
 }
 
+/** A Kafka 4 broker reassembles both alter answers in request order; the merged answer keeps it. */
 class AlteredResourceDenials<Response, Result> extends ResponseMerger {
-  constructor(private denied: Array<Result>) {
+  constructor(private deniedAt: Array<bool>, private denied: Array<Result>) {
     super();
   }
 
   merge(response: Message): void {
     if (!(response instanceof Response)) return;
-    const out = changetype<Response>(response).responses;
-    const denied = this.denied;
-    for (let i = 0, n = denied.length; i < n; i++) out.push(unchecked(denied[i]));
+    const altered = changetype<Response>(response);
+    altered.responses = inRequestOrder<Result>(this.deniedAt, this.denied, altered.responses);
   }
 }

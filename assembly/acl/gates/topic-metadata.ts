@@ -24,7 +24,7 @@ import { Message } from "../../codec/message";
 import { Uuid } from "../../codec/types";
 import { MetadataRequest, MetadataRequest_MetadataRequestTopic } from "../../codec/generated/MetadataRequest";
 import { MetadataResponse, MetadataResponse_MetadataResponseTopic } from "../../codec/generated/MetadataResponse";
-import { Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger } from "../model";
+import { Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, UNKNOWN_TOPIC_ID } from "../model";
 import { rewriteOnly, topicIdError, topicNameError } from "./topic-common";
 
 export function gateMetadata(version: i16, request: MetadataRequest, authorizer: Authorizer): GateResult {
@@ -95,13 +95,23 @@ class MetadataDenials extends ResponseMerger {
     super();
   }
 
+  /** Kafka lists unknown topic ids first and refused topics after the ones it describes. */
   merge(response: Message): void {
     if (!(response instanceof MetadataResponse)) return;
     const metadata = changetype<MetadataResponse>(response);
-    if (this.dropBrokerTopics) metadata.topics = new Array<MetadataResponse_MetadataResponseTopic>();
-    const out = metadata.topics;
+    const listed = this.dropBrokerTopics ? new Array<MetadataResponse_MetadataResponseTopic>() : metadata.topics;
+    const out = new Array<MetadataResponse_MetadataResponseTopic>();
     const denied = this.denied;
-    for (let i = 0, n = denied.length; i < n; i++) out.push(unchecked(denied[i]));
+    for (let i = 0, n = denied.length; i < n; i++) {
+      const entry = unchecked(denied[i]);
+      if (entry.errorCode == UNKNOWN_TOPIC_ID) out.push(entry);
+    }
+    for (let i = 0, n = listed.length; i < n; i++) out.push(unchecked(listed[i]));
+    for (let i = 0, n = denied.length; i < n; i++) {
+      const entry = unchecked(denied[i]);
+      if (entry.errorCode != UNKNOWN_TOPIC_ID) out.push(entry);
+    }
+    metadata.topics = out;
   }
 }
 

@@ -4,6 +4,7 @@
 // Denied topics are removed from the request; each of their partitions is answered
 // with TOPIC_AUTHORIZATION_FAILED and the "unknown" values Kafka uses for it.
 import { Message } from "../../codec/message";
+import { inRequestOrder } from "./merge-order";
 import { ListOffsetsRequest, ListOffsetsRequest_ListOffsetsTopic } from "../../codec/generated/ListOffsetsRequest";
 import {
   ListOffsetsResponse, ListOffsetsResponse_ListOffsetsPartitionResponse, ListOffsetsResponse_ListOffsetsTopicResponse,
@@ -24,9 +25,8 @@ import {
   DescribeProducersResponse, DescribeProducersResponse_PartitionResponse, DescribeProducersResponse_TopicResponse,
 } from "../../codec/generated/DescribeProducersResponse";
 import {
-  Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED,
+  Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, TOPIC_AUTHORIZATION_FAILED, denialMessage,
 } from "../model";
-import { TOPIC_AUTHORIZATION_FAILED_MESSAGE } from "./topic-common";
 
 // ---- ListOffsets (2) ------------------------------------------------------------
 
@@ -196,6 +196,7 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
   const topics = request.topics;
   const allowed = new Array<DescribeProducersRequest_TopicRequest>();
   let denied: Array<DescribeProducersRequest_TopicRequest> | null = null;
+  const deniedAt = new Array<bool>(topics.length);
   for (let i = 0, n = topics.length; i < n; i++) {
     const topic = unchecked(topics[i]);
     if (authorizer.allowed(ResourceType.Topic, topic.name, Operation.Read, true)) {
@@ -203,10 +204,11 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
     } else {
       if (denied === null) denied = new Array<DescribeProducersRequest_TopicRequest>();
       denied.push(topic);
+      unchecked(deniedAt[i] = true);
     }
   }
   if (denied === null) return GateResult.pass();
-  const merger = new DescribeProducersDenials(denied);
+  const merger = new DescribeProducersDenials(deniedAt, denied);
   if (allowed.length == 0) {
     const response = new DescribeProducersResponse();
     merger.merge(response);
@@ -216,14 +218,16 @@ export function gateDescribeProducers(request: DescribeProducersRequest, authori
   return GateResult.rewrite(request, merger);
 }
 
+/** Kafka answers topic by topic in request order; the merged answer keeps that order. */
 class DescribeProducersDenials extends ResponseMerger {
-  constructor(private topics: Array<DescribeProducersRequest_TopicRequest>) {
+  constructor(private deniedAt: Array<bool>, private topics: Array<DescribeProducersRequest_TopicRequest>) {
     super();
   }
 
   merge(response: Message): void {
     if (!(response instanceof DescribeProducersResponse)) return;
-    const out = changetype<DescribeProducersResponse>(response).topics;
+    const described = changetype<DescribeProducersResponse>(response);
+    const out = new Array<DescribeProducersResponse_TopicResponse>();
     const topics = this.topics;
     for (let i = 0, n = topics.length; i < n; i++) {
       const topic = unchecked(topics[i]);
@@ -234,10 +238,11 @@ class DescribeProducersDenials extends ResponseMerger {
         const partition = new DescribeProducersResponse_PartitionResponse();
         partition.partitionIndex = unchecked(partitions[p]);
         partition.errorCode = TOPIC_AUTHORIZATION_FAILED;
-        partition.errorMessage = TOPIC_AUTHORIZATION_FAILED_MESSAGE;
+        partition.errorMessage = denialMessage(TOPIC_AUTHORIZATION_FAILED);
         entry.partitions.push(partition);
       }
       out.push(entry);
     }
+    described.topics = inRequestOrder(this.deniedAt, out, described.topics);
   }
 }

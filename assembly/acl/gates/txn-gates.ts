@@ -29,6 +29,7 @@ import {
   ResponseMerger, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 } from "../model";
 import { topicNameError } from "./group-common";
+import { deniedFirst, inRequestOrder } from "./merge-order";
 
 /** Kafka's answer for the partitions of a request it refuses because others were denied. */
 const OPERATION_NOT_ATTEMPTED: i16 = 55;
@@ -188,11 +189,12 @@ function txnOffsetTopicResult(topic: TxnOffsetCommitRequest_TxnOffsetCommitReque
   return result;
 }
 
-class AppendTxnOffsetTopics extends ResponseMerger {
+/** Kafka's response builder holds the refused topics before it merges in the coordinator's answer. */
+class PrependTxnOffsetTopics extends ResponseMerger {
   constructor(private denied: Array<TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic>) { super(); }
   merge(response: Message): void {
-    const topics = changetype<TxnOffsetCommitResponse>(response).topics;
-    for (let i = 0, n = this.denied.length; i < n; i++) topics.push(unchecked(this.denied[i]));
+    const committed = changetype<TxnOffsetCommitResponse>(response);
+    committed.topics = deniedFirst(this.denied, committed.topics);
   }
 }
 
@@ -216,16 +218,17 @@ export function gateTxnOffsetCommit(request: TxnOffsetCommitRequest, authorizer:
     return GateResult.deny(response);
   }
   request.topics = kept;
-  return GateResult.rewrite(request, new AppendTxnOffsetTopics(denied));
+  return GateResult.rewrite(request, new PrependTxnOffsetTopics(denied));
 }
 
 // ---- DescribeTransactions (65), ListTransactions (66) ----------------------------------
 
-class AppendTransactionStates extends ResponseMerger {
-  constructor(private denied: Array<DescribeTransactionsResponse_TransactionState>) { super(); }
+/** Kafka answers the ids one by one in request order; the merged answer keeps that order. */
+class MergeTransactionStates extends ResponseMerger {
+  constructor(private deniedAt: Array<bool>, private denied: Array<DescribeTransactionsResponse_TransactionState>) { super(); }
   merge(response: Message): void {
-    const states = changetype<DescribeTransactionsResponse>(response).transactionStates;
-    for (let i = 0, n = this.denied.length; i < n; i++) states.push(unchecked(this.denied[i]));
+    const described = changetype<DescribeTransactionsResponse>(response);
+    described.transactionStates = inRequestOrder(this.deniedAt, this.denied, described.transactionStates);
   }
 }
 
@@ -233,18 +236,17 @@ export function gateDescribeTransactions(request: DescribeTransactionsRequest, a
   const ids = request.transactionalIds;
   const kept = new Array<string>();
   const denied = new Array<DescribeTransactionsResponse_TransactionState>();
+  const deniedAt = new Array<bool>(ids.length);
   for (let i = 0, n = ids.length; i < n; i++) {
     const id = unchecked(ids[i]);
     if (authorizer.allowed(ResourceType.TransactionalId, id, Operation.Describe, true)) {
       kept.push(id);
     } else {
+      unchecked(deniedAt[i] = true);
       const state = new DescribeTransactionsResponse_TransactionState();
       state.transactionalId = id;
+      // Kafka sets only the id and the code; every other field keeps its schema default.
       state.errorCode = TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-      state.producerId = -1;
-      state.producerEpoch = -1;
-      state.transactionTimeoutMs = -1;
-      state.transactionStartTimeMs = -1;
       denied.push(state);
     }
   }
@@ -255,7 +257,7 @@ export function gateDescribeTransactions(request: DescribeTransactionsRequest, a
     return GateResult.deny(response);
   }
   request.transactionalIds = kept;
-  return GateResult.rewrite(request, new AppendTransactionStates(denied));
+  return GateResult.rewrite(request, new MergeTransactionStates(deniedAt, denied));
 }
 
 /** Drops, without an audit line, the transactions the principal may not Describe. */

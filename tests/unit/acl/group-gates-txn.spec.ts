@@ -126,7 +126,7 @@ describe("TxnOffsetCommit gate", () => {
       orders.name = "orders";
       orders.partitions.push(new TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition());
       broker.topics.push(orders);
-      expect(errorCodes(merged(result, broker, v)!)).toBe("0,29");
+      expect(errorCodes(merged(result, broker, v)!)).toBe("29,0");
     }
   });
 });
