@@ -14,6 +14,9 @@
 //                                                        {"ok":true,"records":[{"key":..,"value":..,"offset":..}]} or {"ok":false,"error":...}
 //   commit-offset   --group g --topic t [--partition 0] --offset 0
 //                                                        {"ok":true} or {"ok":false,"error":...}
+//   transactional-produce --transactional-id x --topic t --count N
+//                                                        {"ok":true,"committed":N} or {"ok":false,"error":...}
+//   consume also takes --group-protocol classic|consumer (KIP-848).
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,6 +68,7 @@ public final class AclClient {
             case "produce": json = produce(options); break;
             case "consume": json = consume(options); break;
             case "commit-offset": json = commitOffset(options); break;
+            case "transactional-produce": json = transactionalProduce(options); break;
             default: usage("unknown subcommand " + argv[0]); return;
         }
         out.println(json);
@@ -74,7 +78,7 @@ public final class AclClient {
     }
 
     private static void usage(String why) {
-        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset");
+        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset, transactional-produce");
         System.exit(2);
     }
 
@@ -179,6 +183,8 @@ public final class AclClient {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         String group = o.text("group", null);
         if (group != null) p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        String protocol = o.text("group-protocol", null);
+        if (protocol != null) p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         List<String> records = new ArrayList<>();
         Json result = new Json();
         long deadline = System.currentTimeMillis() + o.timeoutMs();
@@ -205,6 +211,30 @@ public final class AclClient {
             }
         }
         return result.putRawList("records", records).toString();
+    }
+
+    /** One transaction of `count` records, committed: reaches the transaction coordinator (InitProducerId, EndTxn). */
+    private static String transactionalProduce(Options o) {
+        String topic = o.required("topic");
+        int count = o.integer("count", 1);
+        Properties p = o.clientProperties();
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, o.required("transactional-id"));
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(o.timeoutMs()));
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(o.timeoutMs()));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(o.timeoutMs(), 10000)));
+        Json result = new Json();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < count; i++) producer.send(new ProducerRecord<>(topic, "key-" + i, o.text("value-prefix", "txn") + "-" + i));
+            producer.commitTransaction();
+            result.put("ok", true).put("committed", count);
+        } catch (Exception e) {
+            failure(result, e);
+        }
+        return result.toString();
     }
 
     private static String commitOffset(Options o) {
