@@ -370,7 +370,7 @@ test("ACLs in cluster mode: a topic id learned through one broker's listener res
 test(`failover: VerifiableProducer (acks=all, idempotent) sends ${FAILOVER_RECORDS} records while broker ${KILLED_NODE} is killed; VerifiableConsumer (KIP-848) reads back every acknowledged one through Envoy`, { timeout: 300000 }, async () => {
   const classpath = kafkaToolsClasspath();
   const configFile = path.join(runDir, "verifiable-producer.properties");
-  fs.writeFileSync(configFile, "enable.idempotence=true\nacks=all\nreconnect.backoff.ms=100\nretry.backoff.ms=100\nretry.backoff.max.ms=500\nlinger.ms=5\n");
+  fs.writeFileSync(configFile, "enable.idempotence=true\nacks=all\nretries=2147483647\nmax.in.flight.requests.per.connection=5\nreconnect.backoff.ms=100\nretry.backoff.ms=100\nretry.backoff.max.ms=500\nlinger.ms=5\n");
   const consumerConfig = path.join(runDir, "verifiable-consumer.properties");
   fs.writeFileSync(consumerConfig, "reconnect.backoff.ms=100\nretry.backoff.ms=100\nretry.backoff.max.ms=500\n");
   const jvm = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath];
