@@ -60,9 +60,7 @@ export function parseBrokerAddresses(value: JsonValue): BrokerAddressesResult {
       const where = "broker_addresses.nodes.\"" + key + "\"";
       const nodeId = parseNodeId(key);
       if (nodeId < 0) return fail(result, where + ": a node id must be a decimal integer from 0 to 2147483647");
-      for (let j = 0; j < config.nodes.length; j++) {
-        if (config.nodes[j].nodeId == nodeId) return fail(result, where + ": node id " + nodeId.toString() + " is mapped twice");
-      }
+      // Keys are canonical decimals and the JSON reader refuses repeated keys: no id is mapped twice.
       const item = nodes.items[i];
       const address = item.kind == JsonKind.String ? parseHostPort(item.stringValue) : null;
       if (address == null) {
