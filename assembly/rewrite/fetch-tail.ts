@@ -131,15 +131,26 @@ export class FetchTailEditor {
       bodySize += sizeOfUnsignedVarint(tag) + sizeOfUnsignedVarint(<u32>size) + size;
       if (<i64>tag > maxTag) maxTag = tag;
     }
-    let padTag: u32 = <u32>max<i64>(maxTag + 1, 1);
+    // The pad's tag is above every tag present; when no pad size fits the gap (n +
+    // varint(n) skips 129, for one), a tag one varint byte wider shifts the gap by one.
+    let padTag: u32 = 0;
     let padSize = -1;
     const unpadded = sizeOfUnsignedVarint(<u32>fields) + bodySize;
     if (unpadded != length) {
-      const gap = length - sizeOfUnsignedVarint(<u32>fields + 1) - bodySize - sizeOfUnsignedVarint(padTag);
-      // gap = varint(padSize) + padSize: try each varint width.
-      for (let width = 1; width <= 5 && padSize < 0; width++) {
-        const candidate = gap - width;
-        if (candidate >= 0 && sizeOfUnsignedVarint(<u32>candidate) == width) padSize = candidate;
+      const lowest = max<i64>(maxTag + 1, 1);
+      for (let tagWidth = 1; tagWidth <= 3 && padSize < 0; tagWidth++) {
+        const floor: i64 = tagWidth == 1 ? 0 : (<i64>1 << (7 * (tagWidth - 1)));
+        const tag = <u32>max<i64>(lowest, floor);
+        if (sizeOfUnsignedVarint(tag) != tagWidth) continue;
+        const gap = length - sizeOfUnsignedVarint(<u32>fields + 1) - bodySize - tagWidth;
+        // gap = varint(padSize) + padSize: try each varint width.
+        for (let width = 1; width <= 5 && padSize < 0; width++) {
+          const candidate = gap - width;
+          if (candidate >= 0 && sizeOfUnsignedVarint(<u32>candidate) == width) {
+            padSize = candidate;
+            padTag = tag;
+          }
+        }
       }
       if (padSize < 0) return false;
       fields++;
