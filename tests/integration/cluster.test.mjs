@@ -48,7 +48,7 @@ let aclFront;
 let scanner;
 let watch;
 let aclTopic;
-const endpointResponses = { produce: 0, fetch: 0, addresses: new Set() };
+const endpointResponses = { produce: 0, fetch: 0, addresses: new Set(), unreadable: [] };
 const coordinators = {};
 const figures = {};
 
@@ -129,7 +129,7 @@ before(async () => {
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         { topic: FAILOVER_TOPIC, numPartitions: 3, replicationFactor: 3 },
         { topic: COORD_TOPIC, numPartitions: 3, replicationFactor: 3 },
@@ -140,6 +140,14 @@ before(async () => {
     });
   } finally {
     await admin.disconnect();
+  }
+  // Every broker's metadata must know every topic and its leader: clients ask them all.
+  const topics = [FAILOVER_TOPIC, COORD_TOPIC, TXN_TOPIC, WIRE_TOPIC, ACL_TOPIC];
+  for (const node of cluster.nodes) {
+    await waitFor(`node ${node.nodeId} naming the leaders of ${topics.join(", ")}`, async () => {
+      const { topics: known } = parseMetadataResponse(await roundTrip(node.address, metadataRequest({ correlationId: 1, version: 12, topics })), 12);
+      return known.length === topics.length && known.every((t) => t.errorCode === 0 && t.partitions.every((p) => p.leaderId >= 0));
+    }, { timeoutMs: 60000, intervalMs: 300 });
   }
   const node1 = cluster.node(1).address;
   const aclMetadata = parseMetadataResponse(await roundTrip(node1, metadataRequest({ correlationId: 1, version: 12, topics: [ACL_TOPIC] })), 12);
@@ -169,7 +177,13 @@ before(async () => {
       responseBytes: scanner.stream(`tap connection ${++connectionCount}`),
       responseFrame: ({ apiKey, apiVersion, frame }) => {
         if (apiKey !== 0 && apiKey !== 1) return;
-        const endpoints = nodeEndpointsOf(apiKey, apiVersion, flexibleBody(frame));
+        let endpoints;
+        try {
+          endpoints = nodeEndpointsOf(apiKey, apiVersion, flexibleBody(frame));
+        } catch (error) {
+          endpointResponses.unreadable.push(`api ${apiKey} v${apiVersion} (${frame.length} bytes): ${error.message}`);
+          return;
+        }
         if (!endpoints || endpoints.length === 0) return;
         endpointResponses[apiKey === 0 ? "produce" : "fetch"] += 1;
         for (const e of endpoints) endpointResponses.addresses.add(`${e.nodeId}=${e.host}:${e.port}`);
@@ -250,6 +264,7 @@ test("the generated configuration: one filter listener per broker in node-id ord
 });
 
 test("Metadata and FindCoordinator (v3 and v4) through Envoy name only Envoy listeners, each for the right broker", async () => {
+  watch.phase = "wire: Metadata, FindCoordinator";
   const record = scanner.stream("wire checks");
   const metadata = parseMetadataResponse(await roundTrip(front.bootstrap, metadataRequest({ correlationId: 7, version: 12, topics: [WIRE_TOPIC] }), { onFrame: record }), 12);
   assert.deepEqual(
@@ -273,6 +288,7 @@ test("Metadata and FindCoordinator (v3 and v4) through Envoy name only Envoy lis
 });
 
 test("a Produce v12 sent to a follower's listener comes back NOT_LEADER_OR_FOLLOWER with node_endpoints naming the leader's listener", async () => {
+  watch.phase = "wire: Produce to a follower";
   const record = scanner.stream("produce to follower");
   const metadata = parseMetadataResponse(await roundTrip(front.bootstrap, metadataRequest({ correlationId: 1, version: 12, topics: [WIRE_TOPIC] }), { onFrame: record }), 12);
   const leader = metadata.topics[0].partitions[0].leaderId;
@@ -297,6 +313,7 @@ test("a Produce v12 sent to a follower's listener comes back NOT_LEADER_OR_FOLLO
 test("kcat, kafkajs and the Java clients reach group and transaction coordinators on other brokers, through Envoy", async () => {
   figures.coordinators = Object.fromEntries(["kcat", "kafkajs", "java", "verifiable", "txn"].map((k) => [k, coordinators[k]]));
   const values = Array.from({ length: COORD_RECORDS }, (_, i) => `coordinated-${i}`);
+  watch.phase = "kcat";
   const produced = await kcat(["-b", front.bootstrap, "-P", "-t", COORD_TOPIC, "-X", "acks=all"], { input: values.join("\n") + "\n" });
   assert.equal(produced.code, 0, produced.stderr);
 
@@ -308,6 +325,7 @@ test("kcat, kafkajs and the Java clients reach group and transaction coordinator
   assertOnlyOn(delta(before, await requestsPerListener("JoinGroup")), coordinators.kcat.nodeId, "kcat JoinGroup");
 
   // kafkajs: its consumer group.
+  watch.phase = "kafkajs consumer";
   before = await requestsPerListener("JoinGroup");
   const consumer = kafkajsClient("cluster-kafkajs").consumer({ groupId: coordinators.kafkajs.id });
   const seen = [];
@@ -328,6 +346,7 @@ test("kcat, kafkajs and the Java clients reach group and transaction coordinator
   assertOnlyOn(delta(before, await requestsPerListener("JoinGroup")), coordinators.kafkajs.nodeId, "kafkajs JoinGroup");
 
   // Java: a KIP-848 consumer group (ConsumerGroupHeartbeat goes to the coordinator).
+  watch.phase = "java";
   before = await requestsPerListener("ConsumerGroupHeartbeat");
   const java = await javaClient("consume", { bootstrap: front.bootstrap, topic: COORD_TOPIC, count: COORD_RECORDS, group: coordinators.java.id, groupProtocol: "consumer", timeoutMs: 60000 }, { timeoutMs: 120000 });
   assert.equal(java.ok, true, JSON.stringify({ ...java, records: java.records?.length }));
@@ -343,6 +362,7 @@ test("kcat, kafkajs and the Java clients reach group and transaction coordinator
 
 test("ACLs in cluster mode: a topic id learned through one broker's listener resolves on the others", async () => {
   const record = scanner.stream("acl envoy");
+  watch.phase = "acl";
   const listeners = aclFront.listeners;
   // Who leads the topic's only partition, and its id: asked through node 1's listener.
   const learnedOn = listeners[0];
@@ -369,6 +389,7 @@ test("ACLs in cluster mode: a topic id learned through one broker's listener res
 
 test(`failover: VerifiableProducer (acks=all, idempotent) sends ${FAILOVER_RECORDS} records while broker ${KILLED_NODE} is killed; VerifiableConsumer (KIP-848) reads back every acknowledged one through Envoy`, { timeout: 300000 }, async () => {
   const classpath = kafkaToolsClasspath();
+  watch.phase = "failover";
   const configFile = path.join(runDir, "verifiable-producer.properties");
   fs.writeFileSync(configFile, "enable.idempotence=true\nacks=all\nretries=2147483647\nmax.in.flight.requests.per.connection=5\nreconnect.backoff.ms=100\nretry.backoff.ms=100\nretry.backoff.max.ms=500\nlinger.ms=5\n");
   const consumerConfig = path.join(runDir, "verifiable-consumer.properties");
@@ -419,6 +440,7 @@ test(`failover: VerifiableProducer (acks=all, idempotent) sends ${FAILOVER_RECOR
 
     // Move leadership back to the restarted broker while the consumer still fetches:
     // Fetch (and Produce) responses then carry node_endpoints for the new leaders.
+    watch.phase = "failover: ISR wait (kafkajs admin)";
     const admin = kafkajsClient("cluster-failover-admin").admin();
     await admin.connect();
     try {
@@ -460,7 +482,7 @@ test("no client reached a broker except through Envoy, and no client reached Env
   };
   assert.ok(report.polls > 20, "the socket watch ran throughout");
   assert.ok(report.envoyUpstreamSockets >= cluster.nodes.length, "the watch saw Envoy's own connections to the brokers");
-  assert.deepEqual(report.bypass.map((s) => `${s.owner.command}[${s.owner.pid}] ${s.local} -> ${s.peer}`), [], "client sockets straight to a broker");
+  assert.deepEqual(report.bypass.map((s) => `${s.owner.command}[${s.owner.pid}] ${s.local} -> ${s.peer} (${s.state}, during "${s.phase}")`), [], "client sockets straight to a broker");
   assert.deepEqual(report.unscanned.map((s) => `${s.owner.command}[${s.owner.pid}] ${s.local} -> ${s.peer}`), [], "client sockets to Envoy that skipped the taps");
 });
 
@@ -468,6 +490,7 @@ test("leak scan: no real broker address in any byte Envoy sent to clients, inclu
   const summary = scanner.summary();
   figures.leakScan = { ...summary, nodeEndpoints: { produce: endpointResponses.produce, fetch: endpointResponses.fetch, addresses: [...endpointResponses.addresses] } };
   assert.ok(summary.bytesScanned > 1_000_000, `only ${summary.bytesScanned} bytes scanned`);
+  assert.deepEqual(endpointResponses.unreadable.slice(0, 5), [], "Produce and Fetch responses the tap could not read");
   assert.ok(endpointResponses.produce + endpointResponses.fetch > 0, "no Produce or Fetch response with node_endpoints crossed the taps");
   const tapAddresses = new Set(front.listeners.map((l) => `${l.nodeId}=${l.advertised}`));
   for (const address of endpointResponses.addresses) assert.ok(tapAddresses.has(address), `node_endpoints named ${address}`);

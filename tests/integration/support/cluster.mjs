@@ -172,7 +172,6 @@ export function nodeEndpointsOf(apiKey, apiVersion, body) {
       d.uuid();
       d.compactArray(() => {
         d.int32(); d.int16(); d.int64(); d.int64(); d.int64();
-        d.skipTags();
         d.compactArray(() => { d.int64(); d.int64(); d.skipTags(); });
         d.int32();
         d.skipCompactBytes();
@@ -276,6 +275,8 @@ export class SocketWatch {
     this.polls = 0;
     this.timer = null;
     this.busy = false;
+    /** A label for what runs now; each socket keeps the one it was first seen under. */
+    this.phase = "start";
   }
 
   start() {
@@ -320,7 +321,7 @@ export class SocketWatch {
     const key = `${local}->${peer}`;
     const owner = pid !== null ? { pid, command } : this.owners.get(local) ?? null;
     const seen = target.get(key);
-    if (!seen || (!seen.owner && owner)) target.set(key, { local, peer, state, owner });
+    if (!seen || (!seen.owner && owner)) target.set(key, { local, peer, state, owner, phase: seen?.phase ?? this.phase });
   }
 
   /** { brokerSockets, envoySockets, bypass: [...], unscanned: [...], unattributed: [...], polls }. */

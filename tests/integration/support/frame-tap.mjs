@@ -70,7 +70,7 @@ export async function startFrameTap({ port, upstreamPort, upstreamHost = "127.0.
       }
     });
     client.on("data", (chunk) => { requestFrames.push(chunk); broker.write(chunk); });
-    broker.on("data", (chunk) => { observer?.responseBytes?.(chunk); responseFrames.push(chunk); client.write(chunk); });
+    broker.on("data", (chunk) => { client.write(chunk); observer?.responseBytes?.(chunk); responseFrames.push(chunk); });
     client.on("end", () => broker.end());
     broker.on("end", () => client.end());
     client.on("error", () => broker.destroy());
