@@ -122,7 +122,9 @@ before(async () => {
   kafkaToolsClasspath();
   runDir = newRunDir("cluster");
   filterWasm();
-  cluster = await startTestCluster({ runDir });
+  // After the killed broker returns, the controller moves leadership back to it within
+  // seconds (preferred replica election): clients then meet node_endpoints.
+  cluster = await startTestCluster({ runDir, extraProperties: { "leader.imbalance.check.interval.seconds": "5" } });
 
   // Set-up straight on the brokers, before any socket is watched.
   const admin = new Kafka({ clientId: "cluster-setup", brokers: cluster.bootstrap.split(","), logLevel: logLevel.NOTHING }).admin();
@@ -171,10 +173,12 @@ before(async () => {
 
   scanner = new LeakScanner(cluster.nodes.map((n) => ({ nodeId: n.nodeId, host: n.host, port: n.clientPort })));
   let connectionCount = 0;
+  let tapBytesScanned = 0;
+  figures.tapBytesScanned = () => tapBytesScanned;
   front = await frontCluster({
     runDir, cluster, taps: true,
     observe: () => ({
-      responseBytes: scanner.stream(`tap connection ${++connectionCount}`),
+      responseBytes: ((scan) => (chunk) => { tapBytesScanned += chunk.length; scan(chunk); })(scanner.stream(`tap connection ${++connectionCount}`)),
       responseFrame: ({ apiKey, apiVersion, frame }) => {
         if (apiKey !== 0 && apiKey !== 1) return;
         let endpoints;
@@ -213,7 +217,7 @@ after(async () => {
   await aclFront?.stop();
   await front?.stop();
   await cluster?.stop();
-  if (Object.keys(figures).length) console.log(`cluster suite figures: ${JSON.stringify({ ...figures, cli: undefined }, null, 1)}`);
+  if (Object.keys(figures).length) console.log(`cluster suite figures: ${JSON.stringify({ ...figures, cli: undefined, tapBytesScanned: undefined })}`);
 });
 
 /** ACLs in cluster mode: loopback clients are User:app, who may use topics prefixed "cluster.". */
@@ -451,13 +455,14 @@ test(`failover: VerifiableProducer (acks=all, idempotent) sends ${FAILOVER_RECOR
     } finally {
       await admin.disconnect();
     }
-    const election = spawnSync("java", [...jvm, "org.apache.kafka.tools.LeaderElectionCommand", "--bootstrap-server", front.bootstrap,
-      "--election-type", "PREFERRED", "--all-topic-partitions"], { encoding: "utf8", timeout: 60000 });
-    fs.writeFileSync(path.join(runDir, "leader-election.log"), `${election.status}\n${election.stdout}\n${election.stderr}`);
-
     await waitFor(`VerifiableConsumer reading all ${acked.size} acknowledged records`, () => [...acked].every((v) => read.has(v)),
       { timeoutMs: 120000, intervalMs: 500, hint: () => ` (read ${read.size})` });
-    await sleep(3000);
+    // Keep fetching until the controller has moved leadership back (auto preferred-leader
+    // election every 5 s) and the consumer was told so with node_endpoints, or 30 s passed.
+    watch.phase = "failover: leadership moves back";
+    const fetchEndpointsBefore = endpointResponses.fetch;
+    await waitFor("a Fetch response with node_endpoints", () => endpointResponses.fetch > fetchEndpointsBefore, { timeoutMs: 30000, intervalMs: 500 }).catch(() => {});
+    figures.failoverFetchNodeEndpoints = endpointResponses.fetch - fetchEndpointsBefore;
   } finally {
     consumer.kill("SIGTERM");
     const timer = setTimeout(() => consumer.kill("SIGKILL"), 15000);
@@ -486,10 +491,19 @@ test("no client reached a broker except through Envoy, and no client reached Env
   assert.deepEqual(report.unscanned.map((s) => `${s.owner.command}[${s.owner.pid}] ${s.local} -> ${s.peer}`), [], "client sockets to Envoy that skipped the taps");
 });
 
-test("leak scan: no real broker address in any byte Envoy sent to clients, including node_endpoints responses", () => {
+test("leak scan: no real broker address in any byte Envoy sent to clients, including node_endpoints responses", async () => {
+  const stats = await front.stats("wasmcustom.kafka.broker");
+  const health = (name) => Object.fromEntries(front.listeners.map((l) => [l.nodeId, stats.get(`wasmcustom.kafka.${l.statPrefix}.filter.${name}`) ?? 0]));
+  figures.rewriting = { address_rewrites: health("address_rewrites"), address_rewrite_unknown_node: health("address_rewrite_unknown_node"), address_rewrite_endpoints_dropped: health("address_rewrite_endpoints_dropped") };
+  for (const l of front.listeners) {
+    assert.ok(figures.rewriting.address_rewrites[l.nodeId] > 0, `node ${l.nodeId}'s listener rewrote no response`);
+    assert.equal(figures.rewriting.address_rewrite_unknown_node[l.nodeId], 0, "every node id is mapped: no connection closed for an unknown node");
+  }
   const summary = scanner.summary();
-  figures.leakScan = { ...summary, nodeEndpoints: { produce: endpointResponses.produce, fetch: endpointResponses.fetch, addresses: [...endpointResponses.addresses] } };
-  assert.ok(summary.bytesScanned > 1_000_000, `only ${summary.bytesScanned} bytes scanned`);
+  const tapResponseBytes = front.listeners.reduce((n, l) => n + [...l.tap.responses.values()].reduce((m, e) => m + e.bytes, 0), 0);
+  figures.leakScan = { ...summary, tapBytesScanned: figures.tapBytesScanned(), tapResponseBytes, nodeEndpoints: { produce: endpointResponses.produce, fetch: endpointResponses.fetch, addresses: [...endpointResponses.addresses] } };
+  assert.ok(tapResponseBytes > 100_000, `only ${tapResponseBytes} response bytes crossed the taps`);
+  assert.ok(figures.tapBytesScanned() >= tapResponseBytes, `the scan saw ${figures.tapBytesScanned()} of the ${tapResponseBytes} response bytes the taps forwarded`);
   assert.deepEqual(endpointResponses.unreadable.slice(0, 5), [], "Produce and Fetch responses the tap could not read");
   assert.ok(endpointResponses.produce + endpointResponses.fetch > 0, "no Produce or Fetch response with node_endpoints crossed the taps");
   const tapAddresses = new Set(front.listeners.map((l) => `${l.nodeId}=${l.advertised}`));
