@@ -711,7 +711,7 @@ export class KafkaConnection extends ConnectionContext {
     this.metrics.count(FilterStat.ConnectionsClosed);
     const reason = actions.closeReason;
     if (scanner.error == FramingError.Halted && reason != null) {
-      if (actions.closedByAcl) this.metrics.count(FilterStat.AclConnectionsClosed);
+      this.metrics.count(actions.closedByAcl ? FilterStat.AclConnectionsClosed : FilterStat.AddressRewriteConnectionsClosed);
       log(LogLevel.Warn, "kafka filter: closing connection: " + reason);
     } else {
       this.metrics.count(FilterStat.FramingErrors);
