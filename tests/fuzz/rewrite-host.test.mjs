@@ -225,3 +225,13 @@ test("Produce v10 node_endpoints are rewritten; responses without addresses pass
   const first = deliver(h2, c2, [heartbeat.subarray(0, 13)]);
   assert.equal(first.length, 13, "once its head is known, a response without addresses is not held");
 });
+
+test("with rewriting, a request the filter cannot read closes the connection before it reaches the broker (ApiVersions excepted)", () => {
+  for (const [apiKey, apiVersion, closes] of [[3, 99, true], [9999, 0, true], [18, 99, false]]) {
+    const { host, connection } = newConnection({ stat_prefix: "rw", broker_addresses: ADDRESSES });
+    host.downstreamData(2, requestFrame({ apiKey, apiVersion, correlationId: 5, flexible: false, body: Buffer.alloc(0) }));
+    assert.equal(connection.closed, closes, `api key ${apiKey} v${apiVersion}`);
+    assert.equal(connection.sentUpstreamBytes === 0, closes, "nothing reaches the broker when it closes");
+    assert.equal(host.metric("kafka.rw.filter.address_rewrite_connections_closed"), closes ? 1 : 0);
+  }
+});
