@@ -199,6 +199,8 @@ class RequestFrames extends FrameHandler {
     private readonly acl: AclEnforcer | null,
     private readonly actions: FrameActions,
     private readonly maxHeldFrameBytes: i32,
+    /** Broker addresses are rewritten: a request whose response the filter could not read must not pass. */
+    private readonly rewriting: bool,
   ) {
     super();
     const metrics = exchanges.metrics;
@@ -248,6 +250,13 @@ class RequestFrames extends FrameHandler {
     const apiVersion = reader.readInt16();
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
     reader.reset(frame, prefixStart, prefixEnd);
+    if (this.rewriting && headerVersion < 0 && apiKey != API_VERSIONS && this.exchanges.sasl.rawRequestsLeft == 0) {
+      // Clients learn the versions the filter reads from the capped ApiVersions answer;
+      // anything else could carry broker addresses the filter cannot find.
+      this.actions.stop("a request the filter cannot read (api_key " + apiKey.toString() + ", version " +
+        apiVersion.toString() + "): its response could carry broker addresses", false);
+      return;
+    }
     if (this.isRawSaslToken(headerVersion)) {
       if (acl != null) acl.rawClientToken(frame, prefixStart, prefixEnd);
       return;
@@ -641,7 +650,7 @@ export class KafkaConnection extends ConnectionContext {
     const responseActions = new FrameActions(responseStream);
     this.requestActions = requestActions;
     this.responseActions = responseActions;
-    const requestFrames = new RequestFrames(exchanges, acl, requestActions, held);
+    const requestFrames = new RequestFrames(exchanges, acl, requestActions, held, editor != null && editor.rewriter != null);
     const responseFrames = new ResponseFrames(exchanges, config.maxInspectedResponseBytes, editor, responseActions, held);
     this.requestFrames = requestFrames;
     this.responseFrames = responseFrames;
@@ -711,7 +720,7 @@ export class KafkaConnection extends ConnectionContext {
     this.metrics.count(FilterStat.ConnectionsClosed);
     const reason = actions.closeReason;
     if (scanner.error == FramingError.Halted && reason != null) {
-      if (actions.closedByAcl) this.metrics.count(FilterStat.AclConnectionsClosed);
+      this.metrics.count(actions.closedByAcl ? FilterStat.AclConnectionsClosed : FilterStat.AddressRewriteConnectionsClosed);
       log(LogLevel.Warn, "kafka filter: closing connection: " + reason);
     } else {
       this.metrics.count(FilterStat.FramingErrors);
