@@ -433,6 +433,7 @@ test(`failover: VerifiableProducer (acks=all, idempotent) sends ${FAILOVER_RECOR
     } else if (killedAtAck !== null && restartAtAck === null && acked.size >= FAILOVER_RECORDS / 2) {
       restartAtAck = acked.size;
       restarted = cluster.node(KILLED_NODE).start();
+      restarted.catch(() => {}); // awaited (and reported) once the producer is done
     }
   });
   const producerExit = await new Promise((resolve) => producer.once("close", resolve));
