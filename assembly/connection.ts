@@ -5,7 +5,10 @@
 // byte as it arrives, then drains its buffer, so a callback's buffer holds exactly
 // the bytes not seen before (see README, "How Envoy hands data to the filter"). With
 // ACLs, frames the enforcer must decide or edit are held (StopIteration) until
-// complete, and rewritten in Envoy's buffer (held-stream.ts, acl/enforcer.ts).
+// complete, and rewritten in Envoy's buffer (held-stream.ts, acl/enforcer.ts). With
+// broker_addresses, responses that carry broker addresses are held and edited too
+// (editing/response-editor.ts), and the node endpoints at the end of a streamed Fetch
+// response are edited in place (rewrite/fetch-tail.ts).
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
@@ -15,7 +18,10 @@ import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
 import { FrameHandler, FrameScanner, FrameWalker, FramingError, framingErrorName } from "./framing";
 import { HeldStream, memoryNearLimit } from "./held-stream";
-import { AclEnforcer, FrameDecision, PendingEnforcement } from "./acl/enforcer";
+import { AclEnforcer, PendingEnforcement } from "./acl/enforcer";
+import { FrameDecision, FrameEdit } from "./editing/frame-edit";
+import { ResponseEditor } from "./editing/response-editor";
+import { FetchTailEditor, TailOutcome } from "./rewrite/fetch-tail";
 import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
 import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
 import { TopicStat, learnTopicIds } from "./topics";
@@ -58,28 +64,34 @@ const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
 const FIRST_API_VERSIONS_WITH_CLIENT_SOFTWARE: i16 = 3;
 
 /**
- * Carries out, for either direction's frame handler, what the ACL enforcer decided
- * about the current frame: replace it in Envoy's buffer, or stop the stream.
+ * Carries out, for either direction's frame handler, what the ACL enforcer or the
+ * response editor decided about the current frame: replace it in Envoy's buffer, or
+ * stop the stream.
  */
 class FrameActions {
   /** Set when the filter must close the connection; the reason is logged once. */
   closeReason: string | null = null;
+  /** Whether the close is ACL enforcement failing closed (else address rewriting or Envoy). */
+  closedByAcl: bool = true;
   scanner: FrameScanner | null = null;
 
   constructor(readonly stream: HeldStream) {}
 
-  apply(decision: FrameDecision, enforcer: AclEnforcer, frameSize: i32): void {
+  apply(decision: FrameDecision, edit: FrameEdit, frameSize: i32): void {
     if (decision == FrameDecision.Forward) return;
     if (decision == FrameDecision.Replace) {
-      if (this.stream.replaceFrame(<u32>frameSize + <u32>SIZE_FIELD_BYTES, enforcer.replacement)) return;
-      this.stop("Envoy refused to rewrite a frame");
+      if (this.stream.replaceFrame(<u32>frameSize + <u32>SIZE_FIELD_BYTES, edit.replacement)) return;
+      this.stop("Envoy refused to rewrite a frame", edit.closedByAcl);
       return;
     }
-    this.stop(enforcer.closeReason);
+    this.stop(edit.closeReason, edit.closedByAcl);
   }
 
-  stop(reason: string): void {
-    if (this.closeReason == null) this.closeReason = reason;
+  stop(reason: string, byAcl: bool = true): void {
+    if (this.closeReason == null) {
+      this.closeReason = reason;
+      this.closedByAcl = byAcl;
+    }
     const scanner = this.scanner;
     if (scanner != null) scanner.halt();
   }
@@ -187,6 +199,8 @@ class RequestFrames extends FrameHandler {
     private readonly acl: AclEnforcer | null,
     private readonly actions: FrameActions,
     private readonly maxHeldFrameBytes: i32,
+    /** Broker addresses are rewritten: a request whose response the filter could not read must not pass. */
+    private readonly rewriting: bool,
   ) {
     super();
     const metrics = exchanges.metrics;
@@ -236,6 +250,13 @@ class RequestFrames extends FrameHandler {
     const apiVersion = reader.readInt16();
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
     reader.reset(frame, prefixStart, prefixEnd);
+    if (this.rewriting && headerVersion < 0 && apiKey != API_VERSIONS && this.exchanges.sasl.rawRequestsLeft == 0) {
+      // Clients learn the versions the filter reads from the capped ApiVersions answer;
+      // anything else could carry broker addresses the filter cannot find.
+      this.actions.stop("a request the filter cannot read (api_key " + apiKey.toString() + ", version " +
+        apiVersion.toString() + "): its response could carry broker addresses", false);
+      return;
+    }
     if (this.isRawSaslToken(headerVersion)) {
       if (acl != null) acl.rawClientToken(frame, prefixStart, prefixEnd);
       return;
@@ -354,8 +375,13 @@ class ResponseFrames extends FrameHandler {
   private readonly walkedErrors: WalkedErrorCodes = new WalkedErrorCodes();
   /** Where the current response's request sits in the pending queue, found once per frame; -1: nowhere. */
   private requestPosition: i32 = -1;
-  /** The current response must reach the enforcer whole before any of it may pass. */
+  /** The current response must reach the response editor whole before any of it may pass. */
   private heldForEnforcer: bool = false;
+  /** The current (streamed) Fetch response's node endpoints are edited at its end. */
+  private editTail: bool = false;
+  private tailVersion: i16 = 0;
+  private readonly acl: AclEnforcer | null;
+  private readonly tailEditor: FetchTailEditor | null;
   /**
    * Streams every Fetch response, whatever its size, for per-topic stats and its error
    * codes; Fetch responses are only collected whole when the ACL enforcer must edit one.
@@ -367,14 +393,18 @@ class ResponseFrames extends FrameHandler {
   constructor(
     private readonly exchanges: Exchanges,
     private readonly inspectLimit: i32,
-    private readonly acl: AclEnforcer | null,
+    private readonly editor: ResponseEditor | null,
     private readonly actions: FrameActions,
     private readonly maxHeldFrameBytes: i32,
   ) {
     super();
     const metrics = exchanges.metrics;
     this.errors = new ErrorCounter(metrics);
-    this.fetchWalker = metrics.topics.enabled || inspectLimit > 0 ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
+    this.acl = editor != null ? editor.acl : null;
+    const rewriter = editor != null ? editor.rewriter : null;
+    this.tailEditor = rewriter != null ? new FetchTailEditor(rewriter) : null;
+    this.fetchWalker = metrics.topics.enabled || inspectLimit > 0 || rewriter != null
+      ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
   }
 
   walkerFor(frameSize: i32): FrameWalker | null {
@@ -391,6 +421,7 @@ class ResponseFrames extends FrameHandler {
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
     this.requestPosition = -1;
     this.heldForEnforcer = false;
+    this.editTail = false;
     if (this.exchanges.sasl.rawResponsesLeft != 0) return 0;
     // Only the correlation id identifies the request, and it leads every header version.
     reader.reset(frame, prefixStart, prefixEnd);
@@ -403,8 +434,8 @@ class ResponseFrames extends FrameHandler {
     const request = pending.at(position);
     const apiKey = request.apiKey;
     if (apiKey == UNTRACKED_API) return 0;
-    const acl = this.acl;
-    if (acl != null && acl.holdsResponse(apiKey, enforcementOf(request))) {
+    const editor = this.editor;
+    if (editor != null && editor.holdsResponse(apiKey, request.apiVersion, enforcementOf(request))) {
       // Too large to hold: onFrameStart says whether that is fatal.
       this.heldForEnforcer = frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
       if (this.heldForEnforcer) return frameSize;
@@ -414,15 +445,37 @@ class ResponseFrames extends FrameHandler {
   }
 
   /**
-   * With ACLs, a response is held from its first byte until its head shows whether the
-   * enforcer needs it; those it needs are held until complete.
+   * With ACLs or address rewriting, a response is held from its first byte until its
+   * head shows whether the editor needs it; those it needs are held until complete, and
+   * a streamed Fetch response whose node endpoints it edits is held from the start of
+   * its top-level tagged fields (the last bytes of the frame) to its end.
    */
   get holdsPartialFrames(): bool {
-    return this.acl != null;
+    return this.editor != null;
   }
 
   holdsCurrentFrame(decided: bool): bool {
-    return !decided || this.heldForEnforcer;
+    return !decided || this.heldForEnforcer || (this.editTail && this.tailReached());
+  }
+
+  private tailReached(): bool {
+    const walker = this.fetchWalker;
+    return walker != null && walker.tailOffset >= 0;
+  }
+
+  /**
+   * After each read: a streamed Fetch response whose walk failed before reaching its
+   * tagged fields cannot have its node endpoints found, so it must not pass further.
+   */
+  checkTailWalk(): void {
+    if (!this.editTail) return;
+    const walker = this.fetchWalker;
+    if (walker != null && walker.failed) this.tailLost();
+  }
+
+  private tailLost(): void {
+    this.editTail = false;
+    this.actions.stop("a Fetch response could not be followed to its node endpoints, which may carry broker addresses", false);
   }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
@@ -447,27 +500,34 @@ class ResponseFrames extends FrameHandler {
       const errorCode = reader.readInt16();
       exchanges.sasl.handshakeAnswered(reader.ok ? errorCode : -1);
     }
-    const heldForEnforcer = acl != null && this.heldForEnforcer;
+    const editor = this.editor;
+    const heldForEnforcer = editor != null && this.heldForEnforcer;
     if (heldForEnforcer) {
-      // The enforcer decodes it anyway, and counts the error codes the client will see.
+      // The editor decodes it anyway, and counts the error codes the client will see.
       this.errors.apiKey = apiKey;
-      const enforcer = changetype<AclEnforcer>(acl);
-      this.actions.apply(enforcer.response(frame, prefixStart, prefixEnd, apiKey, apiVersion, enforcement, this.errors),
-        enforcer, frameSize);
+      const held = changetype<ResponseEditor>(editor);
+      this.actions.apply(held.edit(frame, prefixStart, prefixEnd, apiKey, apiVersion, enforcement, this.errors),
+        held, frameSize);
     }
     const fetchWalker = this.fetchWalker;
     if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION) {
-      fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer);
+      this.editTail = !heldForEnforcer && editor != null && editor.editsFetchTail(apiVersion);
+      this.tailVersion = apiVersion;
+      fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer, this.editTail);
       this.walkThisFrame = true;
       return;
     }
     if (heldForEnforcer) return;
     if (prefixEnd - prefixStart < frameSize) {
       exchanges.metrics.count(FilterStat.ResponsesNotInspected);
-      if (acl != null && enforcement != null) {
+      if (this.acl != null && enforcement != null) {
         this.actions.stop("a " + apiName(apiKey) + " response of " + frameSize.toString() +
           " bytes that ACLs must edit cannot be held (max_held_frame_bytes " + this.maxHeldFrameBytes.toString() +
           ", or Wasm memory near its limit)");
+      } else if (editor != null && editor.holdsResponse(apiKey, apiVersion, null)) {
+        this.actions.stop("a " + apiName(apiKey) + " response of " + frameSize.toString() +
+          " bytes that may carry broker addresses cannot be held (max_held_frame_bytes " +
+          this.maxHeldFrameBytes.toString() + ", or Wasm memory near its limit)", false);
       }
       return;
     }
@@ -507,6 +567,47 @@ class ResponseFrames extends FrameHandler {
 
   onFrameEnd(frameSize: i32): void {
     this.heldForEnforcer = false;
+    if (this.editTail) this.editFetchTail();
+  }
+
+  /** The streamed Fetch response just ended: rewrite its node endpoints in place, keeping its length. */
+  private editFetchTail(): void {
+    this.editTail = false;
+    const walker = changetype<FetchResponseWalker>(this.fetchWalker);
+    const editor = changetype<ResponseEditor>(this.editor);
+    if (walker.tailOffset < 0) {
+      this.tailLost();
+      return;
+    }
+    const length = walker.tailLength;
+    walker.tailOffset = -1;
+    if (length > this.maxHeldFrameBytes) {
+      this.actions.stop("a Fetch response's tagged fields of " + length.toString() + " bytes exceed max_held_frame_bytes", false);
+      return;
+    }
+    const stream = this.actions.stream;
+    const tail = stream.copyFrameTail(<u32>length);
+    if (tail == null) {
+      this.actions.stop("Envoy no longer holds the end of a Fetch response", false);
+      return;
+    }
+    const tailEditor = changetype<FetchTailEditor>(this.tailEditor);
+    const outcome = tailEditor.edit(tail, length, this.tailVersion);
+    if (outcome == TailOutcome.Unchanged) return;
+    if (outcome == TailOutcome.UnknownNode) {
+      this.actions.apply(editor.unknownNode(FETCH), editor, 0);
+      return;
+    }
+    if (outcome == TailOutcome.Malformed) {
+      this.actions.stop("a Fetch response's tagged fields do not decode: its node endpoints cannot be rewritten", false);
+      return;
+    }
+    if (!stream.replaceFrameTail(tailEditor.replacement)) {
+      this.actions.stop("Envoy refused to rewrite the end of a Fetch response", false);
+      return;
+    }
+    if (outcome == TailOutcome.Dropped) editor.stats.endpointsDropped();
+    else editor.stats.addressesRewritten();
   }
 }
 
@@ -534,7 +635,8 @@ export class KafkaConnection extends ConnectionContext {
   private closedByFilter: bool = false;
   private opened: bool = false;
 
-  constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics, private readonly acl: AclEnforcer | null) {
+  constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics, private readonly acl: AclEnforcer | null,
+    editor: ResponseEditor | null) {
     super(contextId, root);
     this.metrics = metrics;
     const exchanges = new Exchanges(metrics, config.maxInFlightRequests);
@@ -548,13 +650,13 @@ export class KafkaConnection extends ConnectionContext {
     const responseActions = new FrameActions(responseStream);
     this.requestActions = requestActions;
     this.responseActions = responseActions;
-    const requestFrames = new RequestFrames(exchanges, acl, requestActions, held);
-    const responseFrames = new ResponseFrames(exchanges, config.maxInspectedResponseBytes, acl, responseActions, held);
+    const requestFrames = new RequestFrames(exchanges, acl, requestActions, held, editor != null && editor.rewriter != null);
+    const responseFrames = new ResponseFrames(exchanges, config.maxInspectedResponseBytes, editor, responseActions, held);
     this.requestFrames = requestFrames;
     this.responseFrames = responseFrames;
     const requestPrefixLimit = acl != null ? max(held, REQUEST_PREFIX_BYTES) : REQUEST_PREFIX_BYTES;
     let responsePrefixLimit = max(config.maxInspectedResponseBytes, RESPONSE_HEAD_BYTES);
-    if (acl != null) responsePrefixLimit = max(responsePrefixLimit, held);
+    if (editor != null) responsePrefixLimit = max(responsePrefixLimit, held);
     const requests = new FrameScanner(config.maxFrameBytes, REQUEST_PREFIX_BYTES, requestFrames, requestPrefixLimit);
     const responses = new FrameScanner(config.maxFrameBytes, RESPONSE_HEAD_BYTES, responseFrames, responsePrefixLimit);
     this.requests = requests;
@@ -590,6 +692,7 @@ export class KafkaConnection extends ConnectionContext {
     scanner.feed(stream, stream.begin(dataSize));
     this.metrics.noteMemory();
     const frames = this.responseFrames;
+    frames.checkTailWalk();
     const hold = frames.holdsPartialFrames && scanner.midFrame && frames.holdsCurrentFrame(scanner.frameDecided);
     return this.finish(stream, dataSize, hold, scanner, this.responseActions, "response");
   }
@@ -618,7 +721,7 @@ export class KafkaConnection extends ConnectionContext {
     this.metrics.count(FilterStat.ConnectionsClosed);
     const reason = actions.closeReason;
     if (scanner.error == FramingError.Halted && reason != null) {
-      this.metrics.count(FilterStat.AclConnectionsClosed);
+      this.metrics.count(actions.closedByAcl ? FilterStat.AclConnectionsClosed : FilterStat.AddressRewriteConnectionsClosed);
       log(LogLevel.Warn, "kafka filter: closing connection: " + reason);
     } else {
       this.metrics.count(FilterStat.FramingErrors);

@@ -13,6 +13,9 @@ import { AclContext, ConnectionAuthorizer } from "./acl/authorizer";
 import { HostAclMetrics, HostAuditLog } from "./acl/audit";
 import { HostProperties, PrincipalResolver } from "./acl/principal";
 import { TopicIds } from "./acl/topic-ids";
+import { ResponseEditor, RewriteStats } from "./editing/response-editor";
+import { AddressRewriter } from "./rewrite/rewriter";
+import { BrokerAddressMap } from "./rewrite/addresses";
 export * from "./proxy/exports";
 
 /** Counts what the ACL enforcer did to frames, among the filter health stats. */
@@ -21,6 +24,14 @@ class EnforcementCounters extends EnforcementStats {
   requestRewritten(): void { this.metrics.count(FilterStat.AclRequestsRewritten); }
   requestDenied(): void { this.metrics.count(FilterStat.AclRequestsDenied); }
   responseRewritten(): void { this.metrics.count(FilterStat.AclResponsesRewritten); }
+}
+
+/** Counts what broker address rewriting did, among the filter health stats. */
+class RewriteCounters extends RewriteStats {
+  constructor(private readonly metrics: KafkaMetrics) { super(); }
+  addressesRewritten(): void { this.metrics.count(FilterStat.AddressRewrites); }
+  unknownNode(): void { this.metrics.count(FilterStat.AddressRewriteUnknownNode); }
+  endpointsDropped(): void { this.metrics.count(FilterStat.AddressRewriteEndpointsDropped); }
 }
 
 /** Learned topic ids outlive configurations: the pairs stay true whatever the rules. */
@@ -46,6 +57,8 @@ class KafkaFilterRoot extends RootContext {
   private refused: RefusedConnection | null = null;
   private aclContext: AclContext | null = null;
   private enforcementCounters: EnforcementCounters | null = null;
+  private rewriter: AddressRewriter | null = null;
+  private rewriteCounters: RewriteCounters | null = null;
 
   onConfigure(pluginConfigurationSize: u32): bool {
     const parsed = parseFilterConfig(bufferAsString(BufferType.PluginConfiguration, pluginConfigurationSize));
@@ -61,6 +74,9 @@ class KafkaFilterRoot extends RootContext {
     this.aclContext = acl == null ? null
       : new AclContext(acl.policy, acl.mode, new HostAuditLog(), new HostAclMetrics(config.statPrefix), topicIds);
     this.enforcementCounters = acl == null ? null : new EnforcementCounters(metrics);
+    const brokerAddresses = config.brokerAddresses;
+    this.rewriter = brokerAddresses == null ? null : new AddressRewriter(new BrokerAddressMap(brokerAddresses));
+    this.rewriteCounters = new RewriteCounters(metrics);
     return true;
   }
 
@@ -81,7 +97,21 @@ class KafkaFilterRoot extends RootContext {
       }
       return refused;
     }
-    return new KafkaConnection(contextId, this, this.config, metrics, this.newEnforcer(metrics));
+    const enforcer = this.newEnforcer(metrics);
+    return new KafkaConnection(contextId, this, this.config, metrics, enforcer, this.newEditor(enforcer, metrics));
+  }
+
+  /** One per connection when ACLs or address rewriting may edit responses: the one response-editing path. */
+  private newEditor(enforcer: AclEnforcer | null, metrics: KafkaMetrics): ResponseEditor | null {
+    const rewriter = this.rewriter;
+    if (enforcer == null && rewriter == null) return null;
+    let counters = this.rewriteCounters;
+    if (counters == null) {
+      counters = new RewriteCounters(metrics);
+      this.rewriteCounters = counters;
+    }
+    const labels = metrics.topics.enabled ? metrics.topics.topicNames : null;
+    return new ResponseEditor(enforcer, rewriter, labels, counters, this.config.maxHeldFrameBytes);
   }
 
   /** One per connection when ACLs are configured: its principal, authorizer and held-frame state. */

@@ -20,6 +20,8 @@ export abstract class ByteSource {
   abstract copy(offset: u32, length: u32, dest: usize): bool;
   /** Told where, in the current read, a frame's size field begins (sources that edit frames need it). */
   frameStarted(offset: u32): void {}
+  /** Told where, in the current read, the current frame ends (one past its last byte), before the handler's onFrameEnd. */
+  frameEnded(offset: u32): void {}
 }
 
 /** Receives frames as the scanner finds them. */
@@ -234,7 +236,10 @@ export class FrameScanner {
         }
         this.bodyRemaining -= <i32>passed;
         position += passed;
-        if (this.bodyRemaining == 0) this.finishFrame();
+        if (this.bodyRemaining == 0) {
+          source.frameEnded(position);
+          this.finishFrame();
+        }
         continue;
       }
       if (this.collected == 0) source.frameStarted(position);
@@ -249,7 +254,7 @@ export class FrameScanner {
       if (this.frameSize < 0 && !this.acceptSizeField()) return;
       if (this.collected < this.wanted) continue;
       if (!this.prefixDecided && this.askForMore()) continue;
-      this.announceFrame();
+      this.announceFrame(source, position);
     }
   }
 
@@ -278,13 +283,16 @@ export class FrameScanner {
     return true;
   }
 
-  private announceFrame(): void {
+  private announceFrame(source: ByteSource, position: u32): void {
     const prefixLength = this.wanted - SIZE_FIELD_BYTES;
     this.handler.onFrameStart(this.frameSize, this.scratch, SIZE_FIELD_BYTES, this.wanted);
     this.bodyRemaining = this.frameSize - prefixLength;
     const walker = this.handler.walkerFor(this.frameSize);
     if (walker != null) this.startWalk(walker, prefixLength);
-    if (this.bodyRemaining == 0) this.finishFrame();
+    if (this.bodyRemaining == 0) {
+      source.frameEnded(position);
+      this.finishFrame();
+    }
   }
 
   /** Starts a walk and replays to it the prefix bytes from its start offset on. */

@@ -29,6 +29,8 @@ export class HeldStream extends ByteSource {
   private shift: i32 = 0;
   /** Buffer offset where the frame being read starts (its size field). */
   private frameOffset: u32 = 0;
+  /** Buffer offset one past the last byte of the frame that just ended. */
+  private frameEndOffset: u32 = 0;
 
   constructor(private readonly bufferType: BufferType) { super(); }
 
@@ -48,6 +50,36 @@ export class HeldStream extends ByteSource {
 
   frameStarted(offset: u32): void {
     this.frameOffset = <u32>(<i64>this.held + <i64>offset + <i64>this.shift);
+  }
+
+  frameEnded(offset: u32): void {
+    this.frameEndOffset = <u32>(<i64>this.held + <i64>offset + <i64>this.shift);
+  }
+
+  /**
+   * Copies the last `length` bytes of the frame that just ended (from its onFrameEnd);
+   * null when they are no longer in Envoy's buffer (they must have been held since).
+   */
+  copyFrameTail(length: u32): ArrayBuffer | null {
+    if (length > this.frameEndOffset) return null;
+    const tail = new ArrayBuffer(<i32>length);
+    if (copyBufferBytes(this.bufferType, this.frameEndOffset - length, length, changetype<usize>(tail)) != <i32>length) return null;
+    return tail;
+  }
+
+  /**
+   * Overwrites the last `replacement.byteLength` bytes of the frame that just ended
+   * with as many new bytes: the frame keeps its length, so a size field already
+   * forwarded stays true. False when the host refused the edit.
+   */
+  replaceFrameTail(replacement: ArrayBuffer): bool {
+    const length = <u32>replacement.byteLength;
+    if (length > this.frameEndOffset) return false;
+    const before = this.frameEndOffset - length;
+    const edit = new ArrayBuffer(<i32>this.frameEndOffset);
+    if (before > 0 && copyBufferBytes(this.bufferType, 0, before, changetype<usize>(edit)) != <i32>before) return false;
+    memory.copy(changetype<usize>(edit) + before, changetype<usize>(replacement), length);
+    return replaceBufferPrefix(this.bufferType, this.frameEndOffset, changetype<usize>(edit), edit.byteLength);
   }
 
   /**

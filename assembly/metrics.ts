@@ -73,12 +73,21 @@ export const enum FilterStat {
   AclRequestsDenied,
   /** Responses the enforcer re-encoded (merged denials, filtered listings, capped ApiVersions). */
   AclResponsesRewritten,
+  /** Responses forwarded with broker addresses rewritten (or controller endpoints stripped). */
+  AddressRewrites,
+  /** Connections closed because a response named a node id broker_addresses does not map. */
+  AddressRewriteUnknownNode,
+  /** Streamed Fetch responses whose node endpoints were replaced by padding (the rewrite did not fit). */
+  AddressRewriteEndpointsDropped,
+  /** Connections closed so that no broker address could pass unrewritten (unknown node ids included). */
+  AddressRewriteConnectionsClosed,
 }
 const FILTER_STAT_NAMES: StaticArray<string> = [
   "unknown_api_requests", "request_header_errors", "unmatched_responses", "unanswered_requests",
   "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
   "responses_not_inspected", "response_body_errors", "walk_errors",
   "acl_connections_closed", "acl_requests_rewritten", "acl_requests_denied", "acl_responses_rewritten",
+  "address_rewrites", "address_rewrite_unknown_node", "address_rewrite_endpoints_dropped", "address_rewrite_connections_closed",
 ];
 
 const WASM_PAGE_BYTES: i64 = 65536;

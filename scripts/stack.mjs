@@ -1,21 +1,28 @@
 #!/usr/bin/env node
 // `npm start`: Kafka behind Envoy with the Kafka filter, on this machine, no Docker.
 //
-//   npm start                          builds the filter, starts a fresh KRaft broker and Envoy
-//   npm start -- --broker HOST:PORT    puts Envoy in front of an existing broker instead
-//   options: --port 9092 (Kafka listener)  --admin-port 9901  --config FILE (plugin JSON)
+//   npm start                                  builds the filter, starts a fresh KRaft broker and Envoy
+//   npm start -- --brokers 3                   a fresh 3-node KRaft cluster (brokers advertising their
+//                                              own addresses), fronted by one Envoy listener per broker
+//   npm start -- --bootstrap HOST:PORT[,…]     fronts an existing cluster: discovers its brokers and
+//                                              gives each one an Envoy listener (cluster mode)
+//   npm start -- --broker HOST:PORT            one existing broker that advertises this Envoy itself
+//   options: --port 9092 (first Kafka listener)  --admin-port 9901  --config FILE (plugin JSON)
 //
 // Ctrl-C stops everything it started.
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startKafka } from "./lib/kafka.mjs";
+import { startKafka, startKafkaCluster } from "./lib/kafka.mjs";
 import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
+import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
 
 const { values: options } = parseArgs({
   options: {
     broker: { type: "string" },
+    bootstrap: { type: "string" },
+    brokers: { type: "string" },
     port: { type: "string", default: "9092" },
     "admin-port": { type: "string", default: "9901" },
     config: { type: "string" },
@@ -37,35 +44,62 @@ async function stopAll(exitCode) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-try {
-  const wasmFile = buildFilter();
-  let brokerHost = "127.0.0.1";
-  let brokerPort = 19092;
-  if (options.broker) {
-    const [host, port] = options.broker.split(":");
-    if (!host || !Number(port)) throw new Error(`--broker must be HOST:PORT, got "${options.broker}"`);
-    [brokerHost, brokerPort] = [host, Number(port)];
-    console.log(`Using the existing broker at ${options.broker}. It must advertise ` +
-      `127.0.0.1:${listenerPort} (this Envoy) for clients to stay on the proxy after Metadata.`);
-  } else {
-    const kafka = await startKafka({
-      runDir, ports: { client: 19092, controller: 19093, direct: 19094 }, advertisedPort: listenerPort,
-    });
-    started.push(kafka);
-    console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile})`);
-  }
-  const pluginConfig = options.config ? fs.readFileSync(options.config, "utf8") : undefined;
-  const envoy = await startEnvoy({
-    runDir,
-    config: renderEnvoyConfig({ listenerPort, adminPort, brokerHost, brokerPort, wasmFile, pluginConfig }),
+/** Cluster mode: discover the brokers behind `bootstrap`, generate and validate the configuration. */
+async function clusterConfig(bootstrap, wasmFile, pluginConfig) {
+  const { brokers } = await discoverBrokers(bootstrap);
+  const { config, listeners } = generateClusterConfig({
+    brokers, firstPort: listenerPort, adminPort, listenAddress: "127.0.0.1", wasmFile, pluginConfig,
+    validateFile: path.join(runDir, "envoy-cluster.yaml"),
   });
+  for (const l of listeners) console.log(`  node ${l.nodeId}: ${l.advertised} -> broker ${l.upstream}`);
+  return { config, bootstrapServers: listeners.map((l) => l.advertised).join(",") };
+}
+
+try {
+  const modes = ["broker", "bootstrap", "brokers"].filter((m) => options[m] !== undefined);
+  if (modes.length > 1) throw new Error(`--${modes.join(" and --")} cannot be combined`);
+  const wasmFile = buildFilter();
+  const pluginConfig = options.config ? fs.readFileSync(options.config, "utf8") : undefined;
+  let config;
+  let bootstrapServers = `127.0.0.1:${listenerPort}`;
+  if (options.bootstrap) {
+    console.log(`Discovering the brokers of the cluster at ${options.bootstrap}:`);
+    ({ config, bootstrapServers } = await clusterConfig(options.bootstrap, wasmFile, pluginConfig));
+  } else if (options.brokers) {
+    const count = Number(options.brokers);
+    if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`--brokers must be 1..9, got "${options.brokers}"`);
+    const cluster = await startKafkaCluster({ runDir, nodes: count });
+    started.push(cluster);
+    console.log(`Kafka cluster started: ${count} node(s) at ${cluster.bootstrap} (data and logs in ${runDir}/kafka-N)`);
+    ({ config, bootstrapServers } = await clusterConfig(cluster.bootstrap, wasmFile, pluginConfig));
+  } else {
+    let brokerHost = "127.0.0.1";
+    let brokerPort = 19092;
+    if (options.broker) {
+      const [host, port] = options.broker.split(":");
+      if (!host || !Number(port)) throw new Error(`--broker must be HOST:PORT, got "${options.broker}"`);
+      [brokerHost, brokerPort] = [host, Number(port)];
+      console.log(`Using the existing broker at ${options.broker}. It must advertise ` +
+        `127.0.0.1:${listenerPort} (this Envoy) for clients to stay on the proxy after Metadata; ` +
+        "for a cluster whose brokers advertise themselves, use --bootstrap.");
+    } else {
+      const kafka = await startKafka({
+        runDir, ports: { client: 19092, controller: 19093, direct: 19094 }, advertisedPort: listenerPort,
+      });
+      started.push(kafka);
+      console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile})`);
+    }
+    config = renderEnvoyConfig({ listenerPort, adminPort, brokerHost, brokerPort, wasmFile, pluginConfig });
+  }
+  const envoy = await startEnvoy({ runDir, config });
   started.push(envoy);
   envoy.child.exited.then(({ code }) => {
     if (!stopping) { console.error(`Envoy exited (${code}); see ${envoy.logFile}`); stopAll(1); }
   });
+  const first = bootstrapServers.split(",")[0];
   console.log(`
 Kafka filter stack is up.
-  bootstrap servers: 127.0.0.1:${listenerPort}   (try: kcat -b 127.0.0.1:${listenerPort} -L)
+  bootstrap servers: ${bootstrapServers}   (try: kcat -b ${first} -L)
   metrics:           ${envoy.admin}/stats?filter=wasmcustom   and   ${envoy.admin}/stats/prometheus
   Envoy log:         ${envoy.logFile}
 Press Ctrl-C to stop.`);

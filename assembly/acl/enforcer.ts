@@ -7,38 +7,33 @@
 // wholly denied is swapped for an ApiVersions v0 probe with the same correlation id,
 // so the broker never sees it yet still answers in order, and the probe's answer is
 // later replaced by the synthesized response. Responses whose request left a merger
-// (or a synthesized answer) are held whole and re-encoded by `response()`.
+// (or a synthesized answer) are held whole; the response editor
+// (editing/response-editor.ts) decodes them once, asks `synthesizedAnswer()` and
+// `responseDecoded()` what ACLs change, and re-encodes them once.
 //
 // Fail closed: a request the codec cannot read (unknown API key or version, a body
 // that does not decode) or no gate knows closes the connection, counted and logged.
 import { Reader } from "../codec/reader";
 import { Writer } from "../codec/writer";
-import { ErrorCodeSink, Message } from "../codec/message";
-import { RequestHeader, ResponseHeader } from "../codec/header";
-import { apiName, isSupportedVersion, requestHeaderVersion, responseHeaderVersion } from "../codec/generated/apis";
-import { decodeRequestBody, decodeResponseBody } from "../codec/generated/index";
+import { Message } from "../codec/message";
+import { RequestHeader } from "../codec/header";
+import { apiName, isSupportedVersion, requestHeaderVersion } from "../codec/generated/apis";
+import { decodeRequestBody } from "../codec/generated/index";
 import { FetchRequest } from "../codec/generated/FetchRequest";
-import { ApiVersionsResponse } from "../codec/generated/ApiVersionsResponse";
 import { SaslAuthenticateRequest } from "../codec/generated/SaslAuthenticateRequest";
 import { SaslAuthenticateResponse } from "../codec/generated/SaslAuthenticateResponse";
 import { SaslHandshakeRequest } from "../codec/generated/SaslHandshakeRequest";
 import { GateResult, ResponseMerger, Verdict } from "./model";
 import { gateRequest } from "./gate";
-import { capApiVersions } from "./api-versions";
 import { TopicIds } from "./topic-ids";
 import { TopicNames } from "../topics";
 import { ConnectionAuthorizer } from "./authorizer";
 import { PrincipalResolver, PropertySource, SaslPrincipalTracker } from "./principal";
 import { RequestAttachment } from "../correlation";
 import { LogLevel, log } from "../proxy/host";
+import { FrameDecision, FrameEdit } from "../editing/frame-edit";
 
-export const enum FrameDecision {
-  Forward = 0,
-  /** Put `replacement` (a whole frame, or nothing) where the frame was. */
-  Replace = 1,
-  /** Fail closed: close the connection (`closeReason` says why). */
-  Close = 2,
-}
+export { FrameDecision } from "../editing/frame-edit";
 
 const FETCH: i16 = 1;
 const SASL_HANDSHAKE: i16 = 17;
@@ -66,16 +61,10 @@ export abstract class EnforcementStats {
   abstract responseRewritten(): void;
 }
 
-export class AclEnforcer {
-  /** The frame to put in place of the current one, after Replace. */
-  replacement: ArrayBuffer = EMPTY;
-  /** Why, after Close. */
-  closeReason: string = "";
-
+export class AclEnforcer extends FrameEdit {
   private readonly reader: Reader = new Reader();
   private readonly writer: Writer = new Writer(1024);
   private readonly requestHeader: RequestHeader = new RequestHeader();
-  private readonly responseHeader: ResponseHeader = new ResponseHeader();
   private readonly sasl: SaslPrincipalTracker = new SaslPrincipalTracker();
 
   constructor(
@@ -88,7 +77,7 @@ export class AclEnforcer {
     private readonly stats: EnforcementStats,
     /** Largest frame the filter holds whole; also caps the response size a rewritten Fetch may ask for. */
     private readonly maxHeldFrameBytes: i32,
-  ) {}
+  ) { super(); }
 
   /**
    * Learns what Envoy knows of the connection (TLS peer certificate, peer address), once:
@@ -168,53 +157,57 @@ export class AclEnforcer {
     return pending != null || apiKey == API_VERSIONS || apiKey == SASL_AUTHENTICATE || TopicIds.teaches(apiKey);
   }
 
-  /** Decides a complete response frame (no size field) to a request with these facts. */
-  response(frame: ArrayBuffer, start: i32, end: i32, apiKey: i16, apiVersion: i16, pending: PendingEnforcement | null,
-    errors: ErrorCodeSink): FrameDecision {
-    const headerVersion = responseHeaderVersion(apiKey, apiVersion);
-    const r = this.reader;
-    const header = this.responseHeader;
-    if (pending != null && pending.gate != null && changetype<GateResult>(pending.gate).verdict == Verdict.Deny) {
-      // The answer to our probe: replace it with the synthesized response.
-      r.reset(frame, start, end);
-      if (!header.decode(r, 0)) return this.failClosed("malformed response to a denied " + apiName(apiKey) + " request");
-      header.taggedFieldsBuffer = null;
-      header.taggedFieldsLength = 0;
-      const answer = changetype<Message>(changetype<GateResult>(pending.gate).response);
-      answer.collectErrorCodes(errors);
-      const synthesized = this.responseFrame(headerVersion, answer, apiVersion);
-      if (synthesized == null) return this.failClosed("could not encode the denial of a " + apiName(apiKey) + " request");
-      this.stats.responseRewritten();
-      return this.replaceWith(synthesized);
-    }
-    r.reset(frame, start, end);
-    if (!header.decode(r, headerVersion)) return this.responseUnreadable(apiKey, pending);
-    if (apiKey == API_VERSIONS && this.brokerRefusedVersion(frame, r.pos, end)) return FrameDecision.Forward;
-    const body = decodeResponseBody(apiKey, apiVersion, r);
-    if (body == null) return this.responseUnreadable(apiKey, pending);
+  /**
+   * For the answer to a request denied whole (the broker answered our ApiVersions probe):
+   * the synthesized response to send instead, at the request's API and version; else null.
+   */
+  synthesizedAnswer(pending: PendingEnforcement | null): Message | null {
+    if (pending == null || pending.gate == null) return null;
+    const gate = changetype<GateResult>(pending.gate);
+    if (gate.verdict != Verdict.Deny) return null;
+    return gate.response;
+  }
+
+  /**
+   * A held response was decoded: learns topic ids and SASL outcomes from it and merges
+   * the request's denials into it. True when `body` changed and must be re-encoded.
+   */
+  responseDecoded(apiKey: i16, body: Message, pending: PendingEnforcement | null): bool {
     this.topicIds.learnFrom(apiKey, body, this.topicLabels);
     if (apiKey == SASL_AUTHENTICATE) {
       const username = this.sasl.serverAnswered(changetype<SaslAuthenticateResponse>(body).errorCode);
       if (username != null && this.principals.saslAuthenticated(username)) this.authorizer.principal = this.principals.principal;
     }
-    let edited = false;
-    if (apiKey == API_VERSIONS && !this.authorizer.dryRun) {
-      edited = capApiVersions(changetype<ApiVersionsResponse>(body));
-    }
-    if (pending != null && pending.gate != null) {
-      const merger = changetype<GateResult>(pending.gate).merger;
-      if (merger != null) {
-        this.authorizer.apiKey = apiKey;
-        changetype<ResponseMerger>(merger).merge(body);
-        edited = true;
-      }
-    }
-    body.collectErrorCodes(errors);
-    if (!edited) return FrameDecision.Forward;
-    const merged = this.responseFrame(headerVersion, body, apiVersion);
-    if (merged == null) return this.failClosed("could not re-encode the " + apiName(apiKey) + " response");
+    if (pending == null || pending.gate == null) return false;
+    const merger = changetype<GateResult>(pending.gate).merger;
+    if (merger == null) return false;
+    this.authorizer.apiKey = apiKey;
+    changetype<ResponseMerger>(merger).merge(body);
+    return true;
+  }
+
+  /** Whether ApiVersions answers are capped to what the codec reads (not in a dry run). */
+  get capsApiVersions(): bool {
+    return !this.authorizer.dryRun;
+  }
+
+  /**
+   * A response the filter must edit but cannot read fails closed; one it only
+   * watches (to learn topic ids or a SASL outcome) passes untouched.
+   */
+  responseUnreadable(apiKey: i16, pending: PendingEnforcement | null): FrameDecision {
+    if (pending == null && apiKey != API_VERSIONS) return FrameDecision.Forward;
+    return this.failClosed("malformed " + apiName(apiKey) + " response");
+  }
+
+  /** Fails closed as a response edit does (a dry run logs and forwards). */
+  responseFailed(reason: string): FrameDecision {
+    return this.failClosed(reason);
+  }
+
+  /** Counts a response whose ACL edits were re-encoded. */
+  responseRewritten(): void {
     this.stats.responseRewritten();
-    return this.replaceWith(merged);
   }
 
   /** A raw SASL token frame after a SaslHandshake v0 (client side): may name the user. */
@@ -238,25 +231,6 @@ export class AclEnforcer {
   }
 
   /**
-   * A response the filter must edit but cannot read fails closed; one it only
-   * watches (to learn topic ids or a SASL outcome) passes untouched.
-   */
-  private responseUnreadable(apiKey: i16, pending: PendingEnforcement | null): FrameDecision {
-    if (pending == null && apiKey != API_VERSIONS) return FrameDecision.Forward;
-    return this.failClosed("malformed " + apiName(apiKey) + " response");
-  }
-
-  /**
-   * A broker that does not support the client's ApiVersions version answers in v0 form
-   * with UNSUPPORTED_VERSION, and the client retries lower; that answer passes as is.
-   */
-  private brokerRefusedVersion(frame: ArrayBuffer, bodyStart: i32, end: i32): bool {
-    if (end - bodyStart < 2) return false;
-    const errorCode = bswap<i16>(load<i16>(changetype<usize>(frame) + <usize>bodyStart));
-    return errorCode != 0;
-  }
-
-  /**
    * A rewritten Fetch's response is held whole to merge into, so it must fit the held
    * frame limit: ask the broker for at most half of it (one record batch may exceed
    * max_bytes, as Kafka returns at least one).
@@ -272,15 +246,6 @@ export class AclEnforcer {
     w.reset();
     w.writeInt32(0);
     this.requestHeader.encode(w, headerVersion);
-    body.encode(w, version);
-    return this.finishFrame(w);
-  }
-
-  private responseFrame(headerVersion: i16, body: Message, version: i16): ArrayBuffer | null {
-    const w = this.writer;
-    w.reset();
-    w.writeInt32(0);
-    this.responseHeader.encode(w, headerVersion);
     body.encode(w, version);
     return this.finishFrame(w);
   }
@@ -315,6 +280,7 @@ export class AclEnforcer {
       return FrameDecision.Forward;
     }
     this.closeReason = reason;
+    this.closedByAcl = true;
     return FrameDecision.Close;
   }
 }

@@ -3,6 +3,7 @@
 import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
 import { AclConfig, parseAclConfig } from "../acl/config";
 import { isTopicName } from "../topics";
+import { BrokerAddressesConfig, parseBrokerAddresses } from "../rewrite/config";
 
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
@@ -27,12 +28,14 @@ export class FilterConfig {
   maxTopicLabels: i32 = 100;
   /** When set, only these topics get their own label. */
   topicLabels: string[] | null = null;
+  /** Cluster mode: the Envoy address fronting each broker, by node id; null: no address rewriting. */
+  brokerAddresses: BrokerAddressesConfig | null = null;
 }
 
 const KNOWN_FIELDS: string[] = [
   "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
   "max_topic_labels", "topic_labels",
-  "max_held_frame_bytes", "acl",
+  "max_held_frame_bytes", "acl", "broker_addresses",
 ];
 
 export class ConfigResult {
@@ -105,6 +108,15 @@ export function parseFilterConfig(text: string): ConfigResult {
       return result;
     }
     config.acl = parsed.config;
+  }
+  const brokerAddresses = root.member("broker_addresses");
+  if (brokerAddresses != null && brokerAddresses.kind != JsonKind.Null) {
+    const parsed = parseBrokerAddresses(brokerAddresses);
+    if (parsed.config == null) {
+      result.error = parsed.error;
+      return result;
+    }
+    config.brokerAddresses = parsed.config;
   }
 
   result.config = config;

@@ -31,18 +31,33 @@ const NEXT_ABORTED: i32 = 6;
 const ABORTED_SKIPPED: i32 = 7;
 const AFTER_ABORTED: i32 = 8;
 const PREFERRED_READ_REPLICA: i32 = 9;
+const TOPICS_WALKED: i32 = 10;
 
 export class FetchResponseWalker extends KafkaBodyWalker {
   private version: i16 = 0;
   private countErrors: bool = true;
   private abortedLeft: i32 = 0;
+  private findTail: bool = false;
+  /**
+   * Where the top-level tagged fields begin (bytes into the frame), once a walk asked to
+   * find them got there; -1 otherwise. They end the frame: `tailLength` bytes.
+   */
+  tailOffset: i32 = -1;
+  tailLength: i32 = 0;
 
   constructor(private readonly sink: WalkSink) { super(); }
 
-  /** Prepares a walk of a Fetch response of `version`; `countErrors` false leaves error codes alone. */
-  prepare(version: i16, countErrors: bool): void {
+  /**
+   * Prepares a walk of a Fetch response of `version`; `countErrors` false leaves error
+   * codes alone; `findTail` stops the walk where the top-level tagged fields begin
+   * (flexible versions), noting tailOffset and tailLength.
+   */
+  prepare(version: i16, countErrors: bool, findTail: bool = false): void {
     this.version = version;
     this.countErrors = countErrors;
+    this.findTail = findTail && version >= FIRST_FLEXIBLE_VERSION;
+    this.tailOffset = -1;
+    this.tailLength = 0;
     this.flexible = version >= FIRST_FLEXIBLE_VERSION;
     this.startOffset = FETCH_WALK_START;
   }
@@ -66,7 +81,13 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         break;
       case TOP_LEVEL:
         if (version >= 7) this.noteError(int16At(data, 4));
-        this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION, WALK_DONE);
+        this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION,
+          this.findTail ? TOPICS_WALKED : WALK_DONE);
+        break;
+      case TOPICS_WALKED:
+        this.tailOffset = <i32>this.walked;
+        this.tailLength = <i32>this.frameLeft();
+        this.finish();
         break;
       case PARTITION:
         // PartitionIndex, ErrorCode, HighWatermark, then the offsets later versions added.

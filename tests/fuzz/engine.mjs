@@ -25,12 +25,30 @@ export const ACL_CONFIG = {
   },
 };
 
+/**
+ * Cluster mode: broker addresses in responses are rewritten by node id (explicit nodes,
+ * then a template), responses carrying them are held and re-encoded, Fetch node
+ * endpoints are edited at the end of the stream; an unknown node id closes.
+ */
+export const REWRITE_CONFIG = {
+  stat_prefix: "fuzz_rw", max_frame_bytes: 1048576, max_held_frame_bytes: 65536, max_inspected_response_bytes: 4096,
+  broker_addresses: { nodes: { 0: "127.0.0.1:19092", 1: "envoy-1.fuzz.example:19093" }, host_template: "b{node_id}.fuzz", port_base: 30000 },
+};
+
+/** ACLs and rewriting together, explicit nodes only: every other node id closes the connection. */
+export const REWRITE_ACL_CONFIG = {
+  ...ACL_CONFIG, stat_prefix: "fuzz_rw_acl",
+  broker_addresses: { nodes: { 0: "127.0.0.1:19092", 1: "e1:1", 2: "a-much-longer-envoy-host-name.fuzz.example:65535" } },
+};
+
 /** The plugin configuration of a batch, chosen from its seed. */
 export function batchSettings(seed, batch) {
   const rng = new Rng(mixSeed(seed, 0x6261, batch));
   const config = rng.weighted([
     [45, DEFAULT_CONFIG],
     [15, ACL_CONFIG],
+    [12, REWRITE_CONFIG],
+    [8, REWRITE_ACL_CONFIG],
     [15, {}],
     [12, { stat_prefix: "fuzz", max_frame_bytes: 64, max_in_flight_requests: 1 }],
     [13, { stat_prefix: "fuzz_small", max_frame_bytes: rng.range(64, 4096), max_in_flight_requests: rng.range(1, 8) }],
@@ -60,6 +78,7 @@ export function effectiveConfig(config) {
     maxFrameBytes: config.max_frame_bytes ?? 104857600,
     maxInFlight: config.max_in_flight_requests ?? 1024,
     acl: config.acl !== undefined,
+    rewrite: config.broker_addresses !== undefined,
   };
 }
 
@@ -114,13 +133,14 @@ class Metrics {
     this.connectionsClosed = f("connections_closed");
     this.unmatched = f("unmatched_responses");
     this.aclClosed = f("acl_connections_closed");
+    this.rewriteClosed = f("address_rewrite_connections_closed");
   }
   snapshot(out) {
     const m = this.host.metrics;
     out[0] = m.get(this.framingErrors) ?? 0;
     out[1] = m.get(this.connectionsClosed) ?? 0;
     out[2] = m.get(this.unmatched) ?? 0;
-    out[3] = m.get(this.aclClosed) ?? 0;
+    out[3] = (m.get(this.aclClosed) ?? 0) + (m.get(this.rewriteClosed) ?? 0);
     return out;
   }
 }
@@ -226,7 +246,7 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
     }
     if (status !== 0 && status !== 1) fail("invariant", `data callback returned ${status} (not Continue/StopIteration)`, conn);
     if (host.violationCount !== violations) fail("invariant", `host contract violated: ${host.violations[host.violations.length - 1]}`, conn);
-    // The ACL enforcer also closes connections (failing closed); each close has exactly one cause.
+    // The ACL enforcer and address rewriting also close connections (failing closed); each close has exactly one cause.
     const framingDelta = after[0] - before[0] + after[3] - before[3];
     if (framingDelta !== (closed ? 1 : 0)) {
       fail("invariant", closed ? `the filter closed the connection but framing_errors rose by ${framingDelta}`
@@ -256,7 +276,7 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
       const input = inputs ? inputs[index - first] : generateInput(seed, index, corpus, cfg.maxFrameBytes);
       const conn = {
         // The framing model cannot foresee policy closes; ACL batches check the other invariants.
-        id: nextContextId++, index, input, ev: 0, oracle: !cfg.acl,
+        id: nextContextId++, index, input, ev: 0, oracle: !cfg.acl && !cfg.rewrite,
         down: new FramingOracle(cfg.maxFrameBytes), up: new FramingOracle(cfg.maxFrameBytes),
       };
       try {

@@ -8,9 +8,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { COMPOSE_CLUSTER, COMPOSE_CLUSTER_COMMAND, generateClusterConfig, parseNodes } from "../../scripts/lib/cluster-config.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const composeFile = path.join(root, "docker-compose.yml");
+const clusterComposeFile = path.join(root, "docker-compose.cluster.yml");
 const INSTALL_HINT = "run `bash scripts/install-compose.sh` (builds the Compose v2 CLI plugin from the Go module proxy)";
 
 function run(args) {
@@ -19,10 +22,10 @@ function run(args) {
   return result;
 }
 
-let cached;
-/** The normalised compose model, or a failed assertion saying how to get `docker compose`. */
-function composeConfig() {
-  if (cached) return cached;
+const cached = new Map();
+/** The normalised compose model of `file`, or a failed assertion saying how to get `docker compose`. */
+function composeConfig(file = composeFile) {
+  if (cached.has(file)) return cached.get(file);
   const version = run(["compose", "version"]);
   if (version.status !== 0) {
     const said = (version.stderr || version.stdout).trim().split("\n")[0] || `exit ${version.status}`;
@@ -33,16 +36,16 @@ function composeConfig() {
   // Keep the caller's environment from changing the model (project name, extra files, profiles).
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith("COMPOSE_")) delete env[key];
-  const result = spawnSync("docker", ["compose", "-f", composeFile, "config", "--format", "json"],
+  const result = spawnSync("docker", ["compose", "-f", file, "config", "--format", "json"],
     { cwd: root, encoding: "utf8", timeout: 60000, env });
-  assert.equal(result.status, 0, `docker compose config rejected docker-compose.yml:\n${result.stderr}`);
-  cached = JSON.parse(result.stdout);
-  return cached;
+  assert.equal(result.status, 0, `docker compose config rejected ${path.basename(file)}:\n${result.stderr}`);
+  cached.set(file, JSON.parse(result.stdout));
+  return cached.get(file);
 }
 
-function service(name) {
-  const svc = composeConfig().services?.[name];
-  assert.ok(svc, `docker-compose.yml has no "${name}" service`);
+function service(name, file = composeFile) {
+  const svc = composeConfig(file).services?.[name];
+  assert.ok(svc, `${path.basename(file)} has no "${name}" service`);
   return svc;
 }
 
@@ -157,4 +160,67 @@ test("the Envoy image matches ENVOY_VERSION in scripts/install-envoy.sh", () => 
   const version = script.match(/^\s*ENVOY_VERSION=["']?([\w.-]+)["']?\s*$/m)?.[1] ?? "1.40.0";
   // Envoy's official image tags are v<version>.
   assert.equal(service("envoy").image, `envoyproxy/envoy:v${version}`);
+});
+
+// ---- the cluster variant: docker-compose.cluster.yml and envoy/envoy-cluster.yaml ----
+
+const clusterService = (name) => service(name, clusterComposeFile);
+const BROKERS = ["kafka-1", "kafka-2", "kafka-3"];
+
+test("docker compose (v2) validates docker-compose.cluster.yml: build, three brokers and envoy", () => {
+  assert.deepEqual(Object.keys(composeConfig(clusterComposeFile).services).sort(), ["build", ...BROKERS, "envoy"].sort());
+  assert.doesNotMatch(fs.readFileSync(clusterComposeFile, "utf8"), /^version\s*:/m);
+});
+
+test("the cluster's brokers form a 3-voter KRaft quorum, advertise their own addresses, and replicate 3 ways", () => {
+  const voters = new Set();
+  BROKERS.forEach((name, i) => {
+    const svc = clusterService(name);
+    const env = svc.environment ?? {};
+    assert.equal(String(env.KAFKA_NODE_ID), String(i + 1));
+    assert.equal(String(env.KAFKA_PROCESS_ROLES), "broker,controller");
+    voters.add(String(env.KAFKA_CONTROLLER_QUORUM_VOTERS));
+    assert.equal(svc.hostname, name);
+    // As any existing cluster: the broker's own address, never Envoy's.
+    assert.equal(String(env.KAFKA_ADVERTISED_LISTENERS), `PLAINTEXT://${name}:9092`);
+    assert.equal(String(env.KAFKA_DEFAULT_REPLICATION_FACTOR), "3");
+    assert.equal(String(env.KAFKA_MIN_INSYNC_REPLICAS), "2");
+    assert.equal(String(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR), "3");
+    assert.equal(String(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR), "3");
+    assert.equal(svc.ports, undefined, `${name} publishes no port: clients reach it only through Envoy`);
+    assert.equal(svc.image, service("kafka").image, "the same Kafka image as docker-compose.yml");
+  });
+  assert.deepEqual([...voters], ["1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"]);
+});
+
+test("the cluster's envoy mounts envoy/envoy-cluster.yaml and the filter, starts after the build and the brokers, and publishes every listener", () => {
+  const envoy = clusterService("envoy");
+  const command = [].concat(envoy.command ?? []);
+  const configPath = command[command.indexOf("-c") + 1];
+  assert.equal(hostPathOf(envoy, configPath), path.join(root, "envoy/envoy-cluster.yaml"));
+  assert.equal(hostPathOf(envoy, path.posix.resolve(envoy.working_dir, COMPOSE_CLUSTER.wasmFile)), path.join(root, "build/kafka_filter.wasm"));
+  assert.equal(envoy.depends_on?.build?.condition, "service_completed_successfully");
+  for (const name of BROKERS) assert.equal(envoy.depends_on?.[name]?.condition, "service_healthy", `envoy waits for ${name}`);
+  assert.equal(envoy.image, service("envoy").image);
+  const published = new Map((envoy.ports ?? []).map((p) => [Number(p.target), p]));
+  const generated = YAML.parse(fs.readFileSync(path.join(root, COMPOSE_CLUSTER.out), "utf8"));
+  const ports = [...generated.static_resources.listeners.map((l) => l.address.socket_address.port_value), generated.admin.address.socket_address.port_value];
+  for (const port of ports) {
+    assert.equal(Number(published.get(port)?.published), port, `Envoy listens on ${port}; publish it as ${port}`);
+    assert.equal(published.get(port)?.host_ip, "127.0.0.1", `port ${port} is published on loopback only`);
+  }
+});
+
+test("envoy/envoy-cluster.yaml is exactly the generator's output for the compose cluster's brokers", () => {
+  const brokers = parseNodes(COMPOSE_CLUSTER.nodes);
+  // The generator's broker list is what the compose brokers advertise.
+  assert.deepEqual(brokers.map((b) => `PLAINTEXT://${b.host}:${b.port}`),
+    BROKERS.map((name) => String(clusterService(name).environment.KAFKA_ADVERTISED_LISTENERS)));
+  const { yaml } = generateClusterConfig({
+    brokers, firstPort: COMPOSE_CLUSTER.port, adminPort: COMPOSE_CLUSTER.adminPort, listenAddress: COMPOSE_CLUSTER.listenAddress,
+    adminAddress: COMPOSE_CLUSTER.adminAddress, advertisedHost: COMPOSE_CLUSTER.advertisedHost, wasmFile: COMPOSE_CLUSTER.wasmFile,
+    command: COMPOSE_CLUSTER_COMMAND, validate: false,
+  });
+  assert.equal(fs.readFileSync(path.join(root, COMPOSE_CLUSTER.out), "utf8"), yaml,
+    `envoy/envoy-cluster.yaml is stale; regenerate it with: ${COMPOSE_CLUSTER_COMMAND}`);
 });

@@ -5,6 +5,7 @@
 //   npm run bench:proxy -- [--rounds 3] [--records 500000] [--record-size 1024]
 //                          [--throughput -1] [--acks 1] [--partitions 1]
 //                          [--warmup-records 100000] [--concurrency 1] [--no-build] [--acl]
+//                          [--broker-addresses]
 //
 // One KRaft broker serves two Envoys for the whole run:
 //   (a) Envoy with tcp_proxy only (envoy/envoy.yaml with the Wasm filter removed);
@@ -56,6 +57,7 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: "1" },
     "no-build": { type: "boolean", default: false },
     acl: { type: "boolean", default: false },
+    "broker-addresses": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -88,7 +90,8 @@ const settings = {
 
 const VARIANTS = {
   a: { key: "a", label: "(a) tcp_proxy only" },
-  b: { key: "b", label: options.acl ? "(b) tcp_proxy + Kafka Wasm filter enforcing ACLs" : "(b) tcp_proxy + Kafka Wasm filter" },
+  b: { key: "b", label: (options.acl ? "(b) tcp_proxy + Kafka Wasm filter enforcing ACLs" : "(b) tcp_proxy + Kafka Wasm filter") +
+    (options["broker-addresses"] ? " rewriting broker addresses" : "") },
 };
 
 const runDir = path.join(root, ".run", `bench-proxy-${process.pid}`);
@@ -475,7 +478,10 @@ async function main() {
       // One client listener per Envoy, each advertising that Envoy.
       "listeners": `CLIENT_A://127.0.0.1:${ports.clientA},CLIENT_B://127.0.0.1:${ports.clientB},` +
         `DIRECT://127.0.0.1:${ports.direct},CONTROLLER://127.0.0.1:${ports.controller}`,
-      "advertised.listeners": `CLIENT_A://127.0.0.1:${ports.listenerA},CLIENT_B://127.0.0.1:${ports.listenerB},` +
+      // --broker-addresses: CLIENT_B advertises the broker itself, as an existing cluster
+      // does, and (b) rewrites it to its own listener (cluster mode).
+      "advertised.listeners": `CLIENT_A://127.0.0.1:${ports.listenerA},` +
+        `CLIENT_B://127.0.0.1:${options["broker-addresses"] ? ports.clientB : ports.listenerB},` +
         `DIRECT://127.0.0.1:${ports.direct}`,
       "listener.security.protocol.map": "CLIENT_A:PLAINTEXT,CLIENT_B:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT",
       "offsets.topic.num.partitions": "1",
@@ -499,7 +505,10 @@ async function main() {
       ],
     },
   } : undefined;
-  const configB = renderEnvoyConfig({ listenerPort: ports.listenerB, adminPort: ports.adminB, brokerPort: ports.clientB, wasmFile, pluginConfig: aclConfig });
+  const pluginConfigB = options["broker-addresses"]
+    ? { stat_prefix: "broker1", ...(aclConfig ?? {}), broker_addresses: { nodes: { 1: `127.0.0.1:${ports.listenerB}` } } }
+    : aclConfig;
+  const configB = renderEnvoyConfig({ listenerPort: ports.listenerB, adminPort: ports.adminB, brokerPort: ports.clientB, wasmFile, pluginConfig: pluginConfigB });
   const configA = renderEnvoyConfig({ listenerPort: ports.listenerA, adminPort: ports.adminA, brokerPort: ports.clientA, wasmFile });
   const chainA = configA.static_resources.listeners.find((l) => l.name === "kafka").filter_chains[0];
   chainA.filters = chainA.filters.filter((f) => f.name !== "envoy.filters.network.wasm");

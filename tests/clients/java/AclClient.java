@@ -18,6 +18,9 @@
 //                                                        {"ok":true} or {"ok":false,"error":...}
 //   subject-name    --certificate c.pem                  {"ok":true,"name":"CN=..."}: X500Principal.getName(), the
 //                                                        name Kafka's default principal builder gives a TLS client
+//   transactional-produce --transactional-id x --topic t --count N
+//                                                        {"ok":true,"committed":N} or {"ok":false,"error":...}
+//   consume also takes --group-protocol classic|consumer (KIP-848).
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +73,7 @@ public final class AclClient {
             case "consume": json = consume(options); break;
             case "commit-offset": json = commitOffset(options); break;
             case "subject-name": json = subjectName(options); break;
+            case "transactional-produce": json = transactionalProduce(options); break;
             default: usage("unknown subcommand " + argv[0]); return;
         }
         out.println(json);
@@ -79,7 +83,7 @@ public final class AclClient {
     }
 
     private static void usage(String why) {
-        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset, subject-name");
+        System.err.println("AclClient: " + why + "; subcommands: create-topics, delete-topics, list-topics, describe-topics, produce, consume, commit-offset, subject-name, transactional-produce");
         System.exit(2);
     }
 
@@ -185,6 +189,8 @@ public final class AclClient {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         String group = o.text("group", null);
         if (group != null) p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        String protocol = o.text("group-protocol", null);
+        if (protocol != null) p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
         List<String> records = new ArrayList<>();
         Json result = new Json();
         long deadline = System.currentTimeMillis() + o.timeoutMs();
@@ -219,6 +225,30 @@ public final class AclClient {
                 java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
             return new Json().put("ok", true).put("name", certificate.getSubjectX500Principal().getName()).toString();
         }
+    }
+
+    /** One transaction of `count` records, committed: reaches the transaction coordinator (InitProducerId, EndTxn). */
+    private static String transactionalProduce(Options o) {
+        String topic = o.required("topic");
+        int count = o.integer("count", 1);
+        Properties p = o.clientProperties();
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, o.required("transactional-id"));
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(o.timeoutMs()));
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(o.timeoutMs()));
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(o.timeoutMs(), 10000)));
+        Json result = new Json();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < count; i++) producer.send(new ProducerRecord<>(topic, "key-" + i, o.text("value-prefix", "txn") + "-" + i));
+            producer.commitTransaction();
+            result.put("ok", true).put("committed", count);
+        } catch (Exception e) {
+            failure(result, e);
+        }
+        return result.toString();
     }
 
     private static String commitOffset(Options o) {

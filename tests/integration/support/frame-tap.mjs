@@ -23,13 +23,18 @@ class FrameCounter {
 /**
  * `capture`: also keep every frame, as { direction, apiKey, apiVersion, frame } with
  * the size field stripped; responses carry their request's key and version.
+ * `onConnection()`, when given, is called for each client connection and may return
+ * { responseBytes(chunk), responseFrame({ apiKey, apiVersion, frame }) }: every byte and
+ * every matched response frame sent back to that client, as it passes.
+ * `upstreamLocalPorts` holds the local port of every connection the tap opened upstream.
  */
-export async function startFrameTap({ port, upstreamPort, capture = false }) {
+export async function startFrameTap({ port, upstreamPort, upstreamHost = "127.0.0.1", capture = false, onConnection }) {
   const captured = [];
   // Per "apiKey.apiVersion": frames and bytes (size field included) in each direction.
   const requests = new Map();
   const responses = new Map();
   let connections = 0;
+  const upstreamLocalPorts = new Set();
   const add = (map, key, bytes) => {
     const entry = map.get(key) ?? { frames: 0, bytes: 0 };
     entry.frames += 1;
@@ -39,7 +44,9 @@ export async function startFrameTap({ port, upstreamPort, capture = false }) {
   const sockets = new Set();
   const server = net.createServer((client) => {
     connections += 1;
-    const broker = net.connect(upstreamPort, "127.0.0.1");
+    const broker = net.connect(upstreamPort, upstreamHost);
+    broker.once("connect", () => upstreamLocalPorts.add(broker.localPort));
+    const observer = onConnection?.() ?? null;
     sockets.add(client).add(broker);
     const apiKeyByCorrelation = new Map();
     const requestFrames = new FrameCounter((frame) => {
@@ -53,13 +60,17 @@ export async function startFrameTap({ port, upstreamPort, capture = false }) {
       const api = apiKeyByCorrelation.get(correlationId) ?? "unmatched";
       apiKeyByCorrelation.delete(correlationId);
       add(responses, api, frame.length + 4);
+      if (observer?.responseFrame && api !== "unmatched") {
+        const [apiKey, apiVersion] = api.split(".").map(Number);
+        observer.responseFrame({ apiKey, apiVersion, frame });
+      }
       if (capture && api !== "unmatched") {
         const [apiKey, apiVersion] = api.split(".").map(Number);
         captured.push({ direction: "response", apiKey, apiVersion, frame: Buffer.from(frame) });
       }
     });
     client.on("data", (chunk) => { requestFrames.push(chunk); broker.write(chunk); });
-    broker.on("data", (chunk) => { responseFrames.push(chunk); client.write(chunk); });
+    broker.on("data", (chunk) => { client.write(chunk); observer?.responseBytes?.(chunk); responseFrames.push(chunk); });
     client.on("end", () => broker.end());
     broker.on("end", () => client.end());
     client.on("error", () => broker.destroy());
@@ -74,6 +85,7 @@ export async function startFrameTap({ port, upstreamPort, capture = false }) {
     responses,
     /** Returns and forgets the frames captured so far. */
     drain: () => captured.splice(0, captured.length),
+    upstreamLocalPorts,
     get connections() { return connections; },
     stop: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();

@@ -202,7 +202,12 @@ export class Decoder {
   compactArray(each) { const n = this.uvarint() - 1; return n < 0 ? null : Array.from({ length: n }, () => each(this)); }
   skipTags() {
     const count = this.uvarint();
-    for (let i = 0; i < count; i++) { this.uvarint(); this.pos += this.uvarint(); }
+    for (let i = 0; i < count; i++) {
+      this.uvarint();
+      // Not `this.pos += this.uvarint()`: that reads pos before the size's own bytes are consumed.
+      const size = this.uvarint();
+      this.pos += size;
+    }
   }
 }
 

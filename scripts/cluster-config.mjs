@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Writes the Envoy configuration that fronts an existing Kafka cluster: one listener per
+// broker, each with the Kafka Wasm filter and tcp_proxy to that broker (README "Cluster mode").
+//
+//   node scripts/cluster-config.mjs --bootstrap HOST:PORT[,HOST:PORT…] [options]
+//   node scripts/cluster-config.mjs --nodes 1=HOST:PORT,2=HOST:PORT… [options]   (no discovery)
+//
+//   --port 19092              first listener port; broker i (in node-id order) gets port + i
+//   --admin-port 9901         Envoy admin port
+//   --config plugin.json      plugin configuration for every listener (default: envoy/envoy.yaml's)
+//   --out envoy-cluster.yaml  where to write the YAML (default: standard output)
+//   --listen-address 0.0.0.0  where the listeners bind
+//   --advertised-host HOST    the host clients reach the listeners at (default: the listen
+//                             address, or this machine's host name when that is a wildcard)
+//   --admin-address 127.0.0.1 where the admin interface binds (it can stop Envoy: keep it private)
+//   --wasm build/kafka_filter.wasm   the filter module, as Envoy will find it
+//   --skip-validate           do not run `envoy --mode validate` on the result
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { discoverBrokers, generateClusterConfig, parseNodes } from "./lib/cluster-config.mjs";
+
+const { values: options } = parseArgs({
+  options: {
+    bootstrap: { type: "string" },
+    nodes: { type: "string" },
+    port: { type: "string", default: "19092" },
+    "admin-port": { type: "string", default: "9901" },
+    config: { type: "string" },
+    out: { type: "string" },
+    "listen-address": { type: "string", default: "0.0.0.0" },
+    "advertised-host": { type: "string" },
+    "admin-address": { type: "string", default: "127.0.0.1" },
+    wasm: { type: "string", default: "build/kafka_filter.wasm" },
+    "skip-validate": { type: "boolean", default: false },
+  },
+});
+
+function portOption(name) {
+  const port = Number(options[name]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--${name} must be a port number, got "${options[name]}"`);
+  return port;
+}
+
+try {
+  if (!options.bootstrap === !options.nodes) throw new Error("give exactly one of --bootstrap HOST:PORT[,…] (discover) or --nodes ID=HOST:PORT[,…]");
+  const brokers = options.nodes ? parseNodes(options.nodes) : (await discoverBrokers(options.bootstrap)).brokers;
+  const listenAddress = options["listen-address"];
+  const wildcard = listenAddress === "0.0.0.0" || listenAddress === "::";
+  let pluginConfig;
+  if (options.config) {
+    try { pluginConfig = JSON.parse(fs.readFileSync(options.config, "utf8")); } catch (error) {
+      throw new Error(`--config ${options.config}: ${error.message}`);
+    }
+  }
+  const command = ["node scripts/cluster-config.mjs", ...process.argv.slice(2)].join(" ");
+  const { yaml, listeners } = generateClusterConfig({
+    brokers,
+    firstPort: portOption("port"),
+    adminPort: portOption("admin-port"),
+    listenAddress,
+    advertisedHost: options["advertised-host"] ?? (wildcard ? os.hostname() : listenAddress),
+    adminAddress: options["admin-address"],
+    wasmFile: options.wasm,
+    pluginConfig,
+    command,
+    validate: !options["skip-validate"],
+  });
+  if (options.out) {
+    fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
+    fs.writeFileSync(options.out, yaml);
+    for (const l of listeners) {
+      console.error(`node ${l.nodeId}: ${l.address}:${l.port} (clients use ${l.advertised}, stat_prefix ${l.statPrefix}) -> ${l.upstream}`);
+    }
+    console.error(`wrote ${options.out}${options["skip-validate"] ? "" : " (envoy --mode validate: OK)"}`);
+  } else {
+    process.stdout.write(yaml);
+  }
+} catch (error) {
+  console.error(`cluster-config: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,125 @@
+// Cluster mode's Envoy configuration: discover a Kafka cluster's brokers through a
+// Metadata request, and write the Envoy YAML with one filter listener per broker
+// (renderClusterEnvoyConfig in envoy.mjs, from envoy/envoy.yaml). Used by
+// scripts/cluster-config.mjs (the command), scripts/stack.mjs (`npm start`) and the tests.
+import path from "node:path";
+import YAML from "yaml";
+import kafkajs from "kafkajs";
+import { renderClusterEnvoyConfig, root, validateEnvoyConfig } from "./envoy.mjs";
+import { splitAddress } from "./kafka.mjs";
+
+const { Kafka, logLevel } = kafkajs;
+
+/**
+ * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with one
+ * Metadata request (kafkajs admin describeCluster). Returns { clusterId, controller,
+ * brokers: [{ nodeId, host, port }] } sorted by node id: each broker's advertised
+ * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
+ * addresses when none answers within `timeoutMs`.
+ */
+export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
+  const addresses = String(bootstrap).split(",").map((a) => a.trim()).filter(Boolean);
+  if (addresses.length === 0) throw new Error("--bootstrap needs at least one HOST:PORT");
+  for (const address of addresses) splitAddress(address);
+  const kafka = new Kafka({
+    clientId: "kafka-filter-cluster-config",
+    brokers: addresses,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: Math.min(timeoutMs, 5000),
+    requestTimeout: timeoutMs,
+    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2000 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    const brokers = cluster.brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port }))
+      .sort((a, b) => a.nodeId - b.nodeId);
+    if (brokers.length === 0) throw new Error("Metadata named no brokers");
+    return { clusterId: cluster.clusterId, controller: cluster.controller, brokers };
+  } catch (error) {
+    throw new Error(`could not discover the brokers through ${addresses.join(",")}: ${error.message}`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Parses "1=host:port,2=host:port" (a cluster given without discovery) into brokers. */
+export function parseNodes(text) {
+  return String(text).split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    const match = /^(\d+)=(.+)$/.exec(entry);
+    if (!match) throw new Error(`--nodes entries are NODE_ID=HOST:PORT, got "${entry}"`);
+    const [host, port] = splitAddress(match[2]);
+    return { nodeId: Number(match[1]), host, port };
+  });
+}
+
+/**
+ * The cluster configuration as YAML text, with a header saying where it came from and
+ * how to regenerate it (`command`).
+ */
+export function clusterConfigYaml(config, { brokers, command }) {
+  const header = [
+    "# Envoy in front of a Kafka cluster: one listener per broker, each with the Kafka Wasm",
+    "# filter (its broker_addresses map sends clients to these listeners) and tcp_proxy to",
+    "# that broker. GENERATED from envoy/envoy.yaml by scripts/cluster-config.mjs; do not edit.",
+    `# Brokers: ${brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).join(", ")}`,
+    ...(command ? [`# Regenerate: ${command}`] : []),
+    "",
+  ].join("\n");
+  return header + YAML.stringify(config, { lineWidth: 0 });
+}
+
+/**
+ * Renders (and, with `validate`, checks with `envoy --mode validate`, writing to
+ * `validateFile`) the configuration fronting `brokers`; options as renderClusterEnvoyConfig.
+ * Returns { config, yaml, listeners: [{ nodeId, port, advertised, upstream, statPrefix }] }.
+ */
+export function generateClusterConfig({ brokers, command, validate = true, validateFile, ...options }) {
+  const config = renderClusterEnvoyConfig({ brokers, ...options });
+  const yaml = clusterConfigYaml(config, { brokers, command });
+  if (validate) validateEnvoyConfig(yaml, validateFile ?? path.join(root, ".run/cluster-config/validate.yaml"));
+  return { config, yaml, listeners: describeListeners(config) };
+}
+
+/** What each listener of a cluster configuration does, read back from the configuration itself. */
+export function describeListeners(config) {
+  return config.static_resources.listeners.map((listener) => {
+    const filters = listener.filter_chains[0].filters;
+    const plugin = JSON.parse(filters.find((f) => f.name === "envoy.filters.network.wasm").typed_config.config.configuration.value);
+    const clusterName = filters.find((f) => f.name === "envoy.filters.network.tcp_proxy").typed_config.cluster;
+    const cluster = config.static_resources.clusters.find((c) => c.name === clusterName);
+    const upstream = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    const nodeId = Number(/(\d+)$/.exec(listener.name)[1]);
+    return {
+      nodeId,
+      name: listener.name,
+      address: listener.address.socket_address.address,
+      port: listener.address.socket_address.port_value,
+      statPrefix: plugin.stat_prefix,
+      advertised: plugin.broker_addresses?.nodes?.[String(nodeId)],
+      upstream: `${upstream.address}:${upstream.port_value}`,
+    };
+  });
+}
+
+/**
+ * The docker-compose cluster variant (docker-compose.cluster.yml): three brokers
+ * advertising kafka-N:9092, Envoy on 9092-9094 advertised as localhost, admin on 9901.
+ * envoy/envoy-cluster.yaml is the generator's output for exactly these options.
+ */
+export const COMPOSE_CLUSTER = {
+  nodes: "1=kafka-1:9092,2=kafka-2:9092,3=kafka-3:9092",
+  port: 9092,
+  adminPort: 9901,
+  listenAddress: "0.0.0.0",
+  adminAddress: "0.0.0.0",
+  advertisedHost: "localhost",
+  wasmFile: "build/kafka_filter.wasm",
+  out: "envoy/envoy-cluster.yaml",
+};
+
+/** The command line that regenerates envoy/envoy-cluster.yaml. */
+export const COMPOSE_CLUSTER_COMMAND = `node scripts/cluster-config.mjs --nodes ${COMPOSE_CLUSTER.nodes} ` +
+  `--port ${COMPOSE_CLUSTER.port} --admin-port ${COMPOSE_CLUSTER.adminPort} --listen-address ${COMPOSE_CLUSTER.listenAddress} ` +
+  `--admin-address ${COMPOSE_CLUSTER.adminAddress} --advertised-host ${COMPOSE_CLUSTER.advertisedHost} --out ${COMPOSE_CLUSTER.out}`;
