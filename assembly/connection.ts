@@ -21,7 +21,7 @@ import { HeldStream, memoryNearLimit } from "./held-stream";
 import { AclEnforcer, PendingEnforcement } from "./acl/enforcer";
 import { FrameDecision, FrameEdit } from "./editing/frame-edit";
 import { ResponseEditor } from "./editing/response-editor";
-import { FetchTailEditor, TailOutcome } from "./rewrite/fetch-tail";
+import { FetchTailEdit } from "./editing/fetch-tail-edit";
 import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
 import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
 import { TopicStat, learnTopicIds } from "./topics";
@@ -377,11 +377,9 @@ class ResponseFrames extends FrameHandler {
   private requestPosition: i32 = -1;
   /** The current response must reach the response editor whole before any of it may pass. */
   private heldForEnforcer: bool = false;
-  /** The current (streamed) Fetch response's node endpoints are edited at its end. */
-  private editTail: bool = false;
-  private tailVersion: i16 = 0;
   private readonly acl: AclEnforcer | null;
-  private readonly tailEditor: FetchTailEditor | null;
+  /** Edits the node endpoints at the end of streamed Fetch responses; null without rewriting. */
+  private readonly fetchTail: FetchTailEdit | null;
   /**
    * Streams every Fetch response, whatever its size, for per-topic stats and its error
    * codes; Fetch responses are only collected whole when the ACL enforcer must edit one.
@@ -401,10 +399,12 @@ class ResponseFrames extends FrameHandler {
     const metrics = exchanges.metrics;
     this.errors = new ErrorCounter(metrics);
     this.acl = editor != null ? editor.acl : null;
-    const rewriter = editor != null ? editor.rewriter : null;
-    this.tailEditor = rewriter != null ? new FetchTailEditor(rewriter) : null;
-    this.fetchWalker = metrics.topics.enabled || inspectLimit > 0 || rewriter != null
+    const rewriting = editor != null && editor.rewriter != null;
+    const fetchWalker = metrics.topics.enabled || inspectLimit > 0 || rewriting
       ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
+    this.fetchWalker = fetchWalker;
+    this.fetchTail = rewriting && fetchWalker != null
+      ? new FetchTailEdit(changetype<ResponseEditor>(editor), fetchWalker, maxHeldFrameBytes) : null;
   }
 
   walkerFor(frameSize: i32): FrameWalker | null {
@@ -421,7 +421,8 @@ class ResponseFrames extends FrameHandler {
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
     this.requestPosition = -1;
     this.heldForEnforcer = false;
-    this.editTail = false;
+    const fetchTail = this.fetchTail;
+    if (fetchTail != null) fetchTail.active = false;
     if (this.exchanges.sasl.rawResponsesLeft != 0) return 0;
     // Only the correlation id identifies the request, and it leads every header version.
     reader.reset(frame, prefixStart, prefixEnd);
@@ -455,12 +456,8 @@ class ResponseFrames extends FrameHandler {
   }
 
   holdsCurrentFrame(decided: bool): bool {
-    return !decided || this.heldForEnforcer || (this.editTail && this.tailReached());
-  }
-
-  private tailReached(): bool {
-    const walker = this.fetchWalker;
-    return walker != null && walker.tailOffset >= 0;
+    const fetchTail = this.fetchTail;
+    return !decided || this.heldForEnforcer || (fetchTail != null && fetchTail.holding);
   }
 
   /**
@@ -468,14 +465,8 @@ class ResponseFrames extends FrameHandler {
    * tagged fields cannot have its node endpoints found, so it must not pass further.
    */
   checkTailWalk(): void {
-    if (!this.editTail) return;
-    const walker = this.fetchWalker;
-    if (walker != null && walker.failed) this.tailLost();
-  }
-
-  private tailLost(): void {
-    this.editTail = false;
-    this.actions.stop("a Fetch response could not be followed to its node endpoints, which may carry broker addresses", false);
+    const fetchTail = this.fetchTail;
+    if (fetchTail != null) this.actions.apply(fetchTail.lost(), changetype<ResponseEditor>(this.editor), 0);
   }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
@@ -511,9 +502,9 @@ class ResponseFrames extends FrameHandler {
     }
     const fetchWalker = this.fetchWalker;
     if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION) {
-      this.editTail = !heldForEnforcer && editor != null && editor.editsFetchTail(apiVersion);
-      this.tailVersion = apiVersion;
-      fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer, this.editTail);
+      const fetchTail = this.fetchTail;
+      const findTail = fetchTail != null && fetchTail.start(apiVersion, heldForEnforcer);
+      fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer, findTail);
       this.walkThisFrame = true;
       return;
     }
@@ -567,47 +558,8 @@ class ResponseFrames extends FrameHandler {
 
   onFrameEnd(frameSize: i32): void {
     this.heldForEnforcer = false;
-    if (this.editTail) this.editFetchTail();
-  }
-
-  /** The streamed Fetch response just ended: rewrite its node endpoints in place, keeping its length. */
-  private editFetchTail(): void {
-    this.editTail = false;
-    const walker = changetype<FetchResponseWalker>(this.fetchWalker);
-    const editor = changetype<ResponseEditor>(this.editor);
-    if (walker.tailOffset < 0) {
-      this.tailLost();
-      return;
-    }
-    const length = walker.tailLength;
-    walker.tailOffset = -1;
-    if (length > this.maxHeldFrameBytes) {
-      this.actions.stop("a Fetch response's tagged fields of " + length.toString() + " bytes exceed max_held_frame_bytes", false);
-      return;
-    }
-    const stream = this.actions.stream;
-    const tail = stream.copyFrameTail(<u32>length);
-    if (tail == null) {
-      this.actions.stop("Envoy no longer holds the end of a Fetch response", false);
-      return;
-    }
-    const tailEditor = changetype<FetchTailEditor>(this.tailEditor);
-    const outcome = tailEditor.edit(tail, length, this.tailVersion);
-    if (outcome == TailOutcome.Unchanged) return;
-    if (outcome == TailOutcome.UnknownNode) {
-      this.actions.apply(editor.unknownNode(FETCH), editor, 0);
-      return;
-    }
-    if (outcome == TailOutcome.Malformed) {
-      this.actions.stop("a Fetch response's tagged fields do not decode: its node endpoints cannot be rewritten", false);
-      return;
-    }
-    if (!stream.replaceFrameTail(tailEditor.replacement)) {
-      this.actions.stop("Envoy refused to rewrite the end of a Fetch response", false);
-      return;
-    }
-    if (outcome == TailOutcome.Dropped) editor.stats.endpointsDropped();
-    else editor.stats.addressesRewritten();
+    const fetchTail = this.fetchTail;
+    if (fetchTail != null) this.actions.apply(fetchTail.frameEnded(this.actions.stream), changetype<ResponseEditor>(this.editor), 0);
   }
 }
 
