@@ -11,11 +11,11 @@ import { FetchResponse } from "../codec/generated/FetchResponse";
 import { MetadataResponse } from "../codec/generated/MetadataResponse";
 import { FindCoordinatorResponse } from "../codec/generated/FindCoordinatorResponse";
 import { DescribeClusterResponse } from "../codec/generated/DescribeClusterResponse";
-import { DescribeQuorumResponse, DescribeQuorumResponse_Listener } from "../codec/generated/DescribeQuorumResponse";
-import { VoteResponse, VoteResponse_NodeEndpoint } from "../codec/generated/VoteResponse";
-import { BeginQuorumEpochResponse, BeginQuorumEpochResponse_NodeEndpoint } from "../codec/generated/BeginQuorumEpochResponse";
-import { EndQuorumEpochResponse, EndQuorumEpochResponse_NodeEndpoint } from "../codec/generated/EndQuorumEpochResponse";
-import { FetchSnapshotResponse, FetchSnapshotResponse_NodeEndpoint } from "../codec/generated/FetchSnapshotResponse";
+import { DescribeQuorumResponse } from "../codec/generated/DescribeQuorumResponse";
+import { VoteResponse } from "../codec/generated/VoteResponse";
+import { BeginQuorumEpochResponse } from "../codec/generated/BeginQuorumEpochResponse";
+import { EndQuorumEpochResponse } from "../codec/generated/EndQuorumEpochResponse";
+import { FetchSnapshotResponse } from "../codec/generated/FetchSnapshotResponse";
 import { UpdateRaftVoterResponse } from "../codec/generated/UpdateRaftVoterResponse";
 import { ShareFetchResponse } from "../codec/generated/ShareFetchResponse";
 import { ShareAcknowledgeResponse } from "../codec/generated/ShareAcknowledgeResponse";
@@ -95,34 +95,18 @@ export class AddressRewriter {
     this.changed = false;
     let ok = true;
     switch (apiKey) {
-      case METADATA: ok = this.metadata(changetype<MetadataResponse>(body)); break;
+      case METADATA: ok = this.repoint(changetype<MetadataResponse>(body).brokers, false); break;
       case FIND_COORDINATOR: ok = this.findCoordinator(changetype<FindCoordinatorResponse>(body), apiVersion); break;
       case DESCRIBE_CLUSTER: ok = this.describeCluster(changetype<DescribeClusterResponse>(body)); break;
-      case PRODUCE: ok = this.produce(changetype<ProduceResponse>(body)); break;
-      case FETCH: ok = this.fetch(changetype<FetchResponse>(body)); break;
-      case SHARE_FETCH: ok = this.shareFetch(changetype<ShareFetchResponse>(body)); break;
-      case SHARE_ACKNOWLEDGE: ok = this.shareAcknowledge(changetype<ShareAcknowledgeResponse>(body)); break;
+      case PRODUCE: ok = this.repoint(changetype<ProduceResponse>(body).nodeEndpoints, false); break;
+      case FETCH: ok = this.repoint(changetype<FetchResponse>(body).nodeEndpoints, false); break;
+      case SHARE_FETCH: ok = this.repoint(changetype<ShareFetchResponse>(body).nodeEndpoints, false); break;
+      case SHARE_ACKNOWLEDGE: ok = this.repoint(changetype<ShareAcknowledgeResponse>(body).nodeEndpoints, false); break;
       case DESCRIBE_QUORUM: this.describeQuorum(changetype<DescribeQuorumResponse>(body)); break;
-      case VOTE: {
-        const response = changetype<VoteResponse>(body);
-        if (response.nodeEndpoints.length > 0) { response.nodeEndpoints = new Array<VoteResponse_NodeEndpoint>(); this.changed = true; }
-        break;
-      }
-      case BEGIN_QUORUM_EPOCH: {
-        const response = changetype<BeginQuorumEpochResponse>(body);
-        if (response.nodeEndpoints.length > 0) { response.nodeEndpoints = new Array<BeginQuorumEpochResponse_NodeEndpoint>(); this.changed = true; }
-        break;
-      }
-      case END_QUORUM_EPOCH: {
-        const response = changetype<EndQuorumEpochResponse>(body);
-        if (response.nodeEndpoints.length > 0) { response.nodeEndpoints = new Array<EndQuorumEpochResponse_NodeEndpoint>(); this.changed = true; }
-        break;
-      }
-      case FETCH_SNAPSHOT: {
-        const response = changetype<FetchSnapshotResponse>(body);
-        if (response.nodeEndpoints.length > 0) { response.nodeEndpoints = new Array<FetchSnapshotResponse_NodeEndpoint>(); this.changed = true; }
-        break;
-      }
+      case VOTE: { const r = changetype<VoteResponse>(body); r.nodeEndpoints = this.emptied(r.nodeEndpoints); break; }
+      case BEGIN_QUORUM_EPOCH: { const r = changetype<BeginQuorumEpochResponse>(body); r.nodeEndpoints = this.emptied(r.nodeEndpoints); break; }
+      case END_QUORUM_EPOCH: { const r = changetype<EndQuorumEpochResponse>(body); r.nodeEndpoints = this.emptied(r.nodeEndpoints); break; }
+      case FETCH_SNAPSHOT: { const r = changetype<FetchSnapshotResponse>(body); r.nodeEndpoints = this.emptied(r.nodeEndpoints); break; }
       case UPDATE_RAFT_VOTER: {
         const leader = changetype<UpdateRaftVoterResponse>(body).currentLeader;
         if (leader.host.length > 0 || leader.port != 0) { leader.host = ""; leader.port = 0; this.changed = true; }
@@ -148,36 +132,35 @@ export class AddressRewriter {
     return true;
   }
 
-  private metadata(response: MetadataResponse): bool {
-    const brokers = response.brokers;
-    for (let i = 0, n = brokers.length; i < n; i++) {
-      const broker = unchecked(brokers[i]);
-      if (!this.resolve(broker.nodeId, broker.host, broker.port)) return false;
-      broker.host = this.addresses.host;
-      broker.port = this.addresses.port;
+  /**
+   * Points every entry of a node-keyed endpoint list at its fronting address: Metadata
+   * brokers, FindCoordinator coordinators (v4+), and the KIP-951 node endpoints of
+   * Produce, Fetch, ShareFetch and ShareAcknowledge. `T` is a generated struct with
+   * `nodeId`, `host` and `port`. With `skipNoNode`, entries of node id -1 (FindCoordinator's
+   * "no coordinator") are left alone; elsewhere -1 is a node id like any other, so an
+   * address under it can never pass unmapped. False at the first node id with no mapping.
+   */
+  private repoint<T>(list: Array<T>, skipNoNode: bool): bool {
+    for (let i = 0, n = list.length; i < n; i++) {
+      const entry = unchecked(list[i]);
+      if (skipNoNode && entry.nodeId == NO_NODE_ID) continue;
+      if (!this.resolve(entry.nodeId, entry.host, entry.port)) return false;
+      entry.host = this.addresses.host;
+      entry.port = this.addresses.port;
     }
     return true;
   }
 
   private findCoordinator(response: FindCoordinatorResponse, version: i16): bool {
-    if (version < FIRST_FIND_COORDINATOR_BATCHED) {
-      if (response.nodeId == NO_NODE_ID) return true;
-      if (!this.resolve(response.nodeId, response.host, response.port)) return false;
-      response.host = this.addresses.host;
-      response.port = this.addresses.port;
-      return true;
-    }
-    const coordinators = response.coordinators;
-    for (let i = 0, n = coordinators.length; i < n; i++) {
-      const coordinator = unchecked(coordinators[i]);
-      if (coordinator.nodeId == NO_NODE_ID) continue;
-      if (!this.resolve(coordinator.nodeId, coordinator.host, coordinator.port)) return false;
-      coordinator.host = this.addresses.host;
-      coordinator.port = this.addresses.port;
-    }
+    if (version >= FIRST_FIND_COORDINATOR_BATCHED) return this.repoint(response.coordinators, true);
+    if (response.nodeId == NO_NODE_ID) return true;
+    if (!this.resolve(response.nodeId, response.host, response.port)) return false;
+    response.host = this.addresses.host;
+    response.port = this.addresses.port;
     return true;
   }
 
+  /** DescribeCluster names its brokers by `brokerId`, so it cannot share repoint(). */
   private describeCluster(response: DescribeClusterResponse): bool {
     const brokers = response.brokers;
     for (let i = 0, n = brokers.length; i < n; i++) {
@@ -189,48 +172,11 @@ export class AddressRewriter {
     return true;
   }
 
-  private produce(response: ProduceResponse): bool {
-    const endpoints = response.nodeEndpoints;
-    for (let i = 0, n = endpoints.length; i < n; i++) {
-      const endpoint = unchecked(endpoints[i]);
-      if (!this.resolve(endpoint.nodeId, endpoint.host, endpoint.port)) return false;
-      endpoint.host = this.addresses.host;
-      endpoint.port = this.addresses.port;
-    }
-    return true;
-  }
-
-  private fetch(response: FetchResponse): bool {
-    const endpoints = response.nodeEndpoints;
-    for (let i = 0, n = endpoints.length; i < n; i++) {
-      const endpoint = unchecked(endpoints[i]);
-      if (!this.resolve(endpoint.nodeId, endpoint.host, endpoint.port)) return false;
-      endpoint.host = this.addresses.host;
-      endpoint.port = this.addresses.port;
-    }
-    return true;
-  }
-
-  private shareFetch(response: ShareFetchResponse): bool {
-    const endpoints = response.nodeEndpoints;
-    for (let i = 0, n = endpoints.length; i < n; i++) {
-      const endpoint = unchecked(endpoints[i]);
-      if (!this.resolve(endpoint.nodeId, endpoint.host, endpoint.port)) return false;
-      endpoint.host = this.addresses.host;
-      endpoint.port = this.addresses.port;
-    }
-    return true;
-  }
-
-  private shareAcknowledge(response: ShareAcknowledgeResponse): bool {
-    const endpoints = response.nodeEndpoints;
-    for (let i = 0, n = endpoints.length; i < n; i++) {
-      const endpoint = unchecked(endpoints[i]);
-      if (!this.resolve(endpoint.nodeId, endpoint.host, endpoint.port)) return false;
-      endpoint.host = this.addresses.host;
-      endpoint.port = this.addresses.port;
-    }
-    return true;
+  /** An empty list in place of a non-empty one (controller endpoints, which no client may learn). */
+  private emptied<T>(list: Array<T>): Array<T> {
+    if (list.length == 0) return list;
+    this.changed = true;
+    return new Array<T>();
   }
 
   /** Controller listeners: controllers are not fronted by Envoy, so no client may learn them. */
@@ -238,10 +184,7 @@ export class AddressRewriter {
     const nodes = response.nodes;
     for (let i = 0, n = nodes.length; i < n; i++) {
       const node = unchecked(nodes[i]);
-      if (node.listeners.length > 0) {
-        node.listeners = new Array<DescribeQuorumResponse_Listener>();
-        this.changed = true;
-      }
+      node.listeners = this.emptied(node.listeners);
     }
   }
 }
