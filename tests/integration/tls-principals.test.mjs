@@ -88,7 +88,7 @@ before(async () => {
     kafkaProperties: { "auto.create.topics.enable": "false" },
   });
   await createTopicsDirectly(stack, ["demo.kcat", "demo.java", "demo.san", "other.alice"]);
-}, { timeout: 240000 });
+}, { timeout: 360000 });
 
 after(async () => { await stack?.stop(); });
 
