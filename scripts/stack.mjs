@@ -18,19 +18,35 @@ import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
 import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
 
-const { values: options } = parseArgs({
-  options: {
-    broker: { type: "string" },
-    bootstrap: { type: "string" },
-    brokers: { type: "string" },
-    port: { type: "string", default: "9092" },
-    "admin-port": { type: "string", default: "9901" },
-    config: { type: "string" },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      broker: { type: "string" },
+      bootstrap: { type: "string" },
+      brokers: { type: "string" },
+      port: { type: "string", default: "9092" },
+      "admin-port": { type: "string", default: "9901" },
+      config: { type: "string" },
+    },
+  }));
+} catch (error) {
+  // parseArgs throws a TypeError whose stack would hide the one line that matters.
+  console.error(`npm start failed: ${error.message.replace(/\n/g, " ")} (options: README "Quickstart")`);
+  process.exit(1);
+}
 
-const listenerPort = Number(options.port);
-const adminPort = Number(options["admin-port"]);
+/** A --port style option as a port number; exits naming the option otherwise. */
+function portOption(name) {
+  const port = Number(options[name]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`npm start failed: --${name} must be a port number, got "${options[name]}"`);
+    process.exit(1);
+  }
+  return port;
+}
+const listenerPort = portOption("port");
+const adminPort = portOption("admin-port");
 const runDir = path.join(root, ".run/stack");
 const started = [];
 let stopping = false;

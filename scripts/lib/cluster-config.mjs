@@ -20,7 +20,9 @@ const { Kafka, logLevel } = kafkajs;
 export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
   const addresses = String(bootstrap).split(",").map((a) => a.trim()).filter(Boolean);
   if (addresses.length === 0) throw new Error("--bootstrap needs at least one HOST:PORT");
-  for (const address of addresses) splitAddress(address);
+  for (const address of addresses) {
+    try { splitAddress(address); } catch (error) { throw new Error(`--bootstrap: ${error.message}`); }
+  }
   const kafka = new Kafka({
     clientId: "kafka-filter-cluster-config",
     brokers: addresses,
@@ -49,7 +51,8 @@ export function parseNodes(text) {
   return String(text).split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const match = /^(\d+)=(.+)$/.exec(entry);
     if (!match) throw new Error(`--nodes entries are NODE_ID=HOST:PORT, got "${entry}"`);
-    const [host, port] = splitAddress(match[2]);
+    let host, port;
+    try { [host, port] = splitAddress(match[2]); } catch (error) { throw new Error(`--nodes: ${error.message}`); }
     return { nodeId: Number(match[1]), host, port };
   });
 }
