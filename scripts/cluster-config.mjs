@@ -5,7 +5,7 @@
 //   node scripts/cluster-config.mjs --bootstrap HOST:PORT[,HOST:PORT…] [options]
 //   node scripts/cluster-config.mjs --nodes 1=HOST:PORT,2=HOST:PORT… [options]   (no discovery)
 //
-//   --port 19092              first listener port; broker i (in node-id order) gets port + i
+//   --port 19092              first listener port: the lowest node id gets it, the next port + 1, …
 //   --admin-port 9901         Envoy admin port
 //   --config plugin.json      plugin configuration for every listener (default: envoy/envoy.yaml's)
 //   --out envoy-cluster.yaml  where to write the YAML (default: standard output)

@@ -13,7 +13,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startKafka, startKafkaCluster } from "./lib/kafka.mjs";
+import { splitAddress, startKafka, startKafkaCluster } from "./lib/kafka.mjs";
+import { freePort } from "./lib/processes.mjs";
 import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
 import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
@@ -90,20 +91,20 @@ try {
     ({ config, bootstrapServers } = await clusterConfig(cluster.bootstrap, wasmFile, pluginConfig));
   } else {
     let brokerHost = "127.0.0.1";
-    let brokerPort = 19092;
+    let brokerPort;
     if (options.broker) {
-      const [host, port] = options.broker.split(":");
-      if (!host || !Number(port)) throw new Error(`--broker must be HOST:PORT, got "${options.broker}"`);
-      [brokerHost, brokerPort] = [host, Number(port)];
+      try { [brokerHost, brokerPort] = splitAddress(options.broker); } catch (error) { throw new Error(`--broker: ${error.message}`); }
       console.log(`Using the existing broker at ${options.broker}. It must advertise ` +
         `127.0.0.1:${listenerPort} (this Envoy) for clients to stay on the proxy after Metadata; ` +
         "for a cluster whose brokers advertise themselves, use --bootstrap.");
     } else {
-      const kafka = await startKafka({
-        runDir, ports: { client: 19092, controller: 19093, direct: 19094 }, advertisedPort: listenerPort,
-      });
+      // Free ports, not fixed ones: a fixed Kafka port could be the --port or --admin-port asked for.
+      const ports = { client: await freePort(), controller: await freePort(), direct: await freePort() };
+      const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort });
       started.push(kafka);
-      console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile})`);
+      brokerPort = ports.client;
+      console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile}; ` +
+        `the broker directly, bypassing the proxy: 127.0.0.1:${ports.direct})`);
     }
     config = renderEnvoyConfig({ listenerPort, adminPort, brokerHost, brokerPort, wasmFile, pluginConfig });
   }
