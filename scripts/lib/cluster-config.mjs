@@ -11,8 +11,8 @@ import { splitAddress } from "./kafka.mjs";
 const { Kafka, logLevel } = kafkajs;
 
 /**
- * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with one
- * Metadata request (kafkajs admin describeCluster). Returns { clusterId, controller,
+ * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with a
+ * Metadata request (kafkajs admin describeCluster), then for every topic's replicas. Returns { clusterId, controller,
  * brokers: [{ nodeId, host, port }] } sorted by node id: each broker's advertised
  * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
  * addresses when none answers within `timeoutMs`, and when a node id in the topics'
