@@ -12,8 +12,9 @@ const { Kafka, logLevel } = kafkajs;
 
 /**
  * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with a
- * Metadata request (kafkajs admin describeCluster), then for every topic's replicas. Returns { clusterId, controller,
- * brokers: [{ nodeId, host, port }] } sorted by node id: each broker's advertised
+ * Metadata request (kafkajs admin describeCluster), then for every topic's replicas.
+ * Returns { clusterId, controller, brokers: [{ nodeId, host, port }] } sorted by node
+ * id: each broker's advertised
  * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
  * addresses when none answers within `timeoutMs`, and when a node id in the topics'
  * replica lists is not among the brokers (a broker that is down or fenced).
