@@ -52,10 +52,26 @@ const runDir = path.join(root, ".run/stack");
 const started = [];
 let stopping = false;
 
+// One stack per checkout: a second one would delete the first's Kafka data and Envoy
+// directories under .run/stack before failing to bind its ports.
+const lockFile = path.join(root, ".run/stack.pid");
+fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+const holder = fs.existsSync(lockFile) ? Number(fs.readFileSync(lockFile, "utf8")) : 0;
+if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+  console.error(`npm start failed: another npm start (pid ${holder}) is running in this checkout (${lockFile}); stop it first`);
+  process.exit(1);
+}
+fs.writeFileSync(lockFile, String(process.pid));
+
+function isAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch (error) { return error.code === "EPERM"; }
+}
+
 async function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
   for (const component of started.reverse()) await component.stop().catch(() => {});
+  try { if (Number(fs.readFileSync(lockFile, "utf8")) === process.pid) fs.rmSync(lockFile); } catch { /* already gone */ }
   process.exit(exitCode);
 }
 process.on("SIGINT", () => stopAll(0));

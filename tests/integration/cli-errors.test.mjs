@@ -3,8 +3,9 @@
 // non-zero exit status, before starting anything: no stack trace, nothing on standard output.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { root } from "../../scripts/lib/envoy.mjs";
 import { freePort } from "../../scripts/lib/processes.mjs";
 
@@ -62,4 +63,27 @@ test("npm start (stack.mjs): bad arguments exit 1 with one line naming the probl
     [["--admin-port", "70000"], /--admin-port must be a port number, got "70000"/],
   ];
   for (const [args, pattern] of cases) assertRefused(run("stack.mjs", args), "npm start failed: ", pattern);
+});
+
+test("npm start (stack.mjs) refuses to run beside another npm start of the same checkout, naming its pid", async () => {
+  const lockFile = path.join(root, ".run/stack.pid");
+  const other = spawn("sleep", ["60"], { stdio: "ignore" });
+  try {
+    const existing = fs.existsSync(lockFile) ? Number(fs.readFileSync(lockFile, "utf8")) : 0;
+    let holder = existing;
+    try { process.kill(existing, 0); } catch { holder = 0; }
+    if (holder === 0) {
+      // No live stack here: stand one in with a live process of our own.
+      fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+      fs.writeFileSync(lockFile, String(other.pid));
+      holder = other.pid;
+    }
+    const before = fs.readFileSync(lockFile, "utf8");
+    assertRefused(run("stack.mjs", ["--port", "1"]), "npm start failed: ",
+      new RegExp(`another npm start \\(pid ${holder}\\) is running in this checkout`));
+    assert.equal(fs.readFileSync(lockFile, "utf8"), before, "the other stack's lock is left alone");
+  } finally {
+    if (fs.existsSync(lockFile) && Number(fs.readFileSync(lockFile, "utf8")) === other.pid) fs.rmSync(lockFile);
+    other.kill();
+  }
 });
