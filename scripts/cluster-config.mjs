@@ -5,7 +5,7 @@
 //   node scripts/cluster-config.mjs --bootstrap HOST:PORT[,HOST:PORT…] [options]
 //   node scripts/cluster-config.mjs --nodes 1=HOST:PORT,2=HOST:PORT… [options]   (no discovery)
 //
-//   --port 19092              first listener port; broker i (in node-id order) gets port + i
+//   --port 19092              first listener port: the lowest node id gets it, the next port + 1, …
 //   --admin-port 9901         Envoy admin port
 //   --config plugin.json      plugin configuration for every listener (default: envoy/envoy.yaml's)
 //   --out envoy-cluster.yaml  where to write the YAML (default: standard output)
@@ -21,21 +21,28 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { discoverBrokers, generateClusterConfig, parseNodes } from "./lib/cluster-config.mjs";
 
-const { values: options } = parseArgs({
-  options: {
-    bootstrap: { type: "string" },
-    nodes: { type: "string" },
-    port: { type: "string", default: "19092" },
-    "admin-port": { type: "string", default: "9901" },
-    config: { type: "string" },
-    out: { type: "string" },
-    "listen-address": { type: "string", default: "0.0.0.0" },
-    "advertised-host": { type: "string" },
-    "admin-address": { type: "string", default: "127.0.0.1" },
-    wasm: { type: "string", default: "build/kafka_filter.wasm" },
-    "skip-validate": { type: "boolean", default: false },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      bootstrap: { type: "string" },
+      nodes: { type: "string" },
+      port: { type: "string", default: "19092" },
+      "admin-port": { type: "string", default: "9901" },
+      config: { type: "string" },
+      out: { type: "string" },
+      "listen-address": { type: "string", default: "0.0.0.0" },
+      "advertised-host": { type: "string" },
+      "admin-address": { type: "string", default: "127.0.0.1" },
+      wasm: { type: "string", default: "build/kafka_filter.wasm" },
+      "skip-validate": { type: "boolean", default: false },
+    },
+  }));
+} catch (error) {
+  // parseArgs throws a TypeError whose stack would hide the one line that matters.
+  console.error(`cluster-config: ${error.message.replace(/\n/g, " ")} (usage: see the header of scripts/cluster-config.mjs, or README "Cluster mode")`);
+  process.exit(1);
+}
 
 function portOption(name) {
   const port = Number(options[name]);
@@ -45,6 +52,8 @@ function portOption(name) {
 
 try {
   if (!options.bootstrap === !options.nodes) throw new Error("give exactly one of --bootstrap HOST:PORT[,…] (discover) or --nodes ID=HOST:PORT[,…]");
+  const firstPort = portOption("port");
+  const adminPort = portOption("admin-port");
   const brokers = options.nodes ? parseNodes(options.nodes) : (await discoverBrokers(options.bootstrap)).brokers;
   const listenAddress = options["listen-address"];
   const wildcard = listenAddress === "0.0.0.0" || listenAddress === "::";
@@ -57,8 +66,8 @@ try {
   const command = ["node scripts/cluster-config.mjs", ...process.argv.slice(2)].join(" ");
   const { yaml, listeners } = generateClusterConfig({
     brokers,
-    firstPort: portOption("port"),
-    adminPort: portOption("admin-port"),
+    firstPort,
+    adminPort,
     listenAddress,
     advertisedHost: options["advertised-host"] ?? (wildcard ? os.hostname() : listenAddress),
     adminAddress: options["admin-address"],

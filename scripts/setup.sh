@@ -33,10 +33,27 @@ fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or later is required (found $(node --version))"
 
-# npm packages: reinstall only when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm packages: reinstall only when the installed packages differ from the lock file.
+# Compared by content (npm's own record of the install, node_modules/.package-lock.json),
+# not by modification time: a git checkout or a new worktree makes package-lock.json
+# newer without changing it, and `npm ci` first deletes node_modules.
+lock_matches() {
+  [ -f node_modules/.package-lock.json ] && node -e '
+    const fs = require("fs");
+    const want = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages;
+    const have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages;
+    const differ = Object.keys(want).some((k) => k !== "" && !(want[k].optional && !have[k]) &&
+      (!have[k] || have[k].version !== want[k].version));
+    process.exit(differ ? 1 : 0);'
+}
+if ! lock_matches; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund >&2 || fail "npm ci failed"
+  # Under `npm start`/`npm test`, PATH starts with node_modules/.bin, which holds an
+  # old npm (6, a dependency of as-pect's glob-promise) that cannot read this lock
+  # file, and fails after deleting node_modules: use the npm that runs this script.
+  npm_cli=(npm)
+  [ -n "${npm_execpath:-}" ] && npm_cli=(node "$npm_execpath")
+  "${npm_cli[@]}" ci --no-audit --no-fund >&2 || fail "npm ci failed"
 fi
 
 say "Envoy: $(bash scripts/install-envoy.sh)"

@@ -13,32 +13,65 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startKafka, startKafkaCluster } from "./lib/kafka.mjs";
+import { splitAddress, startKafka, startKafkaCluster } from "./lib/kafka.mjs";
+import { freePort } from "./lib/processes.mjs";
 import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
 import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
 
-const { values: options } = parseArgs({
-  options: {
-    broker: { type: "string" },
-    bootstrap: { type: "string" },
-    brokers: { type: "string" },
-    port: { type: "string", default: "9092" },
-    "admin-port": { type: "string", default: "9901" },
-    config: { type: "string" },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      broker: { type: "string" },
+      bootstrap: { type: "string" },
+      brokers: { type: "string" },
+      port: { type: "string", default: "9092" },
+      "admin-port": { type: "string", default: "9901" },
+      config: { type: "string" },
+    },
+  }));
+} catch (error) {
+  // parseArgs throws a TypeError whose stack would hide the one line that matters.
+  console.error(`npm start failed: ${error.message.replace(/\n/g, " ")} (options: README "Quickstart")`);
+  process.exit(1);
+}
 
-const listenerPort = Number(options.port);
-const adminPort = Number(options["admin-port"]);
+/** A --port style option as a port number; exits naming the option otherwise. */
+function portOption(name) {
+  const port = Number(options[name]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`npm start failed: --${name} must be a port number, got "${options[name]}"`);
+    process.exit(1);
+  }
+  return port;
+}
+const listenerPort = portOption("port");
+const adminPort = portOption("admin-port");
 const runDir = path.join(root, ".run/stack");
 const started = [];
 let stopping = false;
+
+// One stack per checkout: a second one would delete the first's Kafka data and Envoy
+// directories under .run/stack before failing to bind its ports.
+const lockFile = path.join(root, ".run/stack.pid");
+fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+const holder = fs.existsSync(lockFile) ? Number(fs.readFileSync(lockFile, "utf8")) : 0;
+if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+  console.error(`npm start failed: another npm start (pid ${holder}) is running in this checkout (${lockFile}); stop it first`);
+  process.exit(1);
+}
+fs.writeFileSync(lockFile, String(process.pid));
+
+function isAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch (error) { return error.code === "EPERM"; }
+}
 
 async function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
   for (const component of started.reverse()) await component.stop().catch(() => {});
+  try { if (Number(fs.readFileSync(lockFile, "utf8")) === process.pid) fs.rmSync(lockFile); } catch { /* already gone */ }
   process.exit(exitCode);
 }
 process.on("SIGINT", () => stopAll(0));
@@ -74,20 +107,20 @@ try {
     ({ config, bootstrapServers } = await clusterConfig(cluster.bootstrap, wasmFile, pluginConfig));
   } else {
     let brokerHost = "127.0.0.1";
-    let brokerPort = 19092;
+    let brokerPort;
     if (options.broker) {
-      const [host, port] = options.broker.split(":");
-      if (!host || !Number(port)) throw new Error(`--broker must be HOST:PORT, got "${options.broker}"`);
-      [brokerHost, brokerPort] = [host, Number(port)];
+      try { [brokerHost, brokerPort] = splitAddress(options.broker); } catch (error) { throw new Error(`--broker: ${error.message}`); }
       console.log(`Using the existing broker at ${options.broker}. It must advertise ` +
         `127.0.0.1:${listenerPort} (this Envoy) for clients to stay on the proxy after Metadata; ` +
         "for a cluster whose brokers advertise themselves, use --bootstrap.");
     } else {
-      const kafka = await startKafka({
-        runDir, ports: { client: 19092, controller: 19093, direct: 19094 }, advertisedPort: listenerPort,
-      });
+      // Free ports, not fixed ones: a fixed Kafka port could be the --port or --admin-port asked for.
+      const ports = { client: await freePort(), controller: await freePort(), direct: await freePort() };
+      const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort });
       started.push(kafka);
-      console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile})`);
+      brokerPort = ports.client;
+      console.log(`Kafka started (data in ${kafka.dataDir}, log ${kafka.logFile}; ` +
+        `the broker directly, bypassing the proxy: 127.0.0.1:${ports.direct})`);
     }
     config = renderEnvoyConfig({ listenerPort, adminPort, brokerHost, brokerPort, wasmFile, pluginConfig });
   }

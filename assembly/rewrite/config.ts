@@ -101,6 +101,10 @@ export function parseBrokerAddresses(value: JsonValue): BrokerAddressesResult {
   if (nodes == null && template == null) {
     return fail(result, "broker_addresses: needs nodes, host_template, or both");
   }
+  if (template == null && config.nodes.length == 0) {
+    // Every response naming a broker would close its connection: the listener could serve no client.
+    return fail(result, "broker_addresses.nodes: maps no node id (and there is no host_template)");
+  }
 
   const unknownNode = value.member("unknown_node");
   if (unknownNode != null && !(unknownNode.kind == JsonKind.String && unknownNode.stringValue == "close")) {
@@ -181,6 +185,8 @@ function isIpv6Text(host: string): bool {
 
 function describe(value: JsonValue): string {
   if (value.kind == JsonKind.String) return "\"" + value.stringValue + "\"";
+  // As the operator wrote it: 9092, not f64's "9092.0".
+  if (value.isInteger && Math.abs(value.numberValue) < 9007199254740992) return (<i64>value.numberValue).toString();
   if (value.kind == JsonKind.Number) return value.numberValue.toString();
   return jsonKindName(value.kind);
 }

@@ -11,16 +11,20 @@ import { splitAddress } from "./kafka.mjs";
 const { Kafka, logLevel } = kafkajs;
 
 /**
- * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with one
- * Metadata request (kafkajs admin describeCluster). Returns { clusterId, controller,
- * brokers: [{ nodeId, host, port }] } sorted by node id: each broker's advertised
+ * Asks the cluster behind `bootstrap` ("host:port,host:port…") for its brokers with a
+ * Metadata request (kafkajs admin describeCluster), then for every topic's replicas.
+ * Returns { clusterId, controller, brokers: [{ nodeId, host, port }] } sorted by node
+ * id: each broker's advertised
  * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
- * addresses when none answers within `timeoutMs`.
+ * addresses when none answers within `timeoutMs`, and when a node id in the topics'
+ * replica lists is not among the brokers (a broker that is down or fenced).
  */
 export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
   const addresses = String(bootstrap).split(",").map((a) => a.trim()).filter(Boolean);
   if (addresses.length === 0) throw new Error("--bootstrap needs at least one HOST:PORT");
-  for (const address of addresses) splitAddress(address);
+  for (const address of addresses) {
+    try { splitAddress(address); } catch (error) { throw new Error(`--bootstrap: ${error.message}`); }
+  }
   const kafka = new Kafka({
     clientId: "kafka-filter-cluster-config",
     brokers: addresses,
@@ -36,6 +40,18 @@ export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
     const brokers = cluster.brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port }))
       .sort((a, b) => a.nodeId - b.nodeId);
     if (brokers.length === 0) throw new Error("Metadata named no brokers");
+    // Metadata names only the brokers that are up: one down now would get no listener,
+    // and once back, every response naming it would close the client's connection
+    // (unknown node id). Replica lists still name it: refuse rather than write that.
+    const { topics } = await admin.fetchTopicMetadata();
+    const known = new Set(brokers.map((b) => b.nodeId));
+    const missing = [...new Set(topics.flatMap((t) => t.partitions.flatMap((p) => p.replicas)))]
+      .filter((id) => !known.has(id)).sort((a, b) => a - b);
+    if (missing.length > 0) {
+      throw new Error(`node id(s) ${missing.join(", ")} hold partition replicas but are not among the brokers ` +
+        `Metadata names (${[...known].join(", ")}): down or fenced? Without a listener for them, clients ` +
+        "would be disconnected once they return; start them, or give every broker with --nodes ID=HOST:PORT,…");
+    }
     return { clusterId: cluster.clusterId, controller: cluster.controller, brokers };
   } catch (error) {
     throw new Error(`could not discover the brokers through ${addresses.join(",")}: ${error.message}`);
@@ -49,7 +65,8 @@ export function parseNodes(text) {
   return String(text).split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const match = /^(\d+)=(.+)$/.exec(entry);
     if (!match) throw new Error(`--nodes entries are NODE_ID=HOST:PORT, got "${entry}"`);
-    const [host, port] = splitAddress(match[2]);
+    let host, port;
+    try { [host, port] = splitAddress(match[2]); } catch (error) { throw new Error(`--nodes: ${error.message}`); }
     return { nodeId: Number(match[1]), host, port };
   });
 }

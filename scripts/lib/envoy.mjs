@@ -59,7 +59,8 @@ export function renderEnvoyConfig({ listenerPort, adminPort, brokerHost = "127.0
  *    when given, else `advertisedHost` (default: `listenAddress`) and the listener port.
  *    Other `broker_addresses` fields of `pluginConfig` are kept.
  *  - admin on `adminAddress`:`adminPort`; the Wasm module from `wasmFile`.
- * Throws when `brokers` is empty, node ids repeat, or a port would pass 65535.
+ * Throws when `brokers` is empty, node ids repeat, a port would pass 65535, or the admin
+ * port is one of the listener ports (`envoy --mode validate` does not bind, so it would not notice).
  */
 export function renderClusterEnvoyConfig({
   brokers, firstPort, listenAddress = "127.0.0.1", advertisedHost, advertisedAddresses = {},
@@ -70,6 +71,9 @@ export function renderClusterEnvoyConfig({
   if (new Set(sorted.map((b) => b.nodeId)).size !== sorted.length) throw new Error("broker node ids repeat");
   if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + sorted.length - 1 > 65535) {
     throw new Error(`listener ports ${firstPort}..${firstPort + sorted.length - 1} are not all valid ports`);
+  }
+  if (adminPort >= firstPort && adminPort < firstPort + sorted.length) {
+    throw new Error(`the admin port ${adminPort} is one of the listener ports ${firstPort}..${firstPort + sorted.length - 1}`);
   }
   const { config, listener: listenerTemplate, cluster: clusterTemplate } = loadTemplate();
   const templatePlugin = JSON.parse(wasmFilterOf(listenerTemplate).typed_config.config.configuration.value);

@@ -58,6 +58,9 @@ describe("broker_addresses configuration", () => {
   it("rejects each bad value naming the field", () => {
     expect(errorOf("[]")).toBe("broker_addresses: must be an object, got an array");
     expect(errorOf("{}")).toBe("broker_addresses: needs nodes, host_template, or both");
+    expect(errorOf('{"nodes":{}}')).toBe("broker_addresses.nodes: maps no node id (and there is no host_template)");
+    expect(errorOf('{"nodes":{},"host_template":"b{node_id}","port":1}')).toBe("");
+    expect(errorOf('{"host_template":"b{node_id}","port":-3}')).toBe("broker_addresses.port: must be an integer from 1 to 65535, got -3");
     expect(errorOf('{"nodes":{},"ports":1}')).toBe(
       "broker_addresses.ports: unknown field (known: nodes, host_template, port_base, port, unknown_node)");
     expect(errorOf('{"nodes":[]}')).toBe('broker_addresses.nodes: must be an object of node id to "host:port", got an array');
@@ -69,7 +72,7 @@ describe("broker_addresses configuration", () => {
     expect(errorOf('{"nodes":{"7":"b 7:9092"}}').startsWith('broker_addresses.nodes."7": must be "host:port"')).toBe(true);
     expect(errorOf('{"nodes":{"7":"[zz]:9092"}}').startsWith('broker_addresses.nodes."7": must be "host:port"')).toBe(true);
     expect(errorOf('{"nodes":{"7":9092}}')).toBe(
-      'broker_addresses.nodes."7": must be "host:port" with a port from 1 to 65535 (IPv6 as "[addr]:port"), got 9092.0');
+      'broker_addresses.nodes."7": must be "host:port" with a port from 1 to 65535 (IPv6 as "[addr]:port"), got 9092');
     expect(errorOf('{"nodes":{"-1":"a:1"}}')).toBe('broker_addresses.nodes."-1": a node id must be a decimal integer from 0 to 2147483647');
     expect(errorOf('{"nodes":{"07":"a:1"}}')).toBe('broker_addresses.nodes."07": a node id must be a decimal integer from 0 to 2147483647');
     expect(errorOf('{"nodes":{"2147483648":"a:1"}}')).toBe(
@@ -87,9 +90,9 @@ describe("broker_addresses configuration", () => {
       "broker_addresses: host_template needs exactly one of port_base (port = port_base + node id) or port");
     expect(errorOf('{"nodes":{},"port_base":1}')).toBe("broker_addresses.port_base: only meaningful with host_template");
     expect(errorOf('{"nodes":{},"port":1}')).toBe("broker_addresses.port: only meaningful with host_template");
-    expect(errorOf('{"host_template":"b{node_id}","port_base":0}')).toBe("broker_addresses.port_base: must be an integer from 1 to 65535, got 0.0");
+    expect(errorOf('{"host_template":"b{node_id}","port_base":0}')).toBe("broker_addresses.port_base: must be an integer from 1 to 65535, got 0");
     expect(errorOf('{"host_template":"b{node_id}","port_base":1.5}')).toBe("broker_addresses.port_base: must be an integer from 1 to 65535, got 1.5");
-    expect(errorOf('{"host_template":"b{node_id}","port":70000}')).toBe("broker_addresses.port: must be an integer from 1 to 65535, got 70000.0");
-    expect(errorOf('{"nodes":{},"unknown_node":"pass"}')).toBe('broker_addresses.unknown_node: must be "close", got "pass"');
+    expect(errorOf('{"host_template":"b{node_id}","port":70000}')).toBe("broker_addresses.port: must be an integer from 1 to 65535, got 70000");
+    expect(errorOf('{"nodes":{"1":"a:1"},"unknown_node":"pass"}')).toBe('broker_addresses.unknown_node: must be "close", got "pass"');
   });
 });
