@@ -64,6 +64,11 @@ export function parseBrokerAddresses(value: JsonValue): BrokerAddressesResult {
       const item = nodes.items[i];
       const address = item.kind == JsonKind.String ? parseHostPort(item.stringValue) : null;
       if (address == null) {
+        const hostChars = item.kind == JsonKind.String ? item.stringValue.lastIndexOf(":") : -1;
+        if (hostChars > MAX_HOST_CHARS) {
+          return fail(result, where + ": the host has " + hostChars.toString() + " characters; host names have at most " +
+            MAX_HOST_CHARS.toString());
+        }
         return fail(result, where + ": must be \"host:port\" with a port from 1 to 65535 (IPv6 as \"[addr]:port\"), got " + describe(item));
       }
       config.nodes.push(new NodeAddress(nodeId, address.host, address.port));
@@ -78,6 +83,12 @@ export function parseBrokerAddresses(value: JsonValue): BrokerAddressesResult {
       !isHostText(template.stringValue.replaceAll(NODE_ID_PLACEHOLDER, "0"))) {
       return fail(result, "broker_addresses.host_template: must be a host name containing \"" + NODE_ID_PLACEHOLDER +
         "\" (no spaces, ':' or '/'), got " + describe(template));
+    }
+    // Node ids reach 2^31-1: the template must stay a legal host name for the widest one too.
+    const widest = template.stringValue.replaceAll(NODE_ID_PLACEHOLDER, i32.MAX_VALUE.toString());
+    if (widest.length > MAX_HOST_CHARS) {
+      return fail(result, "broker_addresses.host_template: for node id " + i32.MAX_VALUE.toString() + " the host has " +
+        widest.length.toString() + " characters; host names have at most " + MAX_HOST_CHARS.toString());
     }
     config.hostTemplate = template.stringValue;
     if ((portBase == null) == (port == null)) {

@@ -95,7 +95,8 @@ export function clusterConfigYaml(config, { brokers, command }) {
 export function generateClusterConfig({ brokers, command, validate = true, validateFile, ...options }) {
   const config = renderClusterEnvoyConfig({ brokers, ...options });
   const yaml = clusterConfigYaml(config, { brokers, command });
-  if (validate) validateEnvoyConfig(yaml, validateFile ?? path.join(root, ".run/cluster-config/validate.yaml"));
+  // Without a file of the caller's, each run validates its own copy: two generators may run at once.
+  if (validate) validateEnvoyConfig(yaml, validateFile ?? path.join(root, ".run/cluster-config", `validate-${process.pid}.yaml`));
   return { config, yaml, listeners: describeListeners(config) };
 }
 

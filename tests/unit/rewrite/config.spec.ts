@@ -95,4 +95,15 @@ describe("broker_addresses configuration", () => {
     expect(errorOf('{"host_template":"b{node_id}","port":70000}')).toBe("broker_addresses.port: must be an integer from 1 to 65535, got 70000");
     expect(errorOf('{"nodes":{"1":"a:1"},"unknown_node":"pass"}')).toBe('broker_addresses.unknown_node: must be "close", got "pass"');
   });
+
+  it("keeps every host within 253 characters, the template's for the widest node id too", () => {
+    const longHost = "h".repeat(254);
+    expect(errorOf('{"nodes":{"1":"' + longHost + ':9092"}}')).toBe(
+      'broker_addresses.nodes."1": the host has 254 characters; host names have at most 253');
+    // 244 characters + "{node_id}": fine for node id 0 (245), too long for 2147483647 (254).
+    const template = "t".repeat(244) + "{node_id}";
+    expect(errorOf('{"host_template":"' + template + '","port":9092}')).toBe(
+      "broker_addresses.host_template: for node id 2147483647 the host has 254 characters; host names have at most 253");
+    expect(errorOf('{"host_template":"' + "t".repeat(243) + '{node_id}","port":9092}')).toBe("");
+  });
 });
