@@ -15,6 +15,15 @@
 //   --admin-address 127.0.0.1 where the admin interface binds (it can stop Envoy: keep it private)
 //   --wasm build/kafka_filter.wasm   the filter module, as Envoy will find it
 //   --skip-validate           do not run `envoy --mode validate` on the result
+//
+// Client TLS, terminated by Envoy (README "TLS"); the filter sees plaintext Kafka:
+//   --tls-cert server.crt --tls-key server.key   PEM certificate chain and key for every chain
+//   --tls-ca ca.crt           verify client certificates against this CA
+//   --require-client-cert     refuse clients without a certificate (mutual TLS; needs --tls-ca)
+// SNI mode, one port for the whole cluster (needs --tls-cert/--tls-key; --port is unused):
+//   --sni-host-template 'broker-{node_id}.kafka.example.com'   each broker's server name
+//   --sni-port 9092           the one listener port (also the port every broker is advertised on)
+//   --bootstrap-host bootstrap.kafka.example.com   a server name routed to any broker
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +43,13 @@ const { values: options } = parseArgs({
     "admin-address": { type: "string", default: "127.0.0.1" },
     wasm: { type: "string", default: "build/kafka_filter.wasm" },
     "skip-validate": { type: "boolean", default: false },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-ca": { type: "string" },
+    "require-client-cert": { type: "boolean", default: false },
+    "sni-host-template": { type: "string" },
+    "sni-port": { type: "string" },
+    "bootstrap-host": { type: "string" },
   },
 });
 
@@ -55,6 +71,15 @@ try {
     }
   }
   const command = ["node scripts/cluster-config.mjs", ...process.argv.slice(2)].join(" ");
+  const tlsGiven = ["tls-cert", "tls-key", "tls-ca"].some((name) => options[name] !== undefined) || options["require-client-cert"];
+  const downstreamTls = tlsGiven ? {
+    certFile: options["tls-cert"], keyFile: options["tls-key"], caFile: options["tls-ca"], requireClientCert: options["require-client-cert"],
+  } : undefined;
+  const sniGiven = ["sni-host-template", "sni-port", "bootstrap-host"].filter((name) => options[name] !== undefined);
+  if (sniGiven.length > 0 && sniGiven.length < 3) throw new Error("SNI mode needs all of --sni-host-template, --sni-port and --bootstrap-host");
+  const sni = sniGiven.length === 3
+    ? { hostTemplate: options["sni-host-template"], port: portOption("sni-port"), bootstrapHost: options["bootstrap-host"] }
+    : undefined;
   const { yaml, listeners } = generateClusterConfig({
     brokers,
     firstPort: portOption("port"),
@@ -64,6 +89,8 @@ try {
     adminAddress: options["admin-address"],
     wasmFile: options.wasm,
     pluginConfig,
+    downstreamTls,
+    sni,
     command,
     validate: !options["skip-validate"],
   });
@@ -71,7 +98,9 @@ try {
     fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
     fs.writeFileSync(options.out, yaml);
     for (const l of listeners) {
-      console.error(`node ${l.nodeId}: ${l.address}:${l.port} (clients use ${l.advertised}, stat_prefix ${l.statPrefix}) -> ${l.upstream}`);
+      const match = l.serverNames ? ` server name ${l.serverNames.join(",")}` : "";
+      const who = l.nodeId === null ? "bootstrap" : `node ${l.nodeId}`;
+      console.error(`${who}: ${l.address}:${l.port}${match}${l.tls ? " (TLS)" : ""} (clients use ${l.advertised ?? "it to bootstrap"}, stat_prefix ${l.statPrefix}) -> ${l.upstream}`);
     }
     console.error(`wrote ${options.out}${options["skip-validate"] ? "" : " (envoy --mode validate: OK)"}`);
   } else {
