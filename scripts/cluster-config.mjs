@@ -20,6 +20,8 @@
 //   --tls-cert server.crt --tls-key server.key   PEM certificate chain and key for every chain
 //   --tls-ca ca.crt           verify client certificates against this CA
 //   --require-client-cert     refuse clients without a certificate (mutual TLS; needs --tls-ca)
+// TLS from Envoy to brokers whose client listener is SSL (discovery uses TLS too):
+//   --upstream-tls --upstream-ca brokers-ca.crt   verify the brokers' certificates (SAN = advertised host)
 // SNI mode, one port for the whole cluster (needs --tls-cert/--tls-key; --port is unused):
 //   --sni-host-template 'broker-{node_id}.kafka.example.com'   each broker's server name
 //   --sni-port 9092           the one listener port (also the port every broker is advertised on)
@@ -50,6 +52,8 @@ const { values: options } = parseArgs({
     "sni-host-template": { type: "string" },
     "sni-port": { type: "string" },
     "bootstrap-host": { type: "string" },
+    "upstream-tls": { type: "boolean", default: false },
+    "upstream-ca": { type: "string" },
   },
 });
 
@@ -61,7 +65,11 @@ function portOption(name) {
 
 try {
   if (!options.bootstrap === !options.nodes) throw new Error("give exactly one of --bootstrap HOST:PORT[,…] (discover) or --nodes ID=HOST:PORT[,…]");
-  const brokers = options.nodes ? parseNodes(options.nodes) : (await discoverBrokers(options.bootstrap)).brokers;
+  if (options["upstream-ca"] && !options["upstream-tls"]) throw new Error("--upstream-ca is only meaningful with --upstream-tls");
+  const upstreamTls = options["upstream-tls"] ? { caFile: options["upstream-ca"] } : undefined;
+  if (upstreamTls && !upstreamTls.caFile) throw new Error("--upstream-tls needs --upstream-ca (the CA that issued the brokers' certificates)");
+  const brokers = options.nodes ? parseNodes(options.nodes)
+    : (await discoverBrokers(options.bootstrap, { ssl: upstreamTls ? { ca: [fs.readFileSync(upstreamTls.caFile, "utf8")] } : undefined })).brokers;
   const listenAddress = options["listen-address"];
   const wildcard = listenAddress === "0.0.0.0" || listenAddress === "::";
   let pluginConfig;
@@ -91,6 +99,7 @@ try {
     pluginConfig,
     downstreamTls,
     sni,
+    upstreamTls,
     command,
     validate: !options["skip-validate"],
   });

@@ -15,15 +15,17 @@ const { Kafka, logLevel } = kafkajs;
  * Metadata request (kafkajs admin describeCluster). Returns { clusterId, controller,
  * brokers: [{ nodeId, host, port }] } sorted by node id: each broker's advertised
  * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
- * addresses when none answers within `timeoutMs`.
+ * addresses when none answers within `timeoutMs`. `ssl` (kafkajs' option, e.g. { ca: [pem] })
+ * discovers over TLS, for brokers whose listener is SSL.
  */
-export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
+export async function discoverBrokers(bootstrap, { timeoutMs = 10000, ssl } = {}) {
   const addresses = String(bootstrap).split(",").map((a) => a.trim()).filter(Boolean);
   if (addresses.length === 0) throw new Error("--bootstrap needs at least one HOST:PORT");
   for (const address of addresses) splitAddress(address);
   const kafka = new Kafka({
     clientId: "kafka-filter-cluster-config",
     brokers: addresses,
+    ssl,
     logLevel: logLevel.NOTHING,
     connectionTimeout: Math.min(timeoutMs, 5000),
     requestTimeout: timeoutMs,

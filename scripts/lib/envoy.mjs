@@ -62,6 +62,8 @@ export function renderEnvoyConfig({ listenerPort, adminPort, brokerHost = "127.0
  *  - `downstreamTls` ({ certFile, keyFile, caFile?, requireClientCert? }, PEM paths):
  *    every filter chain terminates client TLS (downstreamTlsTransportSocket); the
  *    filter sees plaintext Kafka.
+ *  - `upstreamTls` ({ caFile }): Envoy connects to the brokers over TLS
+ *    (upstreamTlsTransportSocket), for brokers whose client listener is SSL.
  *  - `sni` ({ hostTemplate, port, bootstrapHost }; needs `downstreamTls`): instead of one
  *    listener per broker, one listener on `listenAddress`:`sni.port` routing by SNI
  *    (renderSniListener); `firstPort`, `advertisedHost` and `advertisedAddresses` are unused.
@@ -70,7 +72,7 @@ export function renderEnvoyConfig({ listenerPort, adminPort, brokerHost = "127.0
  */
 export function renderClusterEnvoyConfig({
   brokers, firstPort, listenAddress = "127.0.0.1", advertisedHost, advertisedAddresses = {},
-  adminAddress = "127.0.0.1", adminPort, wasmFile, pluginConfig, downstreamTls, sni,
+  adminAddress = "127.0.0.1", adminPort, wasmFile, pluginConfig, downstreamTls, sni, upstreamTls,
 }) {
   if (!Array.isArray(brokers) || brokers.length === 0) throw new Error("no brokers to front");
   const sorted = [...brokers].sort((a, b) => a.nodeId - b.nodeId);
@@ -82,6 +84,12 @@ export function renderClusterEnvoyConfig({
     throw new Error(`listener ports ${firstPort}..${firstPort + sorted.length - 1} are not all valid ports`);
   }
   const transportSocket = downstreamTls ? downstreamTlsTransportSocket(downstreamTls) : undefined;
+  if (upstreamTls && !upstreamTls.caFile) throw new Error("TLS to the brokers needs the CA that issued their certificates (--upstream-ca)");
+  const brokerCluster = (template, name, members) => {
+    const cluster = brokerClusterOf(template, name, members);
+    if (upstreamTls) cluster.transport_socket = upstreamTlsTransportSocket(upstreamTls, members);
+    return cluster;
+  };
   const { config, listener: listenerTemplate, cluster: clusterTemplate } = loadTemplate();
   const templatePlugin = JSON.parse(wasmFilterOf(listenerTemplate).typed_config.config.configuration.value);
   let plugin = pluginConfig ?? templatePlugin;
@@ -103,7 +111,7 @@ export function renderClusterEnvoyConfig({
   config.static_resources.listeners = [];
   config.static_resources.clusters = [];
   if (sni) {
-    renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket });
+    renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket, brokerCluster });
     return config;
   }
   for (const broker of sorted) {
@@ -130,7 +138,7 @@ export function renderClusterEnvoyConfig({
  * A cluster named `name` whose endpoints are `brokers` (STATIC when all are IP
  * addresses, else STRICT_DNS, IPv4 first: brokers commonly listen on IPv4 only).
  */
-function brokerCluster(clusterTemplate, name, brokers) {
+function brokerClusterOf(clusterTemplate, name, brokers) {
   const cluster = structuredClone(clusterTemplate);
   cluster.name = name;
   cluster.load_assignment.cluster_name = name;
@@ -173,7 +181,7 @@ function checkSni({ hostTemplate, port, bootstrapHost }) {
  * chain and Envoy closes the connection.
  * Envoy docs: listener filters / TLS inspector; FilterChainMatch.server_names.
  */
-function renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket }) {
+function renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket, brokerCluster }) {
   const { nodes: _explicit, ...keptAddresses } = plugin.broker_addresses ?? {};
   const brokerAddresses = { ...keptAddresses, host_template: sni.hostTemplate, port: sni.port };
   delete brokerAddresses.port_base;
@@ -207,6 +215,31 @@ function renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, 
   listener.filter_chains.push(chain("kafka_bootstrap", sni.bootstrapHost, `${prefixBase}bootstrap`));
   config.static_resources.clusters.push(brokerCluster(clusterTemplate, "kafka_bootstrap", sorted));
   config.static_resources.listeners.push(listener);
+}
+
+/**
+ * Envoy's UpstreamTlsContext for a cluster of `brokers` ([{ host }]) listening on SSL:
+ * their certificates must chain to `caFile` and carry a SAN naming one of the brokers'
+ * advertised hosts (IP_ADDRESS SAN for an IP, DNS SAN for a name), as Kafka clients check
+ * (ssl.endpoint.identification.algorithm=https). A cluster of one broker with a host
+ * name sends that name as SNI. Envoy docs: UpstreamTlsContext, CertificateValidationContext.
+ */
+export function upstreamTlsTransportSocket({ caFile }, brokers) {
+  const hosts = [...new Set(brokers.map((b) => b.host))];
+  const context = {
+    "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+    common_tls_context: {
+      validation_context: {
+        trusted_ca: { filename: caFile },
+        match_typed_subject_alt_names: hosts.map((host) => ({
+          san_type: net.isIP(host) === 0 ? "DNS" : "IP_ADDRESS",
+          matcher: { exact: host },
+        })),
+      },
+    },
+  };
+  if (hosts.length === 1 && net.isIP(hosts[0]) === 0) context.sni = hosts[0];
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
 }
 
 /**
