@@ -135,7 +135,7 @@ before(async () => {
   addHosts(names);
   javaHostsFile = path.join(runDir, "hosts");
   fs.writeFileSync(javaHostsFile, names.map((name) => `127.0.0.1 ${name}\n`).join(""));
-}, { timeout: 240000 });
+}, { timeout: 420000 });
 
 after(async () => {
   removeHosts();
