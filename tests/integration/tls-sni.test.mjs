@@ -25,8 +25,10 @@ import { RawConnection, metadataRequest, parseMetadataResponse } from "./support
 import {
   createCertificateAuthority, issueCertificate, pkcs12KeyStore, pkcs12TrustStore, requireCertificateTools,
 } from "./support/certs.mjs";
+import { spawnSync } from "node:child_process";
+import YAML from "yaml";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
-import { readStats, startEnvoy } from "../../scripts/lib/envoy.mjs";
+import { readStats, root, startEnvoy } from "../../scripts/lib/envoy.mjs";
 import { discoverBrokers, generateClusterConfig } from "../../scripts/lib/cluster-config.mjs";
 import { freePort, waitFor } from "../../scripts/lib/processes.mjs";
 
@@ -49,6 +51,7 @@ let ca;
 let sniPort;
 let brokers;
 let generated;
+let tlsFiles;
 let hostsAdded = false;
 let javaHostsFile;
 const certs = {};
@@ -122,6 +125,7 @@ before(async () => {
   }
 
   ({ brokers } = await discoverBrokers(cluster.bootstrap));
+  tlsFiles = { server, ca: ca.cert };
   sniPort = await freePort();
   generated = generateClusterConfig({
     brokers, adminPort: await freePort(), listenAddress: "127.0.0.1", wasmFile: filterWasm(), pluginConfig: policy(),
@@ -189,7 +193,23 @@ test("the generated configuration: one TLS listener, tls_inspector, a filter cha
     assert.equal(chain.advertised, `${sniHost(broker.nodeId)}:${sniPort}`);
   }
   assert.equal(chains.at(-1).upstream, brokers.map((b) => `${b.host}:${b.port}`).join(","));
+
+  // The command users run writes the same listener and clusters as the library the suite started Envoy with.
+  const cli = spawnSync(process.execPath, ["scripts/cluster-config.mjs", "--nodes", brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).join(","),
+    "--listen-address", "127.0.0.1", "--admin-port", String(generated.config.admin.address.socket_address.port_value), "--wasm", filterWasm(),
+    "--config", writePolicyFile(), "--sni-host-template", HOST_TEMPLATE, "--sni-port", String(sniPort), "--bootstrap-host", BOOTSTRAP_HOST,
+    "--tls-cert", tlsFiles.server.cert, "--tls-key", tlsFiles.server.key, "--tls-ca", tlsFiles.ca, "--require-client-cert", "--skip-validate"],
+  { cwd: root, encoding: "utf8", timeout: 60000 });
+  assert.equal(cli.status, 0, cli.stderr);
+  const fromCli = YAML.parse(cli.stdout);
+  assert.deepEqual(fromCli.static_resources, generated.config.static_resources);
 });
+
+function writePolicyFile() {
+  const file = path.join(runDir, "policy.json");
+  fs.writeFileSync(file, JSON.stringify(policy()));
+  return file;
+}
 
 test("kcat (mTLS, SNI) produces to and consumes from every partition leader through the one port; per-chain metrics count it; the broker list names only SNI names", async () => {
   const metadata = await kcat(["-b", bootstrap(), ...tlsArgs("alice"), "-L", "-t", TOPIC]);
