@@ -15,6 +15,17 @@
 //   --admin-address 127.0.0.1 where the admin interface binds (it can stop Envoy: keep it private)
 //   --wasm build/kafka_filter.wasm   the filter module, as Envoy will find it
 //   --skip-validate           do not run `envoy --mode validate` on the result
+//
+// Client TLS, terminated by Envoy (README "TLS"); the filter sees plaintext Kafka:
+//   --tls-cert server.crt --tls-key server.key   PEM certificate chain and key for every chain
+//   --tls-ca ca.crt           verify client certificates against this CA
+//   --require-client-cert     refuse clients without a certificate (mutual TLS; needs --tls-ca)
+// TLS from Envoy to brokers whose client listener is SSL (discovery uses TLS too):
+//   --upstream-tls --upstream-ca brokers-ca.crt   verify the brokers' certificates (SAN = advertised host)
+// SNI mode, one port for the whole cluster (needs --tls-cert/--tls-key; --port is unused):
+//   --sni-host-template 'broker-{node_id}.kafka.example.com'   each broker's server name
+//   --sni-port 9092           the one listener port (also the port every broker is advertised on)
+//   --bootstrap-host bootstrap.kafka.example.com   a server name routed to any broker
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +47,15 @@ try {
       "admin-address": { type: "string", default: "127.0.0.1" },
       wasm: { type: "string", default: "build/kafka_filter.wasm" },
       "skip-validate": { type: "boolean", default: false },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
+      "require-client-cert": { type: "boolean", default: false },
+      "sni-host-template": { type: "string" },
+      "sni-port": { type: "string" },
+      "bootstrap-host": { type: "string" },
+      "upstream-tls": { type: "boolean", default: false },
+      "upstream-ca": { type: "string" },
     },
   }));
 } catch (error) {
@@ -54,7 +74,11 @@ try {
   if (!options.bootstrap === !options.nodes) throw new Error("give exactly one of --bootstrap HOST:PORT[,…] (discover) or --nodes ID=HOST:PORT[,…]");
   const firstPort = portOption("port");
   const adminPort = portOption("admin-port");
-  const brokers = options.nodes ? parseNodes(options.nodes) : (await discoverBrokers(options.bootstrap)).brokers;
+  if (options["upstream-ca"] && !options["upstream-tls"]) throw new Error("--upstream-ca is only meaningful with --upstream-tls");
+  const upstreamTls = options["upstream-tls"] ? { caFile: options["upstream-ca"] } : undefined;
+  if (upstreamTls && !upstreamTls.caFile) throw new Error("--upstream-tls needs --upstream-ca (the CA that issued the brokers' certificates)");
+  const brokers = options.nodes ? parseNodes(options.nodes)
+    : (await discoverBrokers(options.bootstrap, { ssl: upstreamTls ? { ca: [fs.readFileSync(upstreamTls.caFile, "utf8")] } : undefined })).brokers;
   const listenAddress = options["listen-address"];
   const wildcard = listenAddress === "0.0.0.0" || listenAddress === "::";
   let pluginConfig;
@@ -64,6 +88,15 @@ try {
     }
   }
   const command = ["node scripts/cluster-config.mjs", ...process.argv.slice(2)].join(" ");
+  const tlsGiven = ["tls-cert", "tls-key", "tls-ca"].some((name) => options[name] !== undefined) || options["require-client-cert"];
+  const downstreamTls = tlsGiven ? {
+    certFile: options["tls-cert"], keyFile: options["tls-key"], caFile: options["tls-ca"], requireClientCert: options["require-client-cert"],
+  } : undefined;
+  const sniGiven = ["sni-host-template", "sni-port", "bootstrap-host"].filter((name) => options[name] !== undefined);
+  if (sniGiven.length > 0 && sniGiven.length < 3) throw new Error("SNI mode needs all of --sni-host-template, --sni-port and --bootstrap-host");
+  const sni = sniGiven.length === 3
+    ? { hostTemplate: options["sni-host-template"], port: portOption("sni-port"), bootstrapHost: options["bootstrap-host"] }
+    : undefined;
   const { yaml, listeners } = generateClusterConfig({
     brokers,
     firstPort,
@@ -73,6 +106,9 @@ try {
     adminAddress: options["admin-address"],
     wasmFile: options.wasm,
     pluginConfig,
+    downstreamTls,
+    sni,
+    upstreamTls,
     command,
     validate: !options["skip-validate"],
   });
@@ -80,7 +116,9 @@ try {
     fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
     fs.writeFileSync(options.out, yaml);
     for (const l of listeners) {
-      console.error(`node ${l.nodeId}: ${l.address}:${l.port} (clients use ${l.advertised}, stat_prefix ${l.statPrefix}) -> ${l.upstream}`);
+      const match = l.serverNames ? ` server name ${l.serverNames.join(",")}` : "";
+      const who = l.nodeId === null ? "bootstrap" : `node ${l.nodeId}`;
+      console.error(`${who}: ${l.address}:${l.port}${match}${l.tls ? " (TLS)" : ""} (clients use ${l.advertised ?? "it to bootstrap"}, stat_prefix ${l.statPrefix}) -> ${l.upstream}`);
     }
     console.error(`wrote ${options.out}${options["skip-validate"] ? "" : " (envoy --mode validate: OK)"}`);
   } else {

@@ -17,9 +17,10 @@ const { Kafka, logLevel } = kafkajs;
  * id: each broker's advertised
  * address on the listener the bootstrap address belongs to. Throws naming the bootstrap
  * addresses when none answers within `timeoutMs`, and when a node id in the topics'
- * replica lists is not among the brokers (a broker that is down or fenced).
+ * replica lists is not among the brokers (a broker that is down or fenced). `ssl`
+ * (kafkajs' option, e.g. { ca: [pem] }) discovers over TLS, for brokers whose listener is SSL.
  */
-export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
+export async function discoverBrokers(bootstrap, { timeoutMs = 10000, ssl } = {}) {
   const addresses = String(bootstrap).split(",").map((a) => a.trim()).filter(Boolean);
   if (addresses.length === 0) throw new Error("--bootstrap needs at least one HOST:PORT");
   for (const address of addresses) {
@@ -28,6 +29,7 @@ export async function discoverBrokers(bootstrap, { timeoutMs = 10000 } = {}) {
   const kafka = new Kafka({
     clientId: "kafka-filter-cluster-config",
     brokers: addresses,
+    ssl,
     logLevel: logLevel.NOTHING,
     connectionTimeout: Math.min(timeoutMs, 5000),
     requestTimeout: timeoutMs,
@@ -75,11 +77,19 @@ export function parseNodes(text) {
  * The cluster configuration as YAML text, with a header saying where it came from and
  * how to regenerate it (`command`).
  */
-export function clusterConfigYaml(config, { brokers, command }) {
-  const header = [
+export function clusterConfigYaml(config, { brokers, command, sni }) {
+  const shape = sni ? [
+    "# Envoy in front of a Kafka cluster, SNI mode: one TLS listener; the TLS inspector routes",
+    "# each connection by its server name to a filter chain per broker (the Kafka Wasm filter",
+    "# advertises every broker as its SNI name on this port, then tcp_proxy to that broker).",
+    "# GENERATED from envoy/envoy.yaml by scripts/cluster-config.mjs; do not edit.",
+  ] : [
     "# Envoy in front of a Kafka cluster: one listener per broker, each with the Kafka Wasm",
     "# filter (its broker_addresses map sends clients to these listeners) and tcp_proxy to",
     "# that broker. GENERATED from envoy/envoy.yaml by scripts/cluster-config.mjs; do not edit.",
+  ];
+  const header = [
+    ...shape,
     `# Brokers: ${brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).join(", ")}`,
     ...(command ? [`# Regenerate: ${command}`] : []),
     "",
@@ -94,31 +104,43 @@ export function clusterConfigYaml(config, { brokers, command }) {
  */
 export function generateClusterConfig({ brokers, command, validate = true, validateFile, ...options }) {
   const config = renderClusterEnvoyConfig({ brokers, ...options });
-  const yaml = clusterConfigYaml(config, { brokers, command });
+  const yaml = clusterConfigYaml(config, { brokers, command, sni: options.sni });
   // Without a file of the caller's, each run validates its own copy: two generators may run at once.
   if (validate) validateEnvoyConfig(yaml, validateFile ?? path.join(root, ".run/cluster-config", `validate-${process.pid}.yaml`));
   return { config, yaml, listeners: describeListeners(config) };
 }
 
-/** What each listener of a cluster configuration does, read back from the configuration itself. */
+/**
+ * What each filter chain of a cluster configuration does, read back from the
+ * configuration itself: [{ nodeId (null for SNI mode's bootstrap chain), name, address,
+ * port, serverNames (SNI mode, else undefined), tls (whether it terminates client TLS),
+ * statPrefix, advertised (the address clients are sent to for that node), upstream }].
+ */
 export function describeListeners(config) {
-  return config.static_resources.listeners.map((listener) => {
-    const filters = listener.filter_chains[0].filters;
+  const clusters = new Map(config.static_resources.clusters.map((c) => [c.name, c]));
+  return config.static_resources.listeners.flatMap((listener) => listener.filter_chains.map((chain) => {
+    const filters = chain.filters;
     const plugin = JSON.parse(filters.find((f) => f.name === "envoy.filters.network.wasm").typed_config.config.configuration.value);
     const clusterName = filters.find((f) => f.name === "envoy.filters.network.tcp_proxy").typed_config.cluster;
-    const cluster = config.static_resources.clusters.find((c) => c.name === clusterName);
-    const upstream = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
-    const nodeId = Number(/(\d+)$/.exec(listener.name)[1]);
+    const upstream = clusters.get(clusterName).load_assignment.endpoints[0].lb_endpoints
+      .map((e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`).join(",");
+    const match = /_(\d+)$/.exec(chain.name ?? listener.name);
+    const nodeId = match ? Number(match[1]) : null;
+    const addresses = plugin.broker_addresses ?? {};
+    const advertised = nodeId === null ? undefined : addresses.nodes?.[String(nodeId)] ??
+      (addresses.host_template ? `${addresses.host_template.split("{node_id}").join(String(nodeId))}:${addresses.port}` : undefined);
     return {
       nodeId,
-      name: listener.name,
+      name: chain.name ?? listener.name,
       address: listener.address.socket_address.address,
       port: listener.address.socket_address.port_value,
+      serverNames: chain.filter_chain_match?.server_names,
+      tls: chain.transport_socket !== undefined,
       statPrefix: plugin.stat_prefix,
-      advertised: plugin.broker_addresses?.nodes?.[String(nodeId)],
-      upstream: `${upstream.address}:${upstream.port_value}`,
+      advertised,
+      upstream,
     };
-  });
+  }));
 }
 
 /**

@@ -59,22 +59,41 @@ export function renderEnvoyConfig({ listenerPort, adminPort, brokerHost = "127.0
  *    when given, else `advertisedHost` (default: `listenAddress`) and the listener port.
  *    Other `broker_addresses` fields of `pluginConfig` are kept.
  *  - admin on `adminAddress`:`adminPort`; the Wasm module from `wasmFile`.
- * Throws when `brokers` is empty, node ids repeat, a port would pass 65535, or the admin
- * port is one of the listener ports (`envoy --mode validate` does not bind, so it would not notice).
+ *  - `downstreamTls` ({ certFile, keyFile, caFile?, requireClientCert? }, PEM paths):
+ *    every filter chain terminates client TLS (downstreamTlsTransportSocket); the
+ *    filter sees plaintext Kafka.
+ *  - `upstreamTls` ({ caFile }): Envoy connects to the brokers over TLS
+ *    (upstreamTlsTransportSocket), for brokers whose client listener is SSL.
+ *  - `sni` ({ hostTemplate, port, bootstrapHost }; needs `downstreamTls`): instead of one
+ *    listener per broker, one listener on `listenAddress`:`sni.port` routing by SNI
+ *    (renderSniListener); `firstPort`, `advertisedHost` and `advertisedAddresses` are unused.
+ * Throws when `brokers` is empty, node ids repeat, a port would pass 65535, or the TLS
+ * or SNI options are incomplete.
  */
 export function renderClusterEnvoyConfig({
   brokers, firstPort, listenAddress = "127.0.0.1", advertisedHost, advertisedAddresses = {},
-  adminAddress = "127.0.0.1", adminPort, wasmFile, pluginConfig,
+  adminAddress = "127.0.0.1", adminPort, wasmFile, pluginConfig, downstreamTls, sni, upstreamTls,
 }) {
   if (!Array.isArray(brokers) || brokers.length === 0) throw new Error("no brokers to front");
   const sorted = [...brokers].sort((a, b) => a.nodeId - b.nodeId);
   if (new Set(sorted.map((b) => b.nodeId)).size !== sorted.length) throw new Error("broker node ids repeat");
-  if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + sorted.length - 1 > 65535) {
+  if (sni) {
+    if (!downstreamTls) throw new Error("SNI mode needs downstream TLS (a server certificate and key): SNI is only sent in a TLS ClientHello");
+    checkSni(sni);
+  } else if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + sorted.length - 1 > 65535) {
     throw new Error(`listener ports ${firstPort}..${firstPort + sorted.length - 1} are not all valid ports`);
   }
-  if (adminPort >= firstPort && adminPort < firstPort + sorted.length) {
-    throw new Error(`the admin port ${adminPort} is one of the listener ports ${firstPort}..${firstPort + sorted.length - 1}`);
+  const ownPorts = sni ? [sni.port] : sorted.map((_, i) => firstPort + i);
+  if (ownPorts.includes(adminPort)) {
+    throw new Error(`the admin port ${adminPort} is one of the listener ports ${ownPorts.join(", ")}`);
   }
+  const transportSocket = downstreamTls ? downstreamTlsTransportSocket(downstreamTls) : undefined;
+  if (upstreamTls && !upstreamTls.caFile) throw new Error("TLS to the brokers needs the CA that issued their certificates (--upstream-ca)");
+  const brokerCluster = (template, name, members) => {
+    const cluster = brokerClusterOf(template, name, members);
+    if (upstreamTls) cluster.transport_socket = upstreamTlsTransportSocket(upstreamTls, members);
+    return cluster;
+  };
   const { config, listener: listenerTemplate, cluster: clusterTemplate } = loadTemplate();
   const templatePlugin = JSON.parse(wasmFilterOf(listenerTemplate).typed_config.config.configuration.value);
   let plugin = pluginConfig ?? templatePlugin;
@@ -95,6 +114,10 @@ export function renderClusterEnvoyConfig({
   config.admin.address.socket_address = { address: adminAddress, port_value: adminPort };
   config.static_resources.listeners = [];
   config.static_resources.clusters = [];
+  if (sni) {
+    renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket, brokerCluster });
+    return config;
+  }
   for (const broker of sorted) {
     const name = `kafka_broker_${broker.nodeId}`;
     const listener = structuredClone(listenerTemplate);
@@ -108,21 +131,140 @@ export function renderClusterEnvoyConfig({
     const tcpProxy = tcpProxyOf(listener).typed_config;
     tcpProxy.stat_prefix = name;
     tcpProxy.cluster = name;
+    if (transportSocket) listener.filter_chains[0].transport_socket = structuredClone(transportSocket);
     config.static_resources.listeners.push(listener);
-
-    const cluster = structuredClone(clusterTemplate);
-    cluster.name = name;
-    cluster.load_assignment.cluster_name = name;
-    cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address =
-      { address: broker.host, port_value: broker.port };
-    if (net.isIP(broker.host) === 0) {
-      // A host name: resolved by Envoy, IPv4 first (brokers commonly listen on IPv4 only).
-      cluster.type = "STRICT_DNS";
-      cluster.dns_lookup_family = "V4_PREFERRED";
-    }
-    config.static_resources.clusters.push(cluster);
+    config.static_resources.clusters.push(brokerCluster(clusterTemplate, name, [broker]));
   }
   return config;
+}
+
+/**
+ * A cluster named `name` whose endpoints are `brokers` (STATIC when all are IP
+ * addresses, else STRICT_DNS, IPv4 first: brokers commonly listen on IPv4 only).
+ */
+function brokerClusterOf(clusterTemplate, name, brokers) {
+  const cluster = structuredClone(clusterTemplate);
+  cluster.name = name;
+  cluster.load_assignment.cluster_name = name;
+  const endpointTemplate = cluster.load_assignment.endpoints[0].lb_endpoints[0];
+  cluster.load_assignment.endpoints[0].lb_endpoints = brokers.map((broker) => {
+    const endpoint = structuredClone(endpointTemplate);
+    endpoint.endpoint.address.socket_address = { address: broker.host, port_value: broker.port };
+    return endpoint;
+  });
+  if (brokers.some((broker) => net.isIP(broker.host) === 0)) {
+    cluster.type = "STRICT_DNS";
+    cluster.dns_lookup_family = "V4_PREFERRED";
+  }
+  return cluster;
+}
+
+/** The SNI name of `nodeId` under `hostTemplate` (the filter's own `{node_id}` substitution). */
+export const sniHostOf = (hostTemplate, nodeId) => hostTemplate.split("{node_id}").join(String(nodeId));
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function checkSni({ hostTemplate, port, bootstrapHost }) {
+  if (typeof hostTemplate !== "string" || !hostTemplate.includes("{node_id}") || !HOST_NAME.test(sniHostOf(hostTemplate, 1))) {
+    throw new Error(`the SNI host template must be a host name containing {node_id}, got "${hostTemplate}"`);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`the SNI port must be a port number, got "${port}"`);
+  if (typeof bootstrapHost !== "string" || !HOST_NAME.test(bootstrapHost)) {
+    throw new Error(`the SNI bootstrap host must be a host name, got "${bootstrapHost}"`);
+  }
+}
+
+/**
+ * SNI mode (README "TLS"): ONE listener on `sni.port` whose tls_inspector listener filter
+ * reads the ClientHello's server name, and one filter chain per broker matched by
+ * `filter_chain_match.server_names` = [the template with the node id], each terminating
+ * TLS, then the Wasm filter (broker_addresses {host_template, port}: every broker is
+ * advertised as its SNI name on the one port), then tcp_proxy to that broker. A last
+ * chain for `sni.bootstrapHost` proxies to a cluster holding every broker (any broker
+ * answers a bootstrap Metadata request). A ClientHello naming none of these matches no
+ * chain and Envoy closes the connection.
+ * Envoy docs: listener filters / TLS inspector; FilterChainMatch.server_names.
+ */
+function renderSniListener({ config, sorted, listenerTemplate, clusterTemplate, listenAddress, wasmFile, plugin, prefixBase, sni, transportSocket, brokerCluster }) {
+  const { nodes: _explicit, ...keptAddresses } = plugin.broker_addresses ?? {};
+  const brokerAddresses = { ...keptAddresses, host_template: sni.hostTemplate, port: sni.port };
+  delete brokerAddresses.port_base;
+  const listener = structuredClone(listenerTemplate);
+  const chainTemplate = listener.filter_chains[0];
+  listener.name = "kafka_sni";
+  listener.address.socket_address = { address: listenAddress, port_value: sni.port };
+  listener.listener_filters = [{
+    name: "envoy.filters.listener.tls_inspector",
+    typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector" },
+  }];
+  const chain = (name, serverName, statPrefix) => {
+    const filterChain = structuredClone(chainTemplate);
+    filterChain.name = name;
+    filterChain.filter_chain_match = { server_names: [serverName] };
+    const wasm = filterChain.filters.find((f) => f.name === "envoy.filters.network.wasm").typed_config.config;
+    wasm.vm_config.code.local.filename = wasmFile;
+    wasm.configuration.value = JSON.stringify({ ...plugin, stat_prefix: statPrefix, broker_addresses: brokerAddresses }, null, 2);
+    const tcpProxy = filterChain.filters.find((f) => f.name === "envoy.filters.network.tcp_proxy").typed_config;
+    tcpProxy.stat_prefix = name;
+    tcpProxy.cluster = name;
+    filterChain.transport_socket = structuredClone(transportSocket);
+    return filterChain;
+  };
+  listener.filter_chains = [];
+  for (const broker of sorted) {
+    const name = `kafka_broker_${broker.nodeId}`;
+    listener.filter_chains.push(chain(name, sniHostOf(sni.hostTemplate, broker.nodeId), `${prefixBase}${broker.nodeId}`));
+    config.static_resources.clusters.push(brokerCluster(clusterTemplate, name, [broker]));
+  }
+  listener.filter_chains.push(chain("kafka_bootstrap", sni.bootstrapHost, `${prefixBase}bootstrap`));
+  config.static_resources.clusters.push(brokerCluster(clusterTemplate, "kafka_bootstrap", sorted));
+  config.static_resources.listeners.push(listener);
+}
+
+/**
+ * Envoy's UpstreamTlsContext for a cluster of `brokers` ([{ host }]) listening on SSL:
+ * their certificates must chain to `caFile` and carry a SAN naming one of the brokers'
+ * advertised hosts (IP_ADDRESS SAN for an IP, DNS SAN for a name), as Kafka clients check
+ * (ssl.endpoint.identification.algorithm=https). A cluster of one broker with a host
+ * name sends that name as SNI. Envoy docs: UpstreamTlsContext, CertificateValidationContext.
+ */
+export function upstreamTlsTransportSocket({ caFile }, brokers) {
+  const hosts = [...new Set(brokers.map((b) => b.host))];
+  const context = {
+    "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+    common_tls_context: {
+      validation_context: {
+        trusted_ca: { filename: caFile },
+        match_typed_subject_alt_names: hosts.map((host) => ({
+          san_type: net.isIP(host) === 0 ? "DNS" : "IP_ADDRESS",
+          matcher: { exact: host },
+        })),
+      },
+    },
+  };
+  if (hosts.length === 1 && net.isIP(hosts[0]) === 0) context.sni = hosts[0];
+  return { name: "envoy.transport_sockets.tls", typed_config: context };
+}
+
+/**
+ * Envoy's DownstreamTlsContext (envoy.transport_sockets.tls) terminating client TLS with
+ * the PEM files `certFile` (chain) and `keyFile`; with `caFile`, client certificates are
+ * verified against that CA, and with `requireClientCert` a client without one is refused
+ * in the handshake. Envoy reads the files at start-up.
+ */
+export function downstreamTlsTransportSocket({ certFile, keyFile, caFile, requireClientCert = false }) {
+  if (!certFile || !keyFile) throw new Error("downstream TLS needs both a certificate (--tls-cert) and a private key (--tls-key)");
+  if (requireClientCert && !caFile) throw new Error("requiring client certificates needs the CA that issues them (--tls-ca)");
+  const common = { tls_certificates: [{ certificate_chain: { filename: certFile }, private_key: { filename: keyFile } }] };
+  if (caFile) common.validation_context = { trusted_ca: { filename: caFile } };
+  return {
+    name: "envoy.transport_sockets.tls",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+      require_client_certificate: requireClientCert,
+      common_tls_context: common,
+    },
+  };
 }
 
 const hostForAddress = (host) => (net.isIPv6(host) ? `[${host}]` : host);

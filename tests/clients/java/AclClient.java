@@ -10,6 +10,8 @@
 //   create-topics   --topics a,b [--partitions 1]        {"results":{"a":{"ok":true},"b":{"ok":false,"error":"TopicAuthorizationException",...}}}
 //   delete-topics   --topics a,b                         (same shape)
 //   list-topics                                          {"ok":true,"topics":["a",...]}
+//   describe-cluster                                     {"ok":true,"nodes":["1=host:port",...]}: the brokers Metadata
+//                                                        (DescribeCluster) named, as the client will connect to them
 //   describe-topics --topics a,b                         {"results":{"a":{"ok":true,"topicId":"...","partitions":1},...}}
 //   produce         --topic t --count N [--acks all] [--compression gzip]   {"results":[{"ok":true,"offset":0},{"ok":false,"error":...}],"ok":N}
 //   consume         --topic t --count N [--group g | --assign] [--timeout-ms 15000]
@@ -68,6 +70,7 @@ public final class AclClient {
             case "create-topics": json = createTopics(options); break;
             case "delete-topics": json = deleteTopics(options); break;
             case "list-topics": json = listTopics(options); break;
+            case "describe-cluster": json = describeCluster(options); break;
             case "describe-topics": json = describeTopics(options); break;
             case "produce": json = produce(options); break;
             case "consume": json = consume(options); break;
@@ -109,6 +112,20 @@ public final class AclClient {
             try {
                 Collection<String> names = new TreeSet<>(admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(o.timeoutMs(), TimeUnit.MILLISECONDS));
                 return new Json().put("ok", true).putStrings("topics", names).toString();
+            } catch (ExecutionException e) {
+                return failure(new Json(), e.getCause()).toString();
+            }
+        }
+    }
+
+    private static String describeCluster(Options o) throws Exception {
+        try (Admin admin = Admin.create(o.adminProperties())) {
+            try {
+                Collection<String> nodes = new TreeSet<>();
+                for (org.apache.kafka.common.Node node : admin.describeCluster().nodes().get(o.timeoutMs(), TimeUnit.MILLISECONDS)) {
+                    nodes.add(node.id() + "=" + node.host() + ":" + node.port());
+                }
+                return new Json().put("ok", true).putStrings("nodes", nodes).toString();
             } catch (ExecutionException e) {
                 return failure(new Json(), e.getCause()).toString();
             }

@@ -72,10 +72,11 @@ export function javaClientClasspath() {
  * Runs one AclClient subcommand (see tests/clients/java/AclClient.java) with `args`
  * ({ bootstrap, topics: [..], count, ... } become --name value); resolves its JSON
  * result, with the client's log as `stderr` (not enumerable). A tool failure (no JSON,
- * non-zero exit) rejects with the log.
+ * non-zero exit) rejects with the log. `jvmArgs` go before the class path (e.g.
+ * "-Djdk.net.hosts.file=…" to resolve test host names).
  */
-export function javaClient(subcommand, args, { timeoutMs = 90000 } = {}) {
-  const argv = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", javaClientClasspath(), "AclClient", subcommand];
+export function javaClient(subcommand, args, { timeoutMs = 90000, jvmArgs = [] } = {}) {
+  const argv = ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", ...jvmArgs, "-cp", javaClientClasspath(), "AclClient", subcommand];
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined || value === null) continue;
     const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -95,7 +96,7 @@ export function javaClient(subcommand, args, { timeoutMs = 90000 } = {}) {
       let result;
       try { result = JSON.parse(line); } catch { result = null; }
       if (code !== 0 || result === null) {
-        reject(new Error(`java AclClient ${subcommand} ${argv.slice(6).join(" ")} failed (exit ${code}):\n${stdout}\n${stderr.slice(-4000)}`));
+        reject(new Error(`java AclClient ${subcommand} ${argv.slice(6 + jvmArgs.length).join(" ")} failed (exit ${code}):\n${stdout}\n${stderr.slice(-4000)}`));
         return;
       }
       Object.defineProperty(result, "stderr", { value: stderr, enumerable: false });
