@@ -83,9 +83,9 @@ export function renderClusterEnvoyConfig({
   } else if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort + sorted.length - 1 > 65535) {
     throw new Error(`listener ports ${firstPort}..${firstPort + sorted.length - 1} are not all valid ports`);
   }
-  const ownPorts = sni ? [sni.port] : sorted.map((_, i) => firstPort + i);
-  if (ownPorts.includes(adminPort)) {
-    throw new Error(`the admin port ${adminPort} is one of the listener ports ${ownPorts.join(", ")}`);
+  if (sni ? adminPort === sni.port : adminPort >= firstPort && adminPort < firstPort + sorted.length) {
+    const listening = sni ? `the SNI listener's port ${sni.port}` : `one of the listener ports ${firstPort}..${firstPort + sorted.length - 1}`;
+    throw new Error(`the admin port ${adminPort} is ${listening}`);
   }
   const transportSocket = downstreamTls ? downstreamTlsTransportSocket(downstreamTls) : undefined;
   if (upstreamTls && !upstreamTls.caFile) throw new Error("TLS to the brokers needs the CA that issued their certificates (--upstream-ca)");
