@@ -263,8 +263,8 @@ export function produceRequestV12({ correlationId, topic, partition, batch, acks
  * are the pids that may talk to brokers (Envoy); connections to Envoy listeners may come
  * only from this process's sockets whose local port is in `allowedEnvoyClientPorts()`
  * (the taps' upstream sockets). Sockets in TIME-WAIT have no owner: they are attributed
- * by their local address when it was seen owned before, and counted as unattributed
- * otherwise.
+ * to the process seen owning the same socket (local and peer address) before, and
+ * counted as unattributed otherwise (for example one closed before the watch began).
  */
 export class SocketWatch {
   constructor({ brokerAddresses, envoyAddresses, allowedBrokerClients, allowedEnvoyClientPorts, intervalMs = 250 }) {
@@ -315,11 +315,13 @@ export class SocketWatch {
     const [state, , , local, peer] = fields;
     const pid = Number(/pid=(\d+)/.exec(line)?.[1]) || null;
     const command = /\(\("([^"]+)"/.exec(line)?.[1] ?? null;
-    if (pid !== null) this.owners.set(local, { pid, command });
+    // By the whole 4-tuple: one local address:port may carry sockets of different
+    // processes to different peers, so the local address alone would blame the wrong one.
+    const key = `${local}->${peer}`;
+    if (pid !== null) this.owners.set(key, { pid, command });
     const target = this.brokerAddresses.has(peer) ? this.toBrokers : this.envoyAddresses.has(peer) ? this.toEnvoy : null;
     if (!target) return;
-    const key = `${local}->${peer}`;
-    const owner = pid !== null ? { pid, command } : this.owners.get(local) ?? null;
+    const owner = pid !== null ? { pid, command } : this.owners.get(key) ?? null;
     const seen = target.get(key);
     if (!seen || (!seen.owner && owner)) target.set(key, { local, peer, state, owner, phase: seen?.phase ?? this.phase });
   }
