@@ -39,3 +39,15 @@ export function buildFilter() {
   fs.writeFileSync(STAMP, digest);
   return FILTER_WASM;
 }
+
+let compiled = null;
+
+/**
+ * The release module (built first if its sources changed), compiled once per process:
+ * a WebAssembly.Module is immutable and instantiates any number of times, so the
+ * in-process tests share one.
+ */
+export function compiledFilter() {
+  compiled ??= new WebAssembly.Module(fs.readFileSync(buildFilter()));
+  return compiled;
+}

@@ -5,14 +5,10 @@
 // check the same behaviour with real clients; this file checks every cut point.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ProxyWasmHost, FilterStatus } from "./host.mjs";
 import { Decoder, Encoder, produceRequest } from "../integration/support/kafka-wire.mjs";
-import { buildFilter } from "../../scripts/lib/build.mjs";
+import { compiledFilter } from "../../scripts/lib/build.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CONFIG = {
   stat_prefix: "acl",
   acl: {
@@ -25,17 +21,8 @@ const CONFIG = {
 };
 const TOPIC_AUTHORIZATION_FAILED = 29;
 
-let module = null;
-function filterModule() {
-  if (module === null) {
-    buildFilter();
-    module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));
-  }
-  return module;
-}
-
 function newConnection() {
-  const host = new ProxyWasmHost(filterModule(), { config: CONFIG }).start();
+  const host = new ProxyWasmHost(compiledFilter(), { config: CONFIG }).start();
   host.openConnection(2);
   return { host, connection: host.connections.get(2) };
 }

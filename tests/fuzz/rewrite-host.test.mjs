@@ -5,14 +5,10 @@
 // code under test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "./host.mjs";
 import { Decoder, Encoder, fetchRequestByTopicId, metadataRequest, produceRequest, parseMetadataResponse, recordBatch, requestFrame } from "../integration/support/kafka-wire.mjs";
-import { buildFilter } from "../../scripts/lib/build.mjs";
+import { compiledFilter } from "../../scripts/lib/build.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const ADDRESSES = { nodes: { 1: "127.0.0.1:19093", 2: "envoy-2.proxy.example:19094" }, host_template: "b{node_id}.proxy.example", port_base: 20000 };
 const ACL = {
   default: "deny", principal_sources: ["client_id"],
@@ -23,17 +19,8 @@ const ACL = {
 };
 const TOPIC_ID = Buffer.from("00112233445566778899aabbccddeeff", "hex");
 
-let module = null;
-function filterModule() {
-  if (module === null) {
-    buildFilter();
-    module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));
-  }
-  return module;
-}
-
 function newConnection(config, options = {}) {
-  const host = new ProxyWasmHost(filterModule(), { config, ...options }).start();
+  const host = new ProxyWasmHost(compiledFilter(), { config, ...options }).start();
   host.openConnection(2);
   return { host, connection: host.connections.get(2) };
 }

@@ -9,8 +9,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { plaintextKafkaUntilClosed } from "./support/kafka-wire.mjs";
 import { newRunDir, startStack } from "./support/stack.mjs";
 import { javaClient, kcat, requireJava, requireKcat } from "./support/clients.mjs";
 import { STATS, STAT_PREFIX, auditLines, createTopicsDirectly, envoyLogTail } from "./support/acl.mjs";
@@ -187,20 +187,6 @@ test("a subject Envoy writes differently from Java (email, UTF-8, multi-valued R
   assert.ok(auditsFor(`User:${zoeName}`).some((line) => line.resource === "other.alice"), `an audit line names User:${zoeName}\n${envoyLogTail(stack)}`);
 });
 
-/** Opens a plain TCP connection to Envoy's TLS port, sends a Kafka ApiVersions v0 request, and resolves what came back once Envoy closes it. */
-function plaintextKafkaOnTlsPort() {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(stack.bootstrap.split(":")[1]), "127.0.0.1");
-    const received = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error("Envoy did not close a plaintext connection on its TLS port")); }, 15000);
-    socket.on("data", (data) => received.push(data));
-    socket.on("error", () => {});
-    socket.on("close", () => { clearTimeout(timer); resolve(Buffer.concat(received)); });
-    // ApiVersions v0: size 10, api_key 18, version 0, correlation id 7, null client id.
-    socket.on("connect", () => socket.write(Buffer.from("0000000a0012000000000007ffff", "hex")));
-  });
-}
-
 test("a client without a certificate is refused by Envoy, a plaintext client on the TLS port is closed, and neither traps the filter", async () => {
   const listenerStats = async () => {
     const stats = await stack.stats("ssl.");
@@ -216,7 +202,7 @@ test("a client without a certificate is refused by Envoy, a plaintext client on 
 
   const plaintext = await kcat(["-b", stack.bootstrap, "-L", "-m", "5"]);
   assert.notEqual(plaintext.code, 0, `plaintext kcat on the TLS port must fail: ${plaintext.stdout}`);
-  const answer = await plaintextKafkaOnTlsPort();
+  const answer = await plaintextKafkaUntilClosed(stack.bootstrap);
   // Whatever Envoy sent before closing (a TLS alert at most) is no Kafka response: a TLS
   // record starts with content type 21 (alert), never with a size field.
   assert.ok(answer.length === 0 || answer[0] === 0x15, `no Kafka bytes came back: ${answer.toString("hex")}`);

@@ -15,13 +15,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
 import kafkajs from "kafkajs";
 import { javaClient, javaClientClasspath, kcat, requireKcat } from "./support/clients.mjs";
 import { LeakScanner, findCoordinatorRequest, parseFindCoordinatorResponse, startTestCluster } from "./support/cluster.mjs";
-import { RawConnection, metadataRequest, parseMetadataResponse } from "./support/kafka-wire.mjs";
+import { RawConnection, metadataRequest, parseMetadataResponse, plaintextKafkaUntilClosed } from "./support/kafka-wire.mjs";
 import {
   createCertificateAuthority, issueCertificate, pkcs12KeyStore, pkcs12TrustStore, requireCertificateTools,
 } from "./support/certs.mjs";
@@ -309,20 +308,6 @@ test("leak scan: Metadata and FindCoordinator answers decrypted on every server 
   assert.deepEqual(scanner.hits, [], `real broker addresses reached a client: ${JSON.stringify(scanner.hits.slice(0, 5))}`);
 });
 
-/** Opens a plain TCP connection to the SNI port, sends a Kafka ApiVersions v0 request, and resolves what came back once Envoy closes it. */
-function plaintextKafkaOnTlsPort() {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(sniPort, "127.0.0.1");
-    const received = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error("Envoy did not close a plaintext connection on its TLS port")); }, 15000);
-    socket.on("data", (data) => received.push(data));
-    socket.on("error", () => {});
-    socket.on("close", () => { clearTimeout(timer); resolve(Buffer.concat(received)); });
-    // ApiVersions v0: size 10, api_key 18, version 0, correlation id 7, null client id.
-    socket.on("connect", () => socket.write(Buffer.from("0000000a0012000000000007ffff", "hex")));
-  });
-}
-
 test("refused: a client without a certificate, a plaintext client, and an unknown server name; none traps the filter", async () => {
   const listenerStats = async () => {
     const all = await stats("listener.127.0.0.1_");
@@ -335,7 +320,7 @@ test("refused: a client without a certificate, a plaintext client, and an unknow
   assert.doesNotMatch(noCert.stdout, /3 brokers/);
   await waitFor("Envoy to count the refused handshake", async () => (await listenerStats()).noCert > before.noCert, { timeoutMs: 10000 });
 
-  const answer = await plaintextKafkaOnTlsPort();
+  const answer = await plaintextKafkaUntilClosed(`127.0.0.1:${sniPort}`);
   assert.equal(answer.length, 0, `no bytes came back to a plaintext client: ${answer.toString("hex")}`);
   // Plaintext has no server name: no filter chain matches, so the filter never sees the bytes.
   await waitFor("Envoy to count the unmatched plaintext connection", async () => (await listenerStats()).noChain > before.noChain, { timeoutMs: 10000 });

@@ -405,3 +405,22 @@ export class RawConnection {
 }
 
 export const randomTopicId = () => crypto.randomBytes(16);
+
+/**
+ * Connects to `address` ("host:port") in plain TCP, writes an ApiVersions v0 request and
+ * resolves every byte that came back once the peer closes: for a TLS port, which must
+ * close a plaintext Kafka client without answering it. Rejects when the peer keeps the
+ * connection open past `timeoutMs`.
+ */
+export function plaintextKafkaUntilClosed(address, { timeoutMs = 15000 } = {}) {
+  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    const received = [];
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`${address} did not close a plaintext Kafka connection`)); }, timeoutMs);
+    socket.on("data", (data) => received.push(data));
+    socket.on("error", () => {});
+    socket.on("close", () => { clearTimeout(timer); resolve(Buffer.concat(received)); });
+    socket.on("connect", () => socket.write(apiVersionsRequest({ correlationId: 7, version: 0 })));
+  });
+}
