@@ -267,15 +267,18 @@ test("the generated configuration: one filter listener per broker in node-id ord
   assert.deepEqual(cliNodes, { 1: "127.0.0.1:19092", 2: "127.0.0.1:19093", 3: "127.0.0.1:19094" });
 });
 
-test("Metadata and FindCoordinator (v3 and v4) through Envoy name only Envoy listeners, each for the right broker", async () => {
+test("Metadata through every listener and FindCoordinator (v3 and v4) through Envoy name only Envoy listeners, each for the right broker", async () => {
   watch.phase = "wire: Metadata, FindCoordinator";
   const record = scanner.stream("wire checks");
-  const metadata = parseMetadataResponse(await roundTrip(front.bootstrap, metadataRequest({ correlationId: 7, version: 12, topics: [WIRE_TOPIC] }), { onFrame: record }), 12);
-  assert.deepEqual(
-    metadata.brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).sort(),
-    front.listeners.map((l) => `${l.nodeId}=${l.advertised}`).sort(),
-    "Metadata's brokers must be the Envoy listeners (taps) fronting them, by node id",
-  );
+  // Through every listener: each filter must rewrite what its own broker answers.
+  for (const listener of front.listeners) {
+    const metadata = parseMetadataResponse(await roundTrip(listener.advertised, metadataRequest({ correlationId: 7, version: 12, topics: [WIRE_TOPIC] }), { onFrame: record }), 12);
+    assert.deepEqual(
+      metadata.brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).sort(),
+      front.listeners.map((l) => `${l.nodeId}=${l.advertised}`).sort(),
+      `Metadata through node ${listener.nodeId}'s listener: its brokers must be the Envoy listeners (taps) fronting them, by node id`,
+    );
+  }
   for (const [keyType, truth] of [[0, coordinators.groups], [1, coordinators.transactions]]) {
     const keys = Object.keys(truth);
     const answers = parseFindCoordinatorResponse(await roundTrip(front.bootstrap, findCoordinatorRequest({ correlationId: 8, keys, keyType, version: 6 }), { onFrame: record }));
