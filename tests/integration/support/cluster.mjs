@@ -6,37 +6,16 @@
 // byte scanner for real broker addresses, a socket watcher (`ss`) and a reader of
 // KIP-951 node_endpoints.
 import { spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { startKafkaCluster } from "../../../scripts/lib/kafka.mjs";
 import { readStats, startEnvoy } from "../../../scripts/lib/envoy.mjs";
 import { discoverBrokers, generateClusterConfig } from "../../../scripts/lib/cluster-config.mjs";
-import { freePort } from "../../../scripts/lib/processes.mjs";
+import { freePort, freePortRun } from "../../../scripts/lib/processes.mjs";
 import { startFrameTap } from "./frame-tap.mjs";
 import { Decoder, Encoder, requestFrame } from "./kafka-wire.mjs";
 import { filterWasm, newRunDir } from "./stack.mjs";
 
 /** Whether nothing listens on 127.0.0.1:`port`. */
-function portIsFree(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first of `count` consecutive free ports (the generator numbers listeners upward). */
-export async function freePortRun(count) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const first = await freePort();
-    if (first + count - 1 > 65535) continue;
-    let free = true;
-    for (let i = 1; i < count && free; i++) free = await portIsFree(first + i);
-    if (free) return first;
-  }
-  throw new Error(`no run of ${count} free ports found`);
-}
-
 /**
  * Starts the brokers (RF 3, min.insync.replicas 2 via startKafkaCluster's defaults), on
  * 127.0.0.2, .3, .4, …; returns the cluster.
