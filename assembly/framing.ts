@@ -56,6 +56,12 @@ export abstract class FrameHandler {
 
 /** The largest read a walker may ask for: Kafka topic names are at most 249 bytes. */
 export const WALK_READ_LIMIT: i32 = 256;
+/**
+ * How many bytes a walker read copies from the host at least (within the frame and the
+ * read), so that the next steps are served without another host call. Bounded: at most
+ * this many bytes a walker does not parse are copied per host call.
+ */
+export const WALK_COPY_AHEAD: i32 = 64;
 
 export const enum WalkStep {
   /** The walker wants nothing more of this frame. */
@@ -160,16 +166,25 @@ export function framingErrorName(error: FramingError): string {
 }
 
 const SIZE_FIELD_BYTES: i32 = 4;
+/** The largest prefix scratch a scanner keeps between frames: most responses fit; a connection never pins more. */
+const KEPT_PREFIX_SCRATCH_BYTES: i32 = 65536;
 
 export class FrameScanner {
   /** The size field followed by the frame's head; reused for every frame. */
   private readonly headScratch: ArrayBuffer;
-  /** Where the current frame is collected: headScratch, or a larger buffer while a handler wants more. */
+  /** Where the current frame is collected: headScratch, or prefixScratch while a handler wants more. */
   private scratch: ArrayBuffer;
+  /**
+   * Collects prefixes longer than the head; kept from frame to frame (up to
+   * KEPT_PREFIX_SCRATCH_BYTES) so that collecting a response whole allocates nothing.
+   */
+  private prefixScratch: ArrayBuffer | null = null;
   /** The handler has been asked how much of the current frame it wants. */
   private prefixDecided: bool = false;
   /** Bytes of the size field and prefix collected for the current frame. */
   private collected: i32 = 0;
+  /** Bytes at the start of headScratch copied at the frame's first byte, ahead of being collected. */
+  private copiedAhead: i32 = 0;
   /** How many bytes of size field and prefix the current frame needs before it is announced. */
   private wanted: i32 = SIZE_FIELD_BYTES;
   /** Size of the frame being read, or -1 while its size field is incomplete. */
@@ -187,6 +202,10 @@ export class FrameScanner {
   private frameWalker: FrameWalker | null = null;
   /** Where walker reads land; allocated on the first walk, then reused. */
   private walkScratch: ArrayBuffer | null = null;
+  /** Bytes of the current read copied ahead for the walker: read positions [windowStart, windowEnd). */
+  private walkWindow: ArrayBuffer | null = null;
+  private windowStart: u32 = 0;
+  private windowEnd: u32 = 0;
   /** Bytes of the current walker step already collected or skipped. */
   private walkProgress: i32 = 0;
 
@@ -216,8 +235,31 @@ export class FrameScanner {
     return this.collected > 0 || this.bodyRemaining > 0;
   }
 
+  /**
+   * Copies `length` bytes at `position` of the current read into the walk scratch (at the
+   * step's progress), from the walk window when it holds them; otherwise refills the
+   * window with up to WALK_COPY_AHEAD bytes from `position`, never past the frame's end
+   * (`frameLeft` bytes) or the read's (`readLeft`). A walker reads a frame's fields in
+   * small consecutive steps (a Fetch response: 7, 1, 16, 1, 30, 1, 4, 1 bytes...), and
+   * each host call costs more than the few dozen bytes copied ahead of need.
+   */
+  private copyForWalk(source: ByteSource, position: u32, length: u32, frameLeft: u32, readLeft: u32): bool {
+    const dest = changetype<usize>(this.walkScratch) + <usize>this.walkProgress;
+    if (position < this.windowStart || position + length > this.windowEnd) {
+      const ahead = min<u32>(max<u32>(length, <u32>WALK_COPY_AHEAD), min<u32>(frameLeft, readLeft));
+      if (!source.copy(position, ahead, changetype<usize>(this.walkWindow))) return false;
+      this.windowStart = position;
+      this.windowEnd = position + ahead;
+    }
+    memory.copy(dest, changetype<usize>(this.walkWindow) + <usize>(position - this.windowStart), <usize>length);
+    return true;
+  }
+
   /** Consumes the next `length` bytes of the stream. */
   feed(source: ByteSource, length: u32): void {
+    // The walk window holds bytes of the previous read; positions restart with each read.
+    this.windowStart = 0;
+    this.windowEnd = 0;
     let position: u32 = 0;
     while (position < length && this.error == FramingError.None) {
       const available = length - position;
@@ -226,8 +268,7 @@ export class FrameScanner {
         const walker = this.walker;
         if (walker != null) {
           passed = min<u32>(passed, <u32>(walker.stepLength - this.walkProgress));
-          if (walker.step == WalkStep.Read &&
-              !source.copy(position, passed, changetype<usize>(this.walkScratch) + <usize>this.walkProgress)) {
+          if (walker.step == WalkStep.Read && !this.copyForWalk(source, position, passed, <u32>this.bodyRemaining, available)) {
             this.error = FramingError.SourceFailure;
             return;
           }
@@ -242,9 +283,22 @@ export class FrameScanner {
         }
         continue;
       }
-      if (this.collected == 0) source.frameStarted(position);
+      if (this.collected == 0) {
+        source.frameStarted(position);
+        // The size field and the head are copied in one host call when the read holds
+        // them: each call costs Envoy a boundary crossing and a re-entry to allocate.
+        // Bytes past a frame smaller than the head are left for the next frame.
+        const ahead = min<u32>(available, <u32>(SIZE_FIELD_BYTES + this.headLimit));
+        if (!source.copy(position, ahead, changetype<usize>(this.headScratch))) {
+          this.error = FramingError.SourceFailure;
+          return;
+        }
+        this.copiedAhead = <i32>ahead;
+      }
       const copied = min<u32>(<u32>(this.wanted - this.collected), available);
-      if (!source.copy(position, copied, changetype<usize>(this.scratch) + <usize>this.collected)) {
+      const alreadyIn = this.copiedAhead > this.collected ? min<u32>(<u32>(this.copiedAhead - this.collected), copied) : 0;
+      if (copied > alreadyIn &&
+          !source.copy(position + alreadyIn, copied - alreadyIn, changetype<usize>(this.scratch) + <usize>(this.collected + <i32>alreadyIn))) {
         this.error = FramingError.SourceFailure;
         return;
       }
@@ -276,7 +330,12 @@ export class FrameScanner {
     const asked = this.handler.prefixWanted(this.frameSize, this.scratch, SIZE_FIELD_BYTES, this.wanted);
     const wanted = SIZE_FIELD_BYTES + min<i32>(min<i32>(asked, this.frameSize), this.prefixLimit);
     if (wanted <= this.wanted) return false;
-    const larger = new ArrayBuffer(wanted);
+    let larger = this.prefixScratch;
+    if (larger == null || larger.byteLength < wanted) {
+      // Grows in steps of at least 4 KiB, so a stream of slowly growing responses does not reallocate each time.
+      larger = new ArrayBuffer(max<i32>(wanted, min<i32>(max<i32>(4096, larger == null ? 0 : larger.byteLength * 2), SIZE_FIELD_BYTES + this.prefixLimit)));
+      this.prefixScratch = larger;
+    }
     memory.copy(changetype<usize>(larger), changetype<usize>(this.scratch), <usize>this.collected);
     this.scratch = larger;
     this.wanted = wanted;
@@ -298,7 +357,10 @@ export class FrameScanner {
   /** Starts a walk and replays to it the prefix bytes from its start offset on. */
   private startWalk(walker: FrameWalker, prefixLength: i32): void {
     if (walker.startOffset < 0 || walker.startOffset > prefixLength) return;
-    if (this.walkScratch == null) this.walkScratch = new ArrayBuffer(WALK_READ_LIMIT);
+    if (this.walkScratch == null) {
+      this.walkScratch = new ArrayBuffer(WALK_READ_LIMIT);
+      this.walkWindow = new ArrayBuffer(max<i32>(WALK_READ_LIMIT, WALK_COPY_AHEAD));
+    }
     this.frameWalker = walker;
     this.walker = walker;
     this.walkProgress = 0;
@@ -335,9 +397,13 @@ export class FrameScanner {
   private finishFrame(): void {
     const size = this.frameSize;
     this.collected = 0;
+    this.copiedAhead = 0;
     this.wanted = SIZE_FIELD_BYTES;
     this.frameSize = -1;
     this.prefixDecided = false;
+    // A prefix scratch grown for one large frame is not kept for the connection's lifetime.
+    const prefixScratch = this.prefixScratch;
+    if (prefixScratch != null && prefixScratch.byteLength > KEPT_PREFIX_SCRATCH_BYTES) this.prefixScratch = null;
     this.scratch = this.headScratch;
     this.framesCompleted++;
     const walker = this.frameWalker;

@@ -1,7 +1,7 @@
 // The proxy-wasm ABI 0.2.1 entry points Envoy calls, dispatched to context objects.
 // filter.ts re-exports everything here so that the module exports them.
 import { RootContext } from "./context";
-import { FilterStatus, LogLevel, log } from "./host";
+import { FilterStatus, LogLevel, hostAllocate, log } from "./host";
 
 import { rootContextFactory, rootContexts, connectionContexts } from "./registry";
 
@@ -9,7 +9,7 @@ import { rootContextFactory, rootContexts, connectionContexts } from "./registry
 export function proxy_abi_version_0_2_1(): void {}
 
 export function proxy_on_memory_allocate(size: usize): usize {
-  return heap.alloc(size);
+  return hostAllocate(size);
 }
 
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {

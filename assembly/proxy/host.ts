@@ -23,12 +23,34 @@ const RETURN_PTR: usize = memory.data(8);
 const RETURN_SIZE: usize = memory.data(8);
 const RETURN_U64: usize = memory.data(8);
 
-// The host allocates returned byte ranges through proxy_on_memory_allocate (heap.alloc).
+// The host hands returned byte ranges back in memory it allocates through
+// proxy_on_memory_allocate. For buffer copies the filter already has the destination,
+// so the allocation is pointed straight at it (hostAllocate): the host writes the bytes
+// where they are needed, and the copy, the TLSF allocation and the free are saved. In
+// Envoy each of those costs more than the host call itself (issue 13's profile: a third
+// of the filter's in-VM time was the allocator).
+let directTarget: usize = 0;
+let directCapacity: usize = 0;
+
+/**
+ * What proxy_on_memory_allocate answers: the armed destination of the buffer copy in
+ * progress when the host asks for at most its capacity, else a heap allocation
+ * (freed by whoever takes the bytes). Disarms itself, so any other allocation the host
+ * makes (properties, shared data, configuration) comes from the heap.
+ */
+export function hostAllocate(size: usize): usize {
+  const target = directTarget;
+  directTarget = 0;
+  if (target != 0 && size <= directCapacity) return target;
+  return heap.alloc(size);
+}
+
 function takeReturnedBytes(dest: usize, capacity: usize): i32 {
   const ptr = load<usize>(RETURN_PTR);
   const size = load<usize>(RETURN_SIZE);
   if (ptr == 0) return <i32>size == 0 ? 0 : -1;
   const copied = size < capacity ? size : capacity;
+  if (ptr == dest) return <i32>copied;
   memory.copy(dest, ptr, copied);
   heap.free(ptr);
   return <i32>copied;
@@ -39,11 +61,18 @@ function resetReturnSlots(): void {
   store<usize>(RETURN_SIZE, 0);
 }
 
-/** Copies `length` bytes at `start` of a host buffer to `dest`. Returns the byte count copied, or -1. */
+/**
+ * Copies `length` bytes at `start` of a host buffer to `dest` (which must have room for
+ * `length` bytes); Envoy writes them there directly. Returns the byte count copied
+ * (fewer when the buffer ends first), or -1 when the host refuses.
+ */
 export function copyBufferBytes(buffer: BufferType, start: u32, length: u32, dest: usize): i32 {
   if (length == 0) return 0;
   resetReturnSlots();
+  directTarget = dest;
+  directCapacity = length;
   const result = proxy_get_buffer_bytes(buffer, start, length, RETURN_PTR, RETURN_SIZE);
+  directTarget = 0;
   if (result != WasmResult.Ok) return -1;
   return takeReturnedBytes(dest, length);
 }

@@ -1,4 +1,4 @@
-import { ByteSource, FrameHandler, FrameScanner, FramingError } from "../../../assembly/framing";
+import { ByteSource, FrameHandler, FrameScanner, FrameWalker, FramingError, WALK_COPY_AHEAD } from "../../../assembly/framing";
 
 /** Serves one read: bytes [start, start + length) of a prepared stream. */
 class StreamSlice extends ByteSource {
@@ -8,6 +8,38 @@ class StreamSlice extends ByteSource {
     memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
     return true;
   }
+}
+
+/** A StreamSlice that records each copy the scanner asks of it, as "offset+length". */
+class CountingSlice extends StreamSlice {
+  copies: string[] = [];
+  copy(offset: u32, length: u32, dest: usize): bool {
+    this.copies.push(offset.toString() + "+" + length.toString());
+    return super.copy(offset, length, dest);
+  }
+}
+
+/** Reads the walked part of each frame one byte per step and sums the bytes, as walkers read small fields. */
+class ByteWalker extends FrameWalker {
+  sum: i32 = 0;
+  steps: i32 = 0;
+  constructor(private readonly readBytes: i32) { super(); }
+  protected begin(): void { this.read(1); }
+  advance(data: usize, length: i32): void {
+    this.sum += load<u8>(data);
+    this.steps++;
+    if (this.steps < this.readBytes && this.frameLeft() > 0) this.read(1); else this.finish();
+  }
+  frameEnded(): void {}
+}
+
+class WalkedFrames extends FrameHandler {
+  constructor(public walker: ByteWalker) { super(); }
+  onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
+    this.walker.startOffset = prefixEnd - prefixStart;
+  }
+  walkerFor(frameSize: i32): FrameWalker | null { return this.walker; }
+  onFrameEnd(frameSize: i32): void {}
 }
 
 /** Records what the scanner announces, as text, so runs with different cuts compare simply. */
@@ -178,5 +210,33 @@ describe("FrameScanner", () => {
     const stream = streamOf([frame([1, 2])]);
     scanner.feed(new StreamSlice(stream, 0), <u32>stream.length + 3);
     expect(scanner.error).toBe(FramingError.SourceFailure);
+  });
+
+  it("copies a frame's size field and head in one host read, and no bytes of the next frame into it", () => {
+    const source = new CountingSlice(SAMPLE, 0);
+    const recorder = new Recorder();
+    const scanner = new FrameScanner(1000, PREFIX_LIMIT, recorder);
+    scanner.feed(source, <u32>SAMPLE.length);
+    expect(recorder.events.join("|")).toBe(EXPECTED);
+    // One copy per frame: at each frame's first byte, the size field and up to PREFIX_LIMIT head bytes.
+    expect(source.copies.join(" ")).toBe("0+10 7+10 11+10 26+10");
+  });
+
+  it("serves a walker's small consecutive reads from one host read per WALK_COPY_AHEAD bytes, within its frame", () => {
+    // A 4-byte head, then 200 walked bytes read one at a time, then a second frame.
+    const body: i32[] = [];
+    for (let i = 0; i < 204; i++) body.push(i & 0x7f);
+    const stream = streamOf([frame(body), frame([1, 2, 3])]);
+    const walker = new ByteWalker(200);
+    const scanner = new FrameScanner(1000, 4, new WalkedFrames(walker));
+    const source = new CountingSlice(stream, 0);
+    scanner.feed(source, <u32>stream.length);
+    expect(scanner.error).toBe(FramingError.None);
+    let expectedSum = 0;
+    for (let i = 4; i < 204; i++) expectedSum += i & 0x7f;
+    expect(walker.sum).toBe(expectedSum);
+    // The head copy, then windows of WALK_COPY_AHEAD bytes; the last stops at the frame's end.
+    expect(WALK_COPY_AHEAD).toBe(64);
+    expect(source.copies.join(" ")).toBe("0+8 8+64 72+64 136+64 200+8 208+7");
   });
 });
