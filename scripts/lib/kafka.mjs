@@ -171,9 +171,12 @@ export function splitAddress(address) {
  * clients to use. `scramCredentials` ([{ mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512",
  * name, password }]) are created when the storage is formatted (kafka-storage format
  * --add-scram, KIP-900), so SCRAM users can log in from the first start.
+ * `extraListeners` ([{ name, port, advertised: "host:port" }]) are further client
+ * listeners on 127.0.0.1 (their security protocols go in `extraProperties`'
+ * listener.security.protocol.map), e.g. a SASL_SSL one behind a second Envoy.
  * Returns { ports, dataDir, logFile, lib, directBootstrap, stop() }.
  */
-export async function startKafka({ runDir, ports, advertisedPort, extraProperties = {}, scramCredentials = [], heap = "768m" }) {
+export async function startKafka({ runDir, ports, advertisedPort, extraProperties = {}, scramCredentials = [], extraListeners = [], heap = "768m" }) {
   const lib = kafkaLib();
   const dataDir = path.join(runDir, "kafka");
   const properties = {
@@ -183,8 +186,10 @@ export async function startKafka({ runDir, ports, advertisedPort, extraPropertie
     // CLIENT is what Envoy forwards to; it advertises the Envoy listener so that clients
     // that follow Metadata stay on the proxy. DIRECT advertises itself, for tests and
     // tools that must bypass the proxy (for example to check what really landed).
-    "listeners": `CLIENT://127.0.0.1:${ports.client},DIRECT://127.0.0.1:${ports.direct},CONTROLLER://127.0.0.1:${ports.controller}`,
-    "advertised.listeners": `CLIENT://127.0.0.1:${advertisedPort},DIRECT://127.0.0.1:${ports.direct}`,
+    "listeners": [`CLIENT://127.0.0.1:${ports.client}`, `DIRECT://127.0.0.1:${ports.direct}`, `CONTROLLER://127.0.0.1:${ports.controller}`,
+      ...extraListeners.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(","),
+    "advertised.listeners": [`CLIENT://127.0.0.1:${advertisedPort}`, `DIRECT://127.0.0.1:${ports.direct}`,
+      ...extraListeners.map((l) => `${l.name}://${l.advertised}`)].join(","),
     "listener.security.protocol.map": "CLIENT:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     "inter.broker.listener.name": "DIRECT",
     "controller.listener.names": "CONTROLLER",

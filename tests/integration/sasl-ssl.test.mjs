@@ -4,7 +4,9 @@
 // behind Envoy is SASL_PLAINTEXT with SCRAM-SHA-256, SCRAM-SHA-512 (credentials for alice
 // and bob written at format time, kafka-storage --add-scram) and PLAIN. A frame tap
 // between Envoy and the broker captures the SCRAM exchanges, to hold Envoy's log against
-// the real proofs, nonces and signatures.
+// the real proofs, nonces and signatures. A second Envoy in front of the same broker
+// originates TLS to its second client listener, which is SASL_SSL: SASL end to end over
+// TLS on both sides, the filter in between.
 //
 // Clients: Kafka's Java clients and kafkajs log in with SCRAM; kcat with PLAIN. kcat's
 // librdkafka here (Debian 12: 2.0.2) cannot log in with SCRAM to any Kafka 4.x broker,
@@ -18,21 +20,24 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import kafkajs from "kafkajs";
-import { newRunDir, startStack } from "./support/stack.mjs";
+import { filterWasm, newRunDir, startStack } from "./support/stack.mjs";
 import { javaClient, kcat, requireJava, requireKcat } from "./support/clients.mjs";
 import { STATS, STAT_PREFIX, auditLines, createTopicsDirectly, envoyLogTail } from "./support/acl.mjs";
 import {
   certificateSubject, createCertificateAuthority, issueCertificate, pkcs12KeyStore, pkcs12TrustStore, requireCertificateTools,
 } from "./support/certs.mjs";
 import { kcatTlsArgs, listenerTlsCounters } from "./support/tls.mjs";
-import { downstreamTlsTransportSocket } from "../../scripts/lib/envoy.mjs";
-import { waitFor } from "../../scripts/lib/processes.mjs";
+import {
+  downstreamTlsTransportSocket, readStats, renderEnvoyConfig, startEnvoy, upstreamTlsTransportSocket,
+} from "../../scripts/lib/envoy.mjs";
+import { freePort, waitFor } from "../../scripts/lib/processes.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 
 const PASSWORDS = { alice: "alice-scram-s3cret", bob: "bob-scram-s3cret" };
 const SCRAM = ["SCRAM-SHA-256", "SCRAM-SHA-512"];
 const CAROL = "User:CN=carol,OU=eng,O=Example";
+const UPSTREAM_TLS_PREFIX = "upstreamtls";
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
@@ -58,6 +63,8 @@ function policy() {
 }
 
 let stack;
+/** The second Envoy: TLS from clients, TLS to the broker's SASL_SSL listener. */
+let tlsEnvoy;
 let ca;
 let trustStore;
 let carolKeyStore;
@@ -72,9 +79,22 @@ before(async () => {
   const server = issueCertificate(ca, "server", { subject: "CN=localhost,O=Example", sans: ["DNS:localhost", "IP:127.0.0.1"], usage: "server" });
   certs.carol = issueCertificate(ca, "carol", { subject: "CN=carol,OU=eng,O=Example" });
   assert.equal(`User:${certificateSubject(certs.carol.cert)}`, CAROL);
+  // The broker's SASL_SSL listener: a certificate for the address Envoy dials.
+  const brokerStore = pkcs12KeyStore(ca, issueCertificate(ca, "broker", { subject: "CN=broker,O=Example", sans: ["IP:127.0.0.1"], usage: "server" }));
   trustStore = pkcs12TrustStore(ca);
   carolKeyStore = pkcs12KeyStore(ca, certs.carol);
+  const downstreamTls = downstreamTlsTransportSocket({ certFile: server.cert, keyFile: server.key, caFile: ca.cert, requireClientCert: false });
+  const saslSslPort = await freePort();
+  const tlsEnvoyPort = await freePort();
   const scramModule = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  const plainModule = "org.apache.kafka.common.security.plain.PlainLoginModule required " +
+    Object.entries(PASSWORDS).map(([user, password]) => `user_${user}="${password}"`).join(" ") + ";";
+  const saslListener = (name) => ({
+    [`listener.name.${name}.sasl.enabled.mechanisms`]: [...SCRAM, "PLAIN"].join(","),
+    [`listener.name.${name}.scram-sha-256.sasl.jaas.config`]: scramModule,
+    [`listener.name.${name}.scram-sha-512.sasl.jaas.config`]: scramModule,
+    [`listener.name.${name}.plain.sasl.jaas.config`]: plainModule,
+  });
   stack = await startStack({
     name: "sasl-ssl",
     runDir,
@@ -82,23 +102,38 @@ before(async () => {
     // At debug, Envoy logs the most it ever will: the secrets must be absent even then.
     logLevel: "debug",
     pluginConfig: policy(),
-    transportSocket: downstreamTlsTransportSocket({ certFile: server.cert, keyFile: server.key, caFile: ca.cert, requireClientCert: false }),
+    transportSocket: downstreamTls,
     scramCredentials: Object.entries(PASSWORDS).flatMap(([name, password]) => SCRAM.map((mechanism) => ({ mechanism, name, password }))),
+    // SASLSSL advertises the second Envoy, so clients that follow Metadata stay on it.
+    extraListeners: [{ name: "SASLSSL", port: saslSslPort, advertised: `127.0.0.1:${tlsEnvoyPort}` }],
     kafkaProperties: {
       "auto.create.topics.enable": "false",
-      "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,SASLSSL:SASL_SSL,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT",
       "sasl.enabled.mechanisms": [...SCRAM, "PLAIN"].join(","),
-      "listener.name.client.sasl.enabled.mechanisms": [...SCRAM, "PLAIN"].join(","),
-      "listener.name.client.scram-sha-256.sasl.jaas.config": scramModule,
-      "listener.name.client.scram-sha-512.sasl.jaas.config": scramModule,
-      "listener.name.client.plain.sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required " +
-        Object.entries(PASSWORDS).map(([user, password]) => `user_${user}="${password}"`).join(" ") + ";",
+      ...saslListener("client"),
+      ...saslListener("saslssl"),
+      "listener.name.saslssl.ssl.keystore.location": brokerStore.path,
+      "listener.name.saslssl.ssl.keystore.type": brokerStore.type,
+      "listener.name.saslssl.ssl.keystore.password": brokerStore.password,
+      "listener.name.saslssl.ssl.key.password": brokerStore.password,
     },
   });
-  await createTopicsDirectly(stack, ["scram.kcat", "scram.java", "scram.kafkajs", "carol.only"]);
+  const config = renderEnvoyConfig({
+    listenerPort: tlsEnvoyPort, adminPort: await freePort(), brokerPort: saslSslPort, wasmFile: filterWasm(),
+    pluginConfig: { ...policy(), stat_prefix: UPSTREAM_TLS_PREFIX },
+  });
+  config.static_resources.listeners.find((l) => l.name === "kafka").filter_chains[0].transport_socket = downstreamTls;
+  config.static_resources.clusters.find((c) => c.name === "kafka_broker").transport_socket =
+    upstreamTlsTransportSocket({ caFile: ca.cert }, [{ host: "127.0.0.1" }]);
+  tlsEnvoy = await startEnvoy({ runDir, config, name: "envoy-upstream-tls", logLevel: "debug" });
+  tlsEnvoy.bootstrap = `127.0.0.1:${tlsEnvoyPort}`;
+  await createTopicsDirectly(stack, ["scram.kcat", "scram.java", "scram.kafkajs", "scram.upstream", "carol.only"]);
 }, { timeout: 360000 });
 
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await tlsEnvoy?.stop().catch(() => {});
+  await stack?.stop();
+});
 
 /** kcat options for SASL_SSL (PLAIN) to Envoy as `user`, presenting `certificate` (an issued one) when given. */
 function kcatSaslSsl(user, certificate = null) {
@@ -107,11 +142,11 @@ function kcatSaslSsl(user, certificate = null) {
 }
 
 /** A kafkajs client for SASL_SSL as `user` with `mechanism` (lower case, kafkajs' spelling), presenting carol's certificate when `withCertificate`. */
-function kafkajsClient(user, mechanism, { withCertificate = false } = {}) {
+function kafkajsClient(user, mechanism, { withCertificate = false, bootstrap = stack.bootstrap } = {}) {
   const ssl = { ca: [fs.readFileSync(ca.cert, "utf8")] };
   if (withCertificate) Object.assign(ssl, { cert: fs.readFileSync(certs.carol.cert, "utf8"), key: fs.readFileSync(certs.carol.key, "utf8") });
   return new Kafka({
-    clientId: `sasl-ssl-${user}`, brokers: [stack.bootstrap], ssl, sasl: { mechanism, username: user, password: PASSWORDS[user] },
+    clientId: `sasl-ssl-${user}`, brokers: [bootstrap], ssl, sasl: { mechanism, username: user, password: PASSWORDS[user] },
     logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 200 },
   });
 }
@@ -270,4 +305,35 @@ test("no password, SCRAM proof, server signature or nonce reaches Envoy's log (a
   const log = fs.readFileSync(stack.envoy.logFile, "utf8");
   assert.ok(log.length > 0);
   for (const secret of secrets) assert.ok(!log.includes(secret), `Envoy's log holds a SCRAM secret (${secret.length} chars)`);
+});
+
+test("TLS on both sides: Envoy originates TLS to the broker's SASL_SSL listener; SCRAM and PLAIN logins, alice allowed, bob denied, the filter counts the plaintext between", async () => {
+  const bootstrap = tlsEnvoy.bootstrap;
+  assert.equal(await kafkajsSend(kafkajsClient("alice", "scram-sha-256", { bootstrap }), "scram.upstream", ["kafkajs-256"]), null);
+  assert.equal(await kafkajsSend(kafkajsClient("bob", "scram-sha-512", { bootstrap }), "scram.upstream", ["bob"]), "TOPIC_AUTHORIZATION_FAILED");
+  const java = await javaClient("produce", { bootstrap, ...javaSaslSsl("alice"), topic: "scram.upstream", count: 2, valuePrefix: "java" });
+  assert.equal(java.ok, 2, JSON.stringify(java));
+  const kcatProduced = await kcat(["-b", bootstrap, ...kcatSaslSsl("alice"), "-t", "scram.upstream", "-P", "-X", "acks=all"], { input: "kcat-plain\n" });
+  assert.equal(kcatProduced.code, 0, kcatProduced.stderr);
+  // kcat follows Metadata: the broker's SASLSSL listener advertises this Envoy, so it stays here.
+  const metadata = await kcat(["-b", bootstrap, ...kcatSaslSsl("alice"), "-L", "-t", "scram.upstream"]);
+  assert.match(metadata.stdout, new RegExp(`broker 1 at ${bootstrap.replaceAll(".", "\\.")}`), metadata.stdout);
+  const consumed = await kcat(["-b", bootstrap, ...kcatSaslSsl("alice"), "-C", "-t", "scram.upstream", "-o", "beginning", "-e", "-q", "-f", "%s\n"]);
+  assert.equal(consumed.code, 0, consumed.stderr);
+  assert.deepEqual(consumed.stdout.split("\n").filter(Boolean), ["kafkajs-256", "java-0", "java-1", "kcat-plain"]);
+  assert.deepEqual(await brokerRecords("scram.upstream"), ["kafkajs-256", "java-0", "java-1", "kcat-plain"]);
+
+  const upstream = await readStats(tlsEnvoy.admin, "cluster.kafka_broker.ssl.");
+  assert.ok(upstream.get("cluster.kafka_broker.ssl.handshake") >= 4, `Envoy's upstream TLS handshakes: ${JSON.stringify([...upstream])}`);
+  const stats = await readStats(tlsEnvoy.admin, `wasmcustom.kafka.${UPSTREAM_TLS_PREFIX}.`);
+  for (const api of ["SaslHandshake", "SaslAuthenticate", "Metadata", "Produce", "Fetch"]) {
+    assert.ok(sum(stats, new RegExp(`\\.api\\.${api}\\.v\\d+\\.requests$`)) > 0, `the filter counted ${api}`);
+  }
+  for (const health of ["unknown_api_requests", "unmatched_responses", "request_header_errors", "framing_errors", "sasl_tokens"]) {
+    assert.equal(sum(stats, new RegExp(`\\.filter\\.${health}$`)), 0, health);
+  }
+  const audits = auditLines({ envoy: tlsEnvoy }).filter((line) => line.resource === "scram.upstream");
+  assert.ok(audits.length >= 1 && audits.every((line) => line.principal === "User:bob" && line.decision === "DENIED"), JSON.stringify(audits));
+  const log = fs.readFileSync(tlsEnvoy.logFile, "utf8");
+  for (const password of Object.values(PASSWORDS)) assert.ok(!log.includes(password), "no password in the second Envoy's log");
 });

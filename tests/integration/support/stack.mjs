@@ -28,12 +28,12 @@ export function newRunDir(name) {
  * keeps every frame when `tap` is "capture"). `transportSocket`, when given, goes on the
  * Kafka listener's filter chain (for example support/certs.mjs downstreamMutualTls:
  * Envoy terminates TLS, the filter and the broker see plaintext Kafka). `runDir` reuses a
- * directory made with newRunDir (to put certificates in it first). `scramCredentials` go to
- * startKafka; `logLevel` is Envoy's (default info).
+ * directory made with newRunDir (to put certificates in it first). `scramCredentials` and
+ * `extraListeners` go to startKafka; `logLevel` is Envoy's (default info).
  * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
  */
 export async function startStack({
-  name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, scramCredentials, concurrency, transportSocket, logLevel,
+  name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, scramCredentials, extraListeners, concurrency, transportSocket, logLevel,
 }) {
   const listenerPort = await freePort();
   const adminPort = await freePort();
@@ -42,7 +42,7 @@ export async function startStack({
   const stop = async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); };
   try {
     const wasmFile = filterWasm();
-    const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties, scramCredentials });
+    const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties, scramCredentials, extraListeners });
     started.push(kafka);
     let brokerPort = ports.client;
     let frameTap = null;
