@@ -105,6 +105,8 @@ test("the generated configuration: one mutual-TLS listener per broker in node-id
   { cwd: root, encoding: "utf8", timeout: 60000 });
   assert.equal(cli.status, 0, cli.stderr);
   assert.deepEqual(YAML.parse(cli.stdout).static_resources, front.config.static_resources);
+  assert.match(cli.stdout, /^# Client TLS: terminated by Envoy on every filter chain \(mutual TLS: clients without a certificate are refused\)/m,
+    "the file's header says what TLS it does");
 });
 
 test("kcat (mTLS) produces to and consumes from partitions led by all three brokers; each broker's filter counts its Produce and Fetch", async () => {
