@@ -30,7 +30,7 @@ import { kcatTlsArgs, listenerTlsCounters } from "./support/tls.mjs";
 import {
   downstreamTlsTransportSocket, readStats, renderEnvoyConfig, startEnvoy, upstreamTlsTransportSocket,
 } from "../../scripts/lib/envoy.mjs";
-import { freePort, waitFor } from "../../scripts/lib/processes.mjs";
+import { freePort, sleep, waitFor } from "../../scripts/lib/processes.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -38,6 +38,14 @@ const PASSWORDS = { alice: "alice-scram-s3cret", bob: "bob-scram-s3cret" };
 const SCRAM = ["SCRAM-SHA-256", "SCRAM-SHA-512"];
 const CAROL = "User:CN=carol,OU=eng,O=Example";
 const UPSTREAM_TLS_PREFIX = "upstreamtls";
+/**
+ * connections.max.reauth.ms of the SASLSSL listener (KIP-368). Above kafkajs' default
+ * reauthenticationThreshold (10 s): a client whose threshold exceeds the session lifetime
+ * re-authenticates at once after each login, which brokers refuse (ILLEGAL_SASL_STATE,
+ * without a proxy too). kcat (librdkafka 2.0.2) cannot re-authenticate: its runs here are
+ * shorter than a session.
+ */
+const REAUTH_MS = 12000;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
@@ -116,6 +124,7 @@ before(async () => {
       "listener.name.saslssl.ssl.keystore.type": brokerStore.type,
       "listener.name.saslssl.ssl.keystore.password": brokerStore.password,
       "listener.name.saslssl.ssl.key.password": brokerStore.password,
+      "listener.name.saslssl.connections.max.reauth.ms": String(REAUTH_MS),
     },
   });
   const config = renderEnvoyConfig({
@@ -127,7 +136,7 @@ before(async () => {
     upstreamTlsTransportSocket({ caFile: ca.cert }, [{ host: "127.0.0.1" }]);
   tlsEnvoy = await startEnvoy({ runDir, config, name: "envoy-upstream-tls", logLevel: "debug" });
   tlsEnvoy.bootstrap = `127.0.0.1:${tlsEnvoyPort}`;
-  await createTopicsDirectly(stack, ["scram.kcat", "scram.java", "scram.kafkajs", "scram.upstream", "carol.only"]);
+  await createTopicsDirectly(stack, ["scram.kcat", "scram.java", "scram.kafkajs", "scram.upstream", "scram.reauth", "carol.only"]);
 }, { timeout: 360000 });
 
 after(async () => {
@@ -142,12 +151,12 @@ function kcatSaslSsl(user, certificate = null) {
 }
 
 /** A kafkajs client for SASL_SSL as `user` with `mechanism` (lower case, kafkajs' spelling), presenting carol's certificate when `withCertificate`. */
-function kafkajsClient(user, mechanism, { withCertificate = false, bootstrap = stack.bootstrap } = {}) {
+function kafkajsClient(user, mechanism, { withCertificate = false, bootstrap = stack.bootstrap, reauthenticationThreshold } = {}) {
   const ssl = { ca: [fs.readFileSync(ca.cert, "utf8")] };
   if (withCertificate) Object.assign(ssl, { cert: fs.readFileSync(certs.carol.cert, "utf8"), key: fs.readFileSync(certs.carol.key, "utf8") });
   return new Kafka({
     clientId: `sasl-ssl-${user}`, brokers: [bootstrap], ssl, sasl: { mechanism, username: user, password: PASSWORDS[user] },
-    logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 200 },
+    logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 200 }, reauthenticationThreshold,
   });
 }
 
@@ -337,4 +346,44 @@ test("TLS on both sides: Envoy originates TLS to the broker's SASL_SSL listener;
   assert.ok(audits.length >= 1 && audits.every((line) => line.principal === "User:bob" && line.decision === "DENIED"), JSON.stringify(audits));
   const log = fs.readFileSync(tlsEnvoy.logFile, "utf8");
   for (const password of Object.values(PASSWORDS)) assert.ok(!log.includes(password), "no password in the second Envoy's log");
+});
+
+test("KIP-368 re-authentication over TLS on both sides: kafkajs logs in again on open connections; alice stays allowed, bob denied, the filter in step", async () => {
+  const bootstrap = tlsEnvoy.bootstrap;
+  const connections = async () => sum(await readStats(tlsEnvoy.admin, "listener.127.0.0.1_"), /^listener\.127\.0\.0\.1_\d+\.downstream_cx_total$/);
+  const filterStats = () => readStats(tlsEnvoy.admin, `wasmcustom.kafka.${UPSTREAM_TLS_PREFIX}.`);
+  // The SASLSSL listener gives sessions REAUTH_MS; kafkajs logs in again once less than
+  // the threshold is left, so here a second after each login.
+  const reauthenticationThreshold = REAUTH_MS - 1000;
+  const alice = kafkajsClient("alice", "scram-sha-256", { bootstrap, reauthenticationThreshold }).producer({ allowAutoTopicCreation: false });
+  const bob = kafkajsClient("bob", "scram-sha-512", { bootstrap, reauthenticationThreshold }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+  await alice.connect();
+  await bob.connect();
+  const connectionsBefore = await connections();
+  const handshakesBefore = sum(await filterStats(), /\.api\.SaslHandshake\.v\d+\.requests$/);
+  const bobErrors = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      await alice.send({ topic: "scram.reauth", acks: -1, messages: [{ value: `reauth-${i}` }] });
+      await bob.send({ topic: "scram.reauth", acks: -1, messages: [{ value: `bob-${i}` }] }).then(
+        () => bobErrors.push("delivered"),
+        (error) => { let e = error; while (e && !e.type) e = e.cause ?? e.originalError; bobErrors.push(e?.type ?? error.message); });
+      await sleep(1200);
+    }
+  } finally {
+    await alice.disconnect();
+    await bob.disconnect();
+  }
+  assert.deepEqual(await brokerRecords("scram.reauth"), ["reauth-0", "reauth-1", "reauth-2", "reauth-3", "reauth-4"]);
+  assert.deepEqual(bobErrors, Array(5).fill("TOPIC_AUTHORIZATION_FAILED"));
+  const stats = await filterStats();
+  const newConnections = (await connections()) - connectionsBefore;
+  const handshakes = sum(stats, /\.api\.SaslHandshake\.v\d+\.requests$/) - handshakesBefore;
+  assert.ok(handshakes >= newConnections + 4, `logins on open connections: ${handshakes} SaslHandshake requests, ${newConnections} new connections`);
+  for (const health of ["unknown_api_requests", "unmatched_responses", "request_header_errors", "framing_errors", "sasl_tokens"]) {
+    assert.equal(sum(stats, new RegExp(`\\.filter\\.${health}$`)), 0, health);
+  }
+  const audits = auditLines({ envoy: tlsEnvoy }).filter((line) => line.resource === "scram.reauth");
+  assert.ok(audits.length >= 5, JSON.stringify(audits));
+  assert.ok(audits.every((line) => line.principal === "User:bob" && line.decision === "DENIED"), JSON.stringify(audits));
 });
