@@ -74,10 +74,11 @@ export function parseNodes(text) {
 }
 
 /**
- * The cluster configuration as YAML text, with a header saying where it came from and
- * how to regenerate it (`command`).
+ * The cluster configuration as YAML text, with a header saying where it came from, what
+ * TLS it does (`downstreamTls`, `upstreamTls` as renderClusterEnvoyConfig's) and how to
+ * regenerate it (`command`).
  */
-export function clusterConfigYaml(config, { brokers, command, sni }) {
+export function clusterConfigYaml(config, { brokers, command, sni, downstreamTls, upstreamTls }) {
   const shape = sni ? [
     "# Envoy in front of a Kafka cluster, SNI mode: one TLS listener; the TLS inspector routes",
     "# each connection by its server name to a filter chain per broker (the Kafka Wasm filter",
@@ -88,8 +89,16 @@ export function clusterConfigYaml(config, { brokers, command, sni }) {
     "# filter (its broker_addresses map sends clients to these listeners) and tcp_proxy to",
     "# that broker. GENERATED from envoy/envoy.yaml by scripts/cluster-config.mjs; do not edit.",
   ];
+  const tls = [];
+  if (downstreamTls) {
+    const clients = downstreamTls.requireClientCert ? "mutual TLS: clients without a certificate are refused"
+      : downstreamTls.caFile ? "client certificates verified when presented" : "no client certificates";
+    tls.push(`# Client TLS: terminated by Envoy on every filter chain (${clients}); the filter sees plaintext Kafka.`);
+  }
+  if (upstreamTls) tls.push("# Broker TLS: Envoy connects to every broker over TLS, verifying its certificate.");
   const header = [
     ...shape,
+    ...tls,
     `# Brokers: ${brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`).join(", ")}`,
     ...(command ? [`# Regenerate: ${command}`] : []),
     "",
@@ -104,7 +113,7 @@ export function clusterConfigYaml(config, { brokers, command, sni }) {
  */
 export function generateClusterConfig({ brokers, command, validate = true, validateFile, ...options }) {
   const config = renderClusterEnvoyConfig({ brokers, ...options });
-  const yaml = clusterConfigYaml(config, { brokers, command, sni: options.sni });
+  const yaml = clusterConfigYaml(config, { brokers, command, sni: options.sni, downstreamTls: options.downstreamTls, upstreamTls: options.upstreamTls });
   // Without a file of the caller's, each run validates its own copy: two generators may run at once.
   if (validate) validateEnvoyConfig(yaml, validateFile ?? path.join(root, ".run/cluster-config", `validate-${process.pid}.yaml`));
   return { config, yaml, listeners: describeListeners(config) };

@@ -104,9 +104,16 @@ class KafkaNode {
       "-cp", `${this.lib}/*`];
   }
 
-  async format(clusterId) {
+  /** Formats the storage; `scramCredentials` as startKafka's, written into the bootstrap metadata (KIP-900). */
+  async format(clusterId, scramCredentials = []) {
+    const scram = scramCredentials.flatMap(({ mechanism, name, password }) => {
+      if (!/^SCRAM-SHA-(256|512)$/.test(mechanism)) throw new Error(`SCRAM credentials need SCRAM-SHA-256 or SCRAM-SHA-512, got "${mechanism}"`);
+      // kafka-storage parses the bracketed list itself: a value must not contain its separators.
+      if (!/^[^,=\[\]"]+$/.test(name) || !/^[^,=\[\]"]+$/.test(password)) throw new Error(`SCRAM user "${name}": names and passwords here may not hold , = [ ] or "`);
+      return ["--add-scram", `${mechanism}=[name=${name},password=${password}]`];
+    });
     const { status, output } = await run("java", [...this.jvm(), "kafka.tools.StorageTool", "format",
-      "--config", this.propertiesFile, "--cluster-id", clusterId, "--ignore-formatted"]);
+      "--config", this.propertiesFile, "--cluster-id", clusterId, "--ignore-formatted", ...scram]);
     if (status !== 0) throw new Error(`kafka-storage format of node ${this.nodeId} failed (exit ${status}):\n${output}`);
   }
 
@@ -161,9 +168,15 @@ export function splitAddress(address) {
 
 /**
  * Starts a single broker. `advertisedPort` is the Envoy listener port the broker tells
- * clients to use. Returns { ports, dataDir, logFile, lib, directBootstrap, stop() }.
+ * clients to use. `scramCredentials` ([{ mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-512",
+ * name, password }]) are created when the storage is formatted (kafka-storage format
+ * --add-scram, KIP-900), so SCRAM users can log in from the first start.
+ * `extraListeners` ([{ name, port, advertised: "host:port" }]) are further client
+ * listeners on 127.0.0.1 (their security protocols go in `extraProperties`'
+ * listener.security.protocol.map), e.g. a SASL_SSL one behind a second Envoy.
+ * Returns { ports, dataDir, logFile, lib, directBootstrap, stop() }.
  */
-export async function startKafka({ runDir, ports, advertisedPort, extraProperties = {}, heap = "768m" }) {
+export async function startKafka({ runDir, ports, advertisedPort, extraProperties = {}, scramCredentials = [], extraListeners = [], heap = "768m" }) {
   const lib = kafkaLib();
   const dataDir = path.join(runDir, "kafka");
   const properties = {
@@ -173,8 +186,10 @@ export async function startKafka({ runDir, ports, advertisedPort, extraPropertie
     // CLIENT is what Envoy forwards to; it advertises the Envoy listener so that clients
     // that follow Metadata stay on the proxy. DIRECT advertises itself, for tests and
     // tools that must bypass the proxy (for example to check what really landed).
-    "listeners": `CLIENT://127.0.0.1:${ports.client},DIRECT://127.0.0.1:${ports.direct},CONTROLLER://127.0.0.1:${ports.controller}`,
-    "advertised.listeners": `CLIENT://127.0.0.1:${advertisedPort},DIRECT://127.0.0.1:${ports.direct}`,
+    "listeners": [`CLIENT://127.0.0.1:${ports.client}`, `DIRECT://127.0.0.1:${ports.direct}`, `CONTROLLER://127.0.0.1:${ports.controller}`,
+      ...extraListeners.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(","),
+    "advertised.listeners": [`CLIENT://127.0.0.1:${advertisedPort}`, `DIRECT://127.0.0.1:${ports.direct}`,
+      ...extraListeners.map((l) => `${l.name}://${l.advertised}`)].join(","),
     "listener.security.protocol.map": "CLIENT:PLAINTEXT,DIRECT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     "inter.broker.listener.name": "DIRECT",
     "controller.listener.names": "CONTROLLER",
@@ -182,7 +197,7 @@ export async function startKafka({ runDir, ports, advertisedPort, extraPropertie
     ...extraProperties,
   };
   const node = new KafkaNode({ nodeId: 1, dataDir, properties, readyAddress: `127.0.0.1:${ports.direct}`, lib, heap });
-  await node.format(newClusterId());
+  await node.format(newClusterId(), scramCredentials);
   try {
     await node.start();
     if (!(await isPortOpen(ports.client))) throw new Error(`Kafka's CLIENT listener 127.0.0.1:${ports.client} does not accept connections`);

@@ -42,6 +42,13 @@ test("cluster-config.mjs: bad arguments exit 1 with one line naming the problem"
     [["--nodes", "1=a:1,2=b:1", "--port", "65535"], /listener ports 65535\.\.65536 are not all valid ports/],
     [["--nodes", "1=a:1,2=b:1", "--port", "9000", "--admin-port", "9001"], /admin port 9001 is one of the listener ports 9000\.\.9001/],
     [["--nodes", "1=a:1", "--config", "/nonexistent/plugin.json"], /--config \/nonexistent\/plugin\.json: ENOENT/],
+    // TLS options (README "TLS"): incomplete combinations are refused before anything is written.
+    [["--nodes", "1=a:1", "--tls-cert", "server.crt"], /downstream TLS needs both a certificate \(--tls-cert\) and a private key \(--tls-key\)/],
+    [["--nodes", "1=a:1", "--require-client-cert"], /downstream TLS needs both a certificate \(--tls-cert\) and a private key \(--tls-key\)/],
+    [["--nodes", "1=a:1", "--tls-cert", "s.crt", "--tls-key", "s.key", "--require-client-cert"], /requiring client certificates needs the CA that issues them \(--tls-ca\)/],
+    [["--nodes", "1=a:1", "--upstream-tls"], /--upstream-tls needs --upstream-ca/],
+    [["--nodes", "1=a:1", "--upstream-ca", "ca.crt"], /--upstream-ca is only meaningful with --upstream-tls/],
+    [["--nodes", "1=a:1", "--sni-port", "9092"], /SNI mode needs all of --sni-host-template, --sni-port and --bootstrap-host/],
   ];
   for (const [args, pattern] of cases) {
     assertRefused(run("cluster-config.mjs", ["--skip-validate", ...args]), "cluster-config: ", pattern);

@@ -18,7 +18,7 @@ import kafkajs from "kafkajs";
 import { javaClient, javaClientClasspath, kcat, requireJava, requireKcat } from "./support/clients.mjs";
 import {
   LeakScanner, SocketWatch, findCoordinatorRequest, findCoordinatorRequestV3, flexibleBody, frontCluster, nodeEndpointsOf,
-  parseFindCoordinatorResponse, parseFindCoordinatorResponseV3, produceRequestV12, startTestCluster,
+  parseFindCoordinatorResponse, parseFindCoordinatorResponseV3, produceRequestV12, requestsPerNode, startTestCluster,
 } from "./support/cluster.mjs";
 import {
   RawConnection, fetchRequestByTopicId, metadataRequest, parseFetchResponse, parseMetadataResponse, parseProduceResponse,
@@ -92,15 +92,7 @@ function pick(candidates, truth, avoid) {
 }
 
 /** Sum of the filter's `requests` counters per listener for `api` (all versions): { nodeId: n }. */
-async function requestsPerListener(api) {
-  const stats = await front.stats(`wasmcustom.kafka.broker`);
-  const counts = Object.fromEntries(front.listeners.map((l) => [l.nodeId, 0]));
-  for (const [name, value] of stats) {
-    const match = /^wasmcustom\.kafka\.broker(\d+)\.api\.([A-Za-z]+)\.v\d+\.requests$/.exec(name);
-    if (match && match[2] === api) counts[Number(match[1])] += value;
-  }
-  return counts;
-}
+const requestsPerListener = (api) => requestsPerNode(front.admin, api, front.listeners.map((l) => l.nodeId));
 
 const delta = (before, after) => Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
 

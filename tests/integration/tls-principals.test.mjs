@@ -8,7 +8,6 @@
 // before DNS SAN) and one without by its subject DN, in Kafka's RFC 2253 form.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import { plaintextKafkaUntilClosed } from "./support/kafka-wire.mjs";
 import { newRunDir, startStack } from "./support/stack.mjs";
@@ -18,6 +17,7 @@ import {
   certificateSubject, createCertificateAuthority, downstreamMutualTls, issueCertificate, pkcs12KeyStore, pkcs12TrustStore,
   requireCertificateTools,
 } from "./support/certs.mjs";
+import { assertFilterAlive, kcatTlsArgs, listenerTlsCounters } from "./support/tls.mjs";
 import { waitFor } from "../../scripts/lib/processes.mjs";
 
 const ALICE = "User:CN=alice,OU=eng,O=Example";
@@ -93,11 +93,7 @@ before(async () => {
 after(async () => { await stack?.stop(); });
 
 /** kcat options for TLS to Envoy, with `who`'s certificate (none when `who` is null). */
-function tlsArgs(who) {
-  const args = ["-X", "security.protocol=ssl", "-X", `ssl.ca.location=${ca.cert}`];
-  if (who) args.push("-X", `ssl.certificate.location=${certs[who].cert}`, "-X", `ssl.key.location=${certs[who].key}`);
-  return args;
-}
+const tlsArgs = (who) => kcatTlsArgs(ca, who ? certs[who] : null);
 
 /** Java AclClient options for TLS to Envoy with `who`'s key store. */
 function javaTls(who) {
@@ -189,9 +185,8 @@ test("a subject Envoy writes differently from Java (email, UTF-8, multi-valued R
 
 test("a client without a certificate is refused by Envoy, a plaintext client on the TLS port is closed, and neither traps the filter", async () => {
   const listenerStats = async () => {
-    const stats = await stack.stats("ssl.");
-    const sum = (suffix) => [...stats].filter(([name]) => name.startsWith("listener.") && name.endsWith(suffix)).reduce((n, [, v]) => n + v, 0);
-    return { noCert: sum(".ssl.fail_verify_no_cert"), errors: sum(".ssl.connection_error"), handshakes: sum(".ssl.handshake") };
+    const counters = await listenerTlsCounters(stack.admin);
+    return { noCert: counters.noCertRefused, errors: counters.connectionError, handshakes: counters.handshake };
   };
   const before = await listenerStats();
 
@@ -213,11 +208,7 @@ test("a client without a certificate is refused by Envoy, a plaintext client on 
   assert.equal(metadata.code, 0, metadata.stderr);
   assert.match(metadata.stdout, /1 brokers/);
   assert.match(metadata.stdout, /topic "demo.kcat"/);
-  const wasm = await stack.stats("wasm");
-  assert.ok(wasm.get("wasm.envoy.wasm.runtime.v8.active") > 0, "Wasm VMs are alive");
-  assert.deepEqual([...wasm].filter(([name, value]) => /fail|crash|abort/.test(name) && value > 0), []);
-  assert.ok(!/kafka filter aborted|RuntimeError|Function: proxy_on_\w+ failed|wasm.*(trap|crash)/i.test(fs.readFileSync(stack.envoy.logFile, "utf8")),
-    "no trap or abort in Envoy's log");
+  await assertFilterAlive(stack.admin, stack.envoy.logFile);
   const filter = await stack.stats(`${STATS}.filter.`);
   assert.equal(filter.get(`${STATS}.filter.framing_errors`), 0, "the filter never saw TLS bytes as Kafka");
 });

@@ -16,14 +16,16 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import tls from "node:tls";
 import kafkajs from "kafkajs";
 import { javaClient, javaClientClasspath, kcat, requireKcat } from "./support/clients.mjs";
-import { LeakScanner, findCoordinatorRequest, parseFindCoordinatorResponse, startTestCluster } from "./support/cluster.mjs";
-import { RawConnection, metadataRequest, parseMetadataResponse, plaintextKafkaUntilClosed } from "./support/kafka-wire.mjs";
+import {
+  LeakScanner, findCoordinatorRequest, leadersOf, parseFindCoordinatorResponse, requestsPerNode, startTestCluster,
+} from "./support/cluster.mjs";
+import { metadataRequest, parseMetadataResponse, plaintextKafkaUntilClosed } from "./support/kafka-wire.mjs";
 import {
   createCertificateAuthority, issueCertificate, pkcs12KeyStore, pkcs12TrustStore, requireCertificateTools,
 } from "./support/certs.mjs";
+import { assertFilterAlive, kcatTlsArgs, listenerTlsCounters, openTlsConnection } from "./support/tls.mjs";
 import { spawnSync } from "node:child_process";
 import YAML from "yaml";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
@@ -147,31 +149,13 @@ after(async () => {
 });
 
 /** kcat options: TLS to Envoy with `who`'s certificate (none when null). */
-function tlsArgs(who) {
-  const args = ["-X", "security.protocol=ssl", "-X", `ssl.ca.location=${ca.cert}`];
-  if (who) args.push("-X", `ssl.certificate.location=${certs[who].cert}`, "-X", `ssl.key.location=${certs[who].key}`);
-  return args;
-}
+const tlsArgs = (who) => kcatTlsArgs(ca, who ? certs[who] : null);
 
 const javaTls = () => ({ sslTruststore: stores.trust.path, sslKeystore: stores.alice.path, sslStorePassword: stores.trust.password });
 const javaOptions = () => ({ jvmArgs: [`-Djdk.net.hosts.file=${javaHostsFile}`] });
 
 /** Sum of the filter's `requests` counters per filter chain (stat prefix broker<N> / brokerbootstrap) for `api`. */
-async function requestsPerChain(api) {
-  const counts = { bootstrap: 0, ...Object.fromEntries(brokers.map((b) => [b.nodeId, 0])) };
-  for (const [name, value] of await stats("wasmcustom.kafka.broker")) {
-    const match = /^wasmcustom\.kafka\.broker(\d+|bootstrap)\.api\.([A-Za-z]+)\.v\d+\.requests$/.exec(name);
-    if (match && match[2] === api) counts[match[1]] += value;
-  }
-  return counts;
-}
-
-/** Partition → leader node id of `topic`, from `kcat -L` output. */
-function leadersOf(metadataText, topic) {
-  const section = metadataText.split(/\n(?=\s*topic ")/).find((s) => s.includes(`topic "${topic}"`));
-  assert.ok(section, `kcat -L names ${topic}:\n${metadataText}`);
-  return [...section.matchAll(/partition (\d+), leader (\d+)/g)].map((m) => Number(m[2]));
-}
+const requestsPerChain = (api) => requestsPerNode(envoy.admin, api, ["bootstrap", ...brokers.map((b) => b.nodeId)]);
 
 test("the generated configuration: one TLS listener, tls_inspector, a filter chain per broker by server name and a bootstrap chain over all brokers", () => {
   const listeners = generated.config.static_resources.listeners;
@@ -269,14 +253,7 @@ test("Java clients (mTLS, SNI names from jdk.net.hosts.file): describeCluster na
 });
 
 /** A TLS connection to the SNI port naming `servername`, with alice's certificate, as a RawConnection. */
-async function tlsConnection(servername) {
-  const socket = tls.connect({
-    host: "127.0.0.1", port: sniPort, servername, ca: fs.readFileSync(ca.cert),
-    cert: fs.readFileSync(certs.alice.cert), key: fs.readFileSync(certs.alice.key),
-  });
-  await new Promise((resolve, reject) => { socket.once("secureConnect", resolve); socket.once("error", reject); });
-  return new RawConnection(socket);
-}
+const tlsConnection = (servername) => openTlsConnection(`127.0.0.1:${sniPort}`, { ca, issued: certs.alice, servername });
 
 test("leak scan: Metadata and FindCoordinator answers decrypted on every server name carry no real broker address", async () => {
   const scanner = new LeakScanner(brokers);
@@ -310,9 +287,8 @@ test("leak scan: Metadata and FindCoordinator answers decrypted on every server 
 
 test("refused: a client without a certificate, a plaintext client, and an unknown server name; none traps the filter", async () => {
   const listenerStats = async () => {
-    const all = await stats("listener.127.0.0.1_");
-    const sum = (suffix) => [...all].filter(([name]) => name.endsWith(suffix)).reduce((n, [, v]) => n + v, 0);
-    return { noCert: sum(".ssl.fail_verify_no_cert"), noChain: sum(".no_filter_chain_match") };
+    const counters = await listenerTlsCounters(envoy.admin, "listener.127.0.0.1_");
+    return { noCert: counters.noCertRefused, noChain: counters.noFilterChain };
   };
   const before = await listenerStats();
   const noCert = await kcat(["-b", bootstrap(), ...tlsArgs(null), "-L", "-m", "5"]);
@@ -333,11 +309,5 @@ test("refused: a client without a certificate, a plaintext client, and an unknow
   const metadata = await kcat(["-b", bootstrap(), ...tlsArgs("alice"), "-L", "-t", TOPIC]);
   assert.equal(metadata.code, 0, metadata.stderr);
   assert.match(metadata.stdout, /3 brokers/);
-  const wasm = await stats("wasm");
-  assert.ok(wasm.get("wasm.envoy.wasm.runtime.v8.active") > 0, "Wasm VMs are alive");
-  assert.deepEqual([...wasm].filter(([name, value]) => /fail|crash|abort/.test(name) && value > 0), []);
-  assert.ok(!/kafka filter aborted|RuntimeError|Function: proxy_on_\w+ failed|wasm.*(trap|crash)/i.test(fs.readFileSync(envoy.logFile, "utf8")),
-    "no trap or abort in Envoy's log");
-  const framing = [...await stats("wasmcustom.kafka.")].filter(([name, value]) => name.endsWith(".filter.framing_errors") && value > 0);
-  assert.deepEqual(framing, [], "no filter chain saw TLS bytes as Kafka");
+  await assertFilterAlive(envoy.admin, envoy.logFile);
 });

@@ -4,9 +4,10 @@
 // by its class name and message rather than thrown, so tests assert on what a real
 // application would see. Client logs go to stderr.
 //
-//   java AclClient <subcommand> --bootstrap host:port [--user u --password p] [--client-id id]
+//   java AclClient <subcommand> --bootstrap host:port [--user u --password p [--sasl-mechanism PLAIN]] [--client-id id]
 //                  [--ssl-truststore t.p12 [--ssl-keystore k.p12] --ssl-store-password pw] ...
-//   (--ssl-truststore switches to TLS; the stores are PKCS12, both under one password)
+//   (--ssl-truststore switches to TLS; the stores are PKCS12, both under one password. --user
+//   switches to SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; with a trust store too, SASL_SSL)
 //   create-topics   --topics a,b [--partitions 1]        {"results":{"a":{"ok":true},"b":{"ok":false,"error":"TopicAuthorizationException",...}}}
 //   delete-topics   --topics a,b                         (same shape)
 //   list-topics                                          {"ok":true,"topics":["a",...]}
@@ -358,9 +359,14 @@ public final class AclClient {
             }
             String user = text("user", null);
             if (user != null) {
-                p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
-                p.put("sasl.mechanism", "PLAIN");
-                p.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, truststore != null ? "SASL_SSL" : "SASL_PLAINTEXT");
+                String mechanism = text("sasl-mechanism", "PLAIN");
+                String module;
+                if (mechanism.equals("PLAIN")) module = "org.apache.kafka.common.security.plain.PlainLoginModule";
+                else if (mechanism.startsWith("SCRAM-")) module = "org.apache.kafka.common.security.scram.ScramLoginModule";
+                else throw new IllegalArgumentException("--sasl-mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got " + mechanism);
+                p.put("sasl.mechanism", mechanism);
+                p.put("sasl.jaas.config", module + " required username=\""
                     + user + "\" password=\"" + required("password") + "\";");
             }
             return p;

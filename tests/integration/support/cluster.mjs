@@ -30,11 +30,15 @@ export async function startTestCluster({ runDir, nodes = 3, extraProperties }) {
  * (one Metadata request, as `npm start -- --bootstrap` does), generates and validates the
  * configuration, and starts Envoy. With `taps`, a frame tap sits in front of each
  * listener and the broker_addresses map sends clients to the taps, so every byte Envoy
- * sends a client crosses a tap (`observe` as frame-tap's onConnection).
- * Returns { envoy, admin, listeners: [{ nodeId, port, advertised, upstream, statPrefix, tap }],
- * bootstrap (node 1's client address), brokers, stats(), stop() }.
+ * sends a client crosses a tap (`observe` as frame-tap's onConnection). `downstreamTls`
+ * (renderClusterEnvoyConfig's option: { certFile, keyFile, caFile, requireClientCert })
+ * makes every listener terminate client TLS; taps, which relay plaintext, cannot be
+ * combined with it.
+ * Returns { envoy, admin, config, yaml, listeners: [{ nodeId, port, advertised, upstream, statPrefix, tls, tap }],
+ * bootstrap (node 1's client address), brokers, firstPort, stats(), stop() }.
  */
-export async function frontCluster({ runDir, cluster, name = "envoy", pluginConfig, taps = false, observe }) {
+export async function frontCluster({ runDir, cluster, name = "envoy", pluginConfig, taps = false, observe, downstreamTls }) {
+  if (taps && downstreamTls) throw new Error("frame taps relay plaintext Kafka: they cannot sit in front of TLS listeners");
   const started = [];
   const stop = async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); };
   try {
@@ -45,7 +49,7 @@ export async function frontCluster({ runDir, cluster, name = "envoy", pluginConf
     if (taps) for (const b of brokers) tapPorts[b.nodeId] = await freePort();
     const advertisedAddresses = Object.fromEntries(Object.entries(tapPorts).map(([id, port]) => [id, `127.0.0.1:${port}`]));
     const { config, yaml, listeners } = generateClusterConfig({
-      brokers, firstPort, adminPort, listenAddress: "127.0.0.1", advertisedAddresses, wasmFile: filterWasm(), pluginConfig,
+      brokers, firstPort, adminPort, listenAddress: "127.0.0.1", advertisedAddresses, wasmFile: filterWasm(), pluginConfig, downstreamTls,
       validateFile: path.join(runDir, `${name}-cluster.yaml`),
     });
     for (const listener of listeners) {
@@ -62,6 +66,7 @@ export async function frontCluster({ runDir, cluster, name = "envoy", pluginConf
       yaml,
       brokers,
       listeners,
+      firstPort,
       bootstrap: listeners[0].advertised,
       stats: (filter = "wasmcustom") => readStats(envoy.admin, filter),
       stop,
@@ -72,7 +77,33 @@ export async function frontCluster({ runDir, cluster, name = "envoy", pluginConf
   }
 }
 
+// ---- what the filters counted, what clients see ----
+
+/**
+ * The filter's `requests` counters for `api` (all versions), summed per stat prefix
+ * `<statPrefixBase><suffix>` (cluster mode: suffix = node id; SNI mode also "bootstrap"):
+ * { [suffix]: n } with every one of `suffixes` present (0 when nothing was counted).
+ * Stat names: README "Metrics".
+ */
+export async function requestsPerNode(admin, api, suffixes, statPrefixBase = "broker") {
+  const counts = Object.fromEntries(suffixes.map((s) => [String(s), 0]));
+  const pattern = new RegExp(`^wasmcustom\\.kafka\\.${statPrefixBase}([A-Za-z0-9]+)\\.api\\.([A-Za-z]+)\\.v\\d+\\.requests$`);
+  for (const [name, value] of await readStats(admin, `wasmcustom.kafka.${statPrefixBase}`)) {
+    const match = pattern.exec(name);
+    if (match && match[2] === api && match[1] in counts) counts[match[1]] += value;
+  }
+  return counts;
+}
+
+/** The leader node id of each partition of `topic`, in partition order, from `kcat -L` output. */
+export function leadersOf(metadataText, topic) {
+  const section = metadataText.split(/\n(?=\s*topic ")/).find((s) => s.includes(`topic "${topic}"`));
+  if (!section) throw new Error(`kcat -L names no topic ${topic}:\n${metadataText}`);
+  return [...section.matchAll(/partition (\d+), leader (-?\d+)/g)].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
+}
+
 // ---- leak scan ----
+
 
 /**
  * Searches byte streams for each broker's real address in the three shapes it can take

@@ -28,10 +28,13 @@ export function newRunDir(name) {
  * keeps every frame when `tap` is "capture"). `transportSocket`, when given, goes on the
  * Kafka listener's filter chain (for example support/certs.mjs downstreamMutualTls:
  * Envoy terminates TLS, the filter and the broker see plaintext Kafka). `runDir` reuses a
- * directory made with newRunDir (to put certificates in it first).
+ * directory made with newRunDir (to put certificates in it first). `scramCredentials` and
+ * `extraListeners` go to startKafka; `logLevel` is Envoy's (default info).
  * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
  */
-export async function startStack({ name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, concurrency, transportSocket }) {
+export async function startStack({
+  name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, scramCredentials, extraListeners, concurrency, transportSocket, logLevel,
+}) {
   const listenerPort = await freePort();
   const adminPort = await freePort();
   const ports = { client: await freePort(), direct: await freePort(), controller: await freePort() };
@@ -39,7 +42,7 @@ export async function startStack({ name, runDir = newRunDir(name), tap = false, 
   const stop = async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); };
   try {
     const wasmFile = filterWasm();
-    const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties });
+    const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties, scramCredentials, extraListeners });
     started.push(kafka);
     let brokerPort = ports.client;
     let frameTap = null;
@@ -50,7 +53,7 @@ export async function startStack({ name, runDir = newRunDir(name), tap = false, 
     }
     const config = renderEnvoyConfig({ listenerPort, adminPort, brokerPort, wasmFile, pluginConfig });
     if (transportSocket) config.static_resources.listeners.find((l) => l.name === "kafka").filter_chains[0].transport_socket = transportSocket;
-    const envoy = await startEnvoy({ runDir, concurrency, config });
+    const envoy = await startEnvoy({ runDir, concurrency, config, logLevel });
     started.push(envoy);
     return {
       runDir,

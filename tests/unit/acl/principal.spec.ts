@@ -105,6 +105,23 @@ describe("SASL exchange tracking", () => {
     tracker.clientToken(changetype<usize>(last), last.byteLength);
     expect(tracker.serverAnswered(0)!).toBe("bob");
   });
+  it("reads SCRAM-SHA-256 as SCRAM-SHA-512, and names nobody when the broker refuses the final round", () => {
+    const tracker = new SaslPrincipalTracker();
+    tracker.handshake("SCRAM-SHA-256");
+    // The client-first message as Kafka's Java client and kafkajs send it.
+    const first = token("n,,n=alice,r=3d7mGvY0q4lPn5Ubq1Hh0pvHDg");
+    tracker.clientToken(changetype<usize>(first), first.byteLength);
+    expect(tracker.serverAnswered(0) == null).toBe(true);
+    const last = token("c=biws,r=3d7mGvY0q4lPn5Ubq1Hh0pvHDgserver,p=wrongproof");
+    tracker.clientToken(changetype<usize>(last), last.byteLength);
+    expect(tracker.serverAnswered(58) == null).toBe(true);
+    // A new exchange on the same connection starts over.
+    tracker.handshake("SCRAM-SHA-256");
+    tracker.clientToken(changetype<usize>(first), first.byteLength);
+    expect(tracker.serverAnswered(0) == null).toBe(true);
+    tracker.clientToken(changetype<usize>(last), last.byteLength);
+    expect(tracker.serverAnswered(0)!).toBe("alice");
+  });
   it("reports nothing for mechanisms it cannot read", () => {
     const tracker = new SaslPrincipalTracker();
     tracker.handshake("GSSAPI");
