@@ -332,8 +332,10 @@ export class FrameScanner {
     if (wanted <= this.wanted) return false;
     let larger = this.prefixScratch;
     if (larger == null || larger.byteLength < wanted) {
-      // Grows in steps of at least 4 KiB, so a stream of slowly growing responses does not reallocate each time.
-      larger = new ArrayBuffer(max<i32>(wanted, min<i32>(max<i32>(4096, larger == null ? 0 : larger.byteLength * 2), SIZE_FIELD_BYTES + this.prefixLimit)));
+      // Doubles (up to the limit), so a stream of slowly growing responses does not
+      // reallocate each time; starts at what is wanted, so idle connections stay small.
+      const doubled = larger == null ? 0 : min<i32>(larger.byteLength * 2, SIZE_FIELD_BYTES + this.prefixLimit);
+      larger = new ArrayBuffer(max<i32>(wanted, doubled));
       this.prefixScratch = larger;
     }
     memory.copy(changetype<usize>(larger), changetype<usize>(this.scratch), <usize>this.collected);
