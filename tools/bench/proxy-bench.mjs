@@ -433,7 +433,8 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
   const consumed = await runTool(`${runLabel}-${key}-consume`, "org.apache.kafka.tools.ConsumerPerformance", [
     "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", String(records),
     "--group", `bench-${topic}`, "--timeout", "30000",
-    "--command-property", `client.id=bench-${key}-consumer`, "auto.offset.reset=earliest", ...clientTlsProperties(key, ca),
+    // ConsumerPerformance (joptsimple) takes one property per --command-property.
+    ...[`client.id=bench-${key}-consumer`, "auto.offset.reset=earliest", ...clientTlsProperties(key, ca)].flatMap((p) => ["--command-property", p]),
   ]);
   await settle(envoys);
   const afterConsume = await snapshot(envoys);
@@ -594,7 +595,7 @@ function latencyReport(samples, probe, context) {
   }
   out.push("");
   out.push(VARIANTS.map((v) => `(${v.key}) ${v.label}`).join("; ") + ".");
-  out.push(`One connection per variant, one request in flight, back to back${settings.pauseUs ? ` with ${settings.pauseUs} µs pauses` : ""}; ` +
+  out.push(`One connection per variant, one request in flight, ${settings.pauseUs ? `a ${settings.pauseUs} µs pause before each` : "back to back"}; ` +
     `${settings.latencyWarmup} warm-up requests per variant and API discarded; blocks of ${settings.block} requests per variant, ` +
     `order reversed every block. Produce v${probe.versions.produce}: ${settings.recordsPerRequest} records of ${settings.recordSize} B ` +
     `(${probe.batchBytes} B batch), acks=${settings.acks}; Fetch v${probe.versions.fetch}: that batch from offset 0, max wait 0; ` +
