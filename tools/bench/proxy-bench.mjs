@@ -137,8 +137,9 @@ if (options.latency && settings.samples % settings.block !== 0) {
   console.error(`bench:proxy: --samples (${settings.samples}) must be a multiple of --block (${settings.block})`);
   process.exit(2);
 }
-if (options.latency && !["0", "1", "-1", "all"].includes(settings.acks)) {
-  console.error(`bench:proxy: --acks must be 0, 1, -1 or all, got "${settings.acks}"`);
+if (options.latency && !["1", "-1", "all"].includes(settings.acks)) {
+  // acks=0 gets no response, so there is nothing to time.
+  console.error(`bench:proxy: with --latency, --acks must be 1, -1 or all, got "${settings.acks}"`);
   process.exit(2);
 }
 
