@@ -33,14 +33,15 @@ test("summarize sorts numerically (not as text) and reports the usual quantiles"
 });
 
 test("parseSamples groups by API and target in file order, ns to µs, and names a bad line", () => {
-  const parsed = parseSamples("produce,a,0,150000\nproduce,b,0,160500\nfetch,a,1,90000\nproduce,a,1,151000\n");
+  const parsed = parseSamples("produce,a,0,150000,0\nproduce,b,0,160500,2000000\nfetch,a,1,90000,5500000\nproduce,a,1,151000,1000000\n");
   assert.deepEqual([...parsed.keys()], ["produce", "fetch"]);
-  assert.deepEqual(parsed.get("produce").get("a"), { micros: [150, 151], blocks: [0, 1] });
-  assert.deepEqual(parsed.get("produce").get("b"), { micros: [160.5], blocks: [0] });
-  assert.deepEqual(parsed.get("fetch").get("a"), { micros: [90], blocks: [1] });
-  assert.throws(() => parseSamples("produce,a,0,150000\nproduce,a,x,1\n"), /line 2 /);
-  assert.throws(() => parseSamples("produce,a,0,-5\n"), /line 1 /);
-  assert.throws(() => parseSamples("produce,a,0\n"), /line 1 /);
+  assert.deepEqual(parsed.get("produce").get("a"), { micros: [150, 151], blocks: [0, 1], at: [0, 1] });
+  assert.deepEqual(parsed.get("produce").get("b"), { micros: [160.5], blocks: [0], at: [2] });
+  assert.deepEqual(parsed.get("fetch").get("a"), { micros: [90], blocks: [1], at: [5.5] });
+  assert.throws(() => parseSamples("produce,a,0,150000,0\nproduce,a,x,1,0\n"), /line 2 /);
+  assert.throws(() => parseSamples("produce,a,0,-5,0\n"), /line 1 /);
+  assert.throws(() => parseSamples("produce,a,0,5,-1\n"), /line 1 /);
+  assert.throws(() => parseSamples("produce,a,0,5\n"), /line 1 /);
 });
 
 test("addedLatency: a constant shift is found at p50 and p99 and in every part of the run", () => {

@@ -8,7 +8,8 @@
 //                          [--warmup-records 100000] [--concurrency 1] [--no-build]
 //                          [--acl] [--broker-addresses] [--tls]
 //   npm run bench:proxy -- --latency [--samples 10000] [--block 100]
-//                          [--latency-warmup 1000] [--pause-us 0] [--acl] [--tls] ...
+//                          [--latency-warmup 1000] [--pause-us 0] [--samples-out f.csv]
+//                          [--acl] [--tls] ...
 //
 // One KRaft broker serves one Envoy per variant for the whole run:
 //   (a)  Envoy with tcp_proxy only (envoy/envoy.yaml with the Wasm filter removed);
@@ -49,7 +50,8 @@
 // at a time, the variants' order reversed every block. Reported per API: p50/p90/p99/
 // p99.9 per variant, and the latency each variant adds over its base (b, c over a; at
 // over a; bt, ct over at) at p50 and p99 (the variant's quantile minus the base's), with
-// the range of the same difference over five consecutive parts of the run.
+// the range of the same difference over five consecutive parts of the run. --samples-out
+// keeps every sample ("api,variant,block,ns,ns since the probe started" lines).
 //
 // Published reference points this is compared against:
 //   - Istio reports that its Wasm-based telemetry filters cost about 11% latency and
@@ -99,6 +101,7 @@ const { values: options } = parseArgs({
     "latency-warmup": { type: "string", default: "1000" },
     "records-per-request": { type: "string", default: "10" },
     "pause-us": { type: "string", default: "0" },
+    "samples-out": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -640,6 +643,7 @@ async function latencyMode({ envoys, listenerPorts, directBootstrap, ca, context
     verifyPath("latency", key, Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === key ? v : { ...v, rx: 0, tx: 0 }])),
       { minBytes: settings.samples * 3 * 40, direction: "both" });
   }
+  if (options["samples-out"]) fs.copyFileSync(samplesFile, options["samples-out"]);
   const samples = parseSamples(fs.readFileSync(samplesFile, "utf8"));
   for (const [api, byKey] of samples) {
     for (const { key } of VARIANTS) {

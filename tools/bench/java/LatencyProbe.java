@@ -30,7 +30,8 @@
 // Each connection first sends ApiVersions (the versions used are the highest both the
 // client classes and the broker support) and Metadata (for the topic id), as a client does.
 //
-// Writes "api,target,block,nanos" lines to --out, and one JSON line on stdout:
+// Writes "api,target,block,nanos,at" lines to --out (`at`: ns from the probe's start to
+// the request's, to see when slow requests happened), and one JSON line on stdout:
 // {"ok":true,"versions":{"produce":13,...},"topicId":"...","samples":N}. Logs go to stderr.
 import java.io.BufferedWriter;
 import java.io.DataInputStream;
@@ -105,6 +106,7 @@ public final class LatencyProbe {
         if (topic == null || outFile == null || !options.containsKey("target")) fail("--target, --topic and --out are required");
         if (samples <= 0 || block <= 0 || warmup < 0 || samples % block != 0) fail("--samples must be a positive multiple of --block");
 
+        long probeStart = System.nanoTime();
         SSLContext tls = tlsCa.isEmpty() ? null : trusting(tlsCa);
         List<Target> targets = new ArrayList<>();
         for (String spec : options.get("target")) {
@@ -149,6 +151,7 @@ public final class LatencyProbe {
                     for (Target t : targets) { t.timedRequest(); t.check(api); }
                 }
                 long[][] nanos = new long[targets.size()][samples];
+                long[][] at = new long[targets.size()][samples];
                 int blocks = samples / block;
                 for (int b = 0; b < blocks; b++) {
                     for (int k = 0; k < targets.size(); k++) {
@@ -156,6 +159,7 @@ public final class LatencyProbe {
                         Target t = targets.get(index);
                         for (int i = 0; i < block; i++) {
                             if (pauseNanos > 0) LockSupport.parkNanos(pauseNanos);
+                            at[index][b * block + i] = System.nanoTime() - probeStart;
                             nanos[index][b * block + i] = t.timedRequest();
                             if (i == 0) t.check(api);
                         }
@@ -165,7 +169,7 @@ public final class LatencyProbe {
                     StringBuilder line = new StringBuilder();
                     for (int s = 0; s < samples; s++) {
                         line.setLength(0);
-                        line.append(api).append(',').append(targets.get(k).key).append(',').append(s / block).append(',').append(nanos[k][s]).append('\n');
+                        line.append(api).append(',').append(targets.get(k).key).append(',').append(s / block).append(',').append(nanos[k][s]).append(',').append(at[k][s]).append('\n');
                         writer.write(line.toString());
                     }
                 }

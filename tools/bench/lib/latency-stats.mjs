@@ -29,9 +29,10 @@ export function summarize(values) {
 }
 
 /**
- * Parses the probe's "api,target,block,nanos" lines into
- * Map(api → Map(target → { micros: number[], blocks: number[] })), samples in file
- * order, converted from ns to µs. Throws naming the line on anything else.
+ * Parses the probe's "api,target,block,nanos,at" lines (`at`: ns from the probe's start
+ * to the request's) into Map(api → Map(target → { micros: number[], blocks: number[],
+ * at: number[] })), samples in file order, durations in µs and `at` in ms. Throws naming
+ * the line on anything else.
  */
 export function parseSamples(text) {
   const byApi = new Map();
@@ -42,15 +43,18 @@ export function parseSamples(text) {
     const fields = line.split(",");
     const block = Number(fields[2]);
     const nanos = Number(fields[3]);
-    if (fields.length !== 4 || !fields[0] || !fields[1] || !Number.isInteger(block) || block < 0 || !Number.isInteger(nanos) || nanos <= 0) {
-      throw new Error(`samples line ${lineNumber} is not "api,target,block,nanos": ${JSON.stringify(line)}`);
+    const at = Number(fields[4]);
+    if (fields.length !== 5 || !fields[0] || !fields[1] || !Number.isInteger(block) || block < 0 || !Number.isInteger(nanos) || nanos <= 0 ||
+        !Number.isInteger(at) || at < 0) {
+      throw new Error(`samples line ${lineNumber} is not "api,target,block,nanos,at": ${JSON.stringify(line)}`);
     }
     if (!byApi.has(fields[0])) byApi.set(fields[0], new Map());
     const byTarget = byApi.get(fields[0]);
-    if (!byTarget.has(fields[1])) byTarget.set(fields[1], { micros: [], blocks: [] });
+    if (!byTarget.has(fields[1])) byTarget.set(fields[1], { micros: [], blocks: [], at: [] });
     const series = byTarget.get(fields[1]);
     series.micros.push(nanos / 1000);
     series.blocks.push(block);
+    series.at.push(at / 1e6);
   }
   return byApi;
 }
