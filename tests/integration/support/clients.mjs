@@ -1,10 +1,9 @@
 // Real Kafka clients driven by the tests: kcat (librdkafka), kafkajs and Kafka's own
 // Java clients (through tests/clients/java/AclClient.java).
 import { spawn, spawnSync } from "node:child_process";
-import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { root } from "../../../scripts/lib/envoy.mjs";
+import { compiledJavaClasspath } from "../../../scripts/lib/java.mjs";
 
 export function requireKcat() {
   const probe = spawnSync("kcat", ["-V"], { encoding: "utf8" });
@@ -30,42 +29,15 @@ export function kcat(args, { input = "", timeoutMs = 60000 } = {}) {
 }
 
 const JAVA_CLIENT_SOURCES = path.join(root, "tests/clients/java");
-let javaClasses = null;
 
-/** Fails loudly, naming what is missing, unless java, javac and the Kafka client jars are there. */
-export function requireJava() {
-  for (const tool of ["java", "javac"]) {
-    const probe = spawnSync(tool, ["-version"], { encoding: "utf8" });
-    if (probe.error || probe.status !== 0) throw new Error(`${tool} is not installed (a JDK 17+; scripts/setup.sh installs one)`);
-  }
-  const lib = path.join(root, ".deps/kafka/lib");
-  if (!fs.existsSync(lib) || !fs.readdirSync(lib).some((f) => /^kafka-clients-.*\.jar$/.test(f))) {
-    throw new Error(`the Kafka client jars are missing from ${lib} (scripts/install-kafka.sh installs them)`);
-  }
-  return lib;
-}
+export { requireJava } from "../../../scripts/lib/java.mjs";
 
 /**
- * Compiles tests/clients/java/*.java against the Kafka jars into .run/java-clients/<hash
- * of the sources>, once per source version; returns the classpath to run them with.
+ * Compiles tests/clients/java/*.java against the Kafka jars (scripts/lib/java.mjs), once
+ * per source version; returns the classpath to run them with.
  */
 export function javaClientClasspath() {
-  if (javaClasses) return javaClasses;
-  const lib = requireJava();
-  const sources = fs.readdirSync(JAVA_CLIENT_SOURCES).filter((f) => f.endsWith(".java")).sort();
-  const hash = crypto.createHash("sha256");
-  for (const file of sources) hash.update(file).update(fs.readFileSync(path.join(JAVA_CLIENT_SOURCES, file)));
-  const out = path.join(root, ".run/java-clients", hash.digest("hex").slice(0, 16));
-  if (!fs.existsSync(path.join(out, ".complete"))) {
-    fs.rmSync(out, { recursive: true, force: true });
-    fs.mkdirSync(out, { recursive: true });
-    const compiled = spawnSync("javac", ["-cp", `${lib}/*`, "-d", out, ...sources.map((f) => path.join(JAVA_CLIENT_SOURCES, f))],
-      { encoding: "utf8" });
-    if (compiled.status !== 0) throw new Error(`javac failed on ${JAVA_CLIENT_SOURCES} (exit ${compiled.status}):\n${compiled.stdout}\n${compiled.stderr}`);
-    fs.writeFileSync(path.join(out, ".complete"), "");
-  }
-  javaClasses = `${out}:${lib}/*`;
-  return javaClasses;
+  return compiledJavaClasspath(JAVA_CLIENT_SOURCES);
 }
 
 /**
