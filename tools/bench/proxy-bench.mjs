@@ -6,7 +6,7 @@
 //   npm run bench:proxy -- [--rounds 3] [--records 500000] [--record-size 1024]
 //                          [--throughput -1] [--acks 1] [--partitions 1]
 //                          [--warmup-records 100000] [--concurrency 1] [--no-build]
-//                          [--acl] [--broker-addresses] [--tls]
+//                          [--acl] [--broker-addresses] [--tls] [--floor]
 //   npm run bench:proxy -- --latency [--samples 10000] [--block 100]
 //                          [--latency-warmup 1000] [--pause-us 0] [--samples-out f.csv]
 //                          [--acl] [--tls] ...
@@ -17,6 +17,10 @@
 //        (metrics only);
 //   (c)  with --acl: the filter also enforcing topic ACLs whose rules allow the
 //        benchmark's traffic, so every request is held whole, decoded and decided;
+//   (f)  with --floor: tcp_proxy behind a do-nothing proxy-wasm module
+//        (tools/bench/floor/floor-filter.ts: every callback returns Continue, no host
+//        call), the cost of the Wasm boundary alone that any proxy-wasm filter pays;
+//        b/f is then the filter's own work;
 //   (at, bt, ct) with --tls: the same, each Envoy terminating client TLS (a server
 //        certificate for IP 127.0.0.1 made for the run with the openssl CLI,
 //        scripts/lib/certs.mjs); Envoy to broker stays plaintext. The plaintext
@@ -64,7 +68,7 @@
 // queueing delays (hundreds of ms) in whole milliseconds; per-request added latency is
 // what --latency measures. On a small shared machine the figures are noisy; read the
 // spread per round (throughput) and the per-part ranges (latency) as well as the medians.
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -93,6 +97,7 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: "1" },
     "no-build": { type: "boolean", default: false },
     acl: { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
     "broker-addresses": { type: "boolean", default: false },
     tls: { type: "boolean", default: false },
     latency: { type: "boolean", default: false },
@@ -148,12 +153,13 @@ if (options.latency && !["1", "-1", "all"].includes(settings.acks)) {
 
 /**
  * The Envoys of this run, in the order each round visits them: { key, filter ("none",
- * "metrics", "acl"), tls, label }.
+ * "floor", "metrics", "acl"), tls, label }.
  */
 function makeVariants() {
   const rewriting = options["broker-addresses"] ? " rewriting broker addresses" : "";
   const kinds = [
     { key: "a", filter: "none", label: "tcp_proxy only" },
+    ...(options.floor ? [{ key: "f", filter: "floor", label: "tcp_proxy + a do-nothing Wasm module (the proxy-wasm floor)" }] : []),
     { key: "b", filter: "metrics", label: `tcp_proxy + Kafka Wasm filter${rewriting}` },
   ];
   if (options.acl) kinds.push({ key: "c", filter: "acl", label: `tcp_proxy + Kafka Wasm filter enforcing ACLs${rewriting}` });
@@ -164,10 +170,14 @@ function makeVariants() {
 const VARIANTS = makeVariants();
 const VARIANT = Object.fromEntries(VARIANTS.map((v) => [v.key, v]));
 const label = (key) => `(${key}) ${VARIANT[key].label}`;
+/** Whether the variant runs the Kafka filter, whose frame byte counters the traffic checks read. */
+const countsFrames = (key) => VARIANT[key].filter === "metrics" || VARIANT[key].filter === "acl";
 
 /** What is compared with what: [variant, base, what the difference is]. */
 const COMPARISONS = [
+  ["f", "a", "the Wasm boundary alone (floor)"],
   ["b", "a", "the filter"],
+  ["b", "f", "the filter's own work, over the floor"],
   ["c", "a", "the filter enforcing ACLs"],
   ["at", "a", "TLS (tcp_proxy)"],
   ["bt", "at", "the filter under TLS"],
@@ -175,6 +185,14 @@ const COMPARISONS = [
 ].filter(([x, base]) => VARIANT[x] && VARIANT[base]).map(([key, base, what]) => ({ key, base, what }));
 
 const runDir = path.join(root, ".run", `bench-proxy-${process.pid}`);
+
+/** Compiles tools/bench/floor/floor-filter.ts (a few hundred bytes, so every run); returns the module's path. */
+function buildFloorFilter() {
+  const outFile = path.join(root, "build/bench/floor-filter.wasm");
+  execFileSync(path.join(root, "node_modules/.bin/asc"), ["tools/bench/floor/floor-filter.ts", "--config", "tools/bench/floor/asconfig.json",
+    "--target", "release"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  return outFile;
+}
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 const GB = 1e9;
 
@@ -395,12 +413,12 @@ function verifyPath(phase, key, d, { minBytes, direction }) {
       problems.push(`Envoy ${other} carried ${counters.rx + counters.tx} bytes during this run`);
     }
   }
-  if (VARIANT[key].filter !== "none" && own.filterBytes < 0.99 * (own.rx + own.tx)) {
+  if (countsFrames(key) && own.filterBytes < 0.99 * (own.rx + own.tx)) {
     problems.push(`the filter counted ${own.filterBytes} frame bytes of the ${own.rx + own.tx} Envoy moved`);
   }
   if (VARIANT[key].tls && own.handshakes < 1) problems.push(`Envoy ${key} completed no TLS handshake`);
   if (problems.length) throw new Error(`traffic check failed for ${phase} through ${key}: ${problems.join("; ")}`);
-  return { carried, filterOverEnvoy: VARIANT[key].filter !== "none" ? own.filterBytes / (own.rx + own.tx) : undefined };
+  return { carried, filterOverEnvoy: countsFrames(key) ? own.filterBytes / (own.rx + own.tx) : undefined };
 }
 
 // ---------------------------------------------------------------- throughput mode
@@ -476,7 +494,7 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
 }
 
 function describeRun(round, r) {
-  const filterNote = VARIANT[r.key].filter !== "none"
+  const filterNote = countsFrames(r.key)
     ? `, filter parsed ${fmt(100 * r.produceCheck.filterOverEnvoy, 1)}%/${fmt(100 * r.consumeCheck.filterOverEnvoy, 1)}% of it` : "";
   const tlsNote = VARIANT[r.key].tls ? `, ${r.handshakes} TLS handshakes` : "";
   return [
@@ -652,7 +670,7 @@ async function latencyMode({ envoys, listenerPorts, directBootstrap, ca, context
   }
   console.log(`latency probe: ${((Date.now() - startedAt) / 1000).toFixed(0)} s, load1 ${fmt(load1, 2)} -> ${fmt(os.loadavg()[0], 2)}; ` +
     VARIANTS.map(({ key }) => `Envoy ${key} moved ${fmt((d[key].rx + d[key].tx) / 1e6, 1)} MB on 1 connection` +
-      (VARIANT[key].filter !== "none" ? `, filter parsed ${fmt(100 * d[key].filterBytes / (d[key].rx + d[key].tx), 1)}%` : "") +
+      (countsFrames(key) ? `, filter parsed ${fmt(100 * d[key].filterBytes / (d[key].rx + d[key].tx), 1)}%` : "") +
       (VARIANT[key].tls ? `, ${d[key].handshakes} TLS handshake` : "")).join("; "));
   console.log(latencyReport(samples, probe, context));
 }
@@ -682,6 +700,8 @@ async function main() {
   const wasmFile = path.join(runDir, "kafka_filter.wasm");
   fs.copyFileSync(FILTER_WASM, wasmFile);
   const wasmBytes = fs.readFileSync(wasmFile);
+  const floorWasmFile = path.join(runDir, "floor-filter.wasm");
+  if (options.floor) fs.copyFileSync(buildFloorFilter(), floorWasmFile);
   const wasmSha = crypto.createHash("sha256").update(wasmBytes).digest("hex");
 
   // --tls: a CA and a server certificate for 127.0.0.1, made for this run; clients trust the CA.
@@ -703,7 +723,7 @@ async function main() {
     adminPorts[key] = await freePort();
   }
   const listenerName = (key) => `CLIENT_${key.toUpperCase()}`;
-  const rewrites = (key) => options["broker-addresses"] && VARIANT[key].filter !== "none";
+  const rewrites = (key) => options["broker-addresses"] && countsFrames(key);
 
   const kafka = await startKafka({
     runDir,
@@ -761,6 +781,12 @@ async function main() {
       if (chain.filters.length !== 1 || chain.filters[0].name !== "envoy.filters.network.tcp_proxy") {
         throw new Error(`unexpected filter chain for (${key}): ${chain.filters.map((f) => f.name).join(", ")}`);
       }
+    }
+    if (filter === "floor") {
+      const wasm = chain.filters.find((f) => f.name === "envoy.filters.network.wasm");
+      const text = JSON.stringify(wasm).split(JSON.stringify(wasmFile)).join(JSON.stringify(floorWasmFile));
+      if (!text.includes(floorWasmFile)) throw new Error(`(${key}): the Wasm filter names no module file to replace`);
+      Object.assign(wasm, JSON.parse(text));
     }
     if (tls) chain.transport_socket = downstreamTlsTransportSocket({ certFile: serverCert.cert, keyFile: serverCert.key });
     const envoy = await startEnvoy({ runDir, config, concurrency: settings.concurrency, name: `envoy-${key}` });
