@@ -190,6 +190,8 @@ class RequestFrames extends FrameHandler {
   private clientSoftwareNoted: bool = false;
   /** The current request is collected whole (ACLs decide it) rather than by its head. */
   private heldWhole: bool = false;
+  /** ACLs allowed the current request on its head: it streams through like any unheld frame. */
+  private decidedOnHead: bool = false;
   /** Streams Produce requests for per-topic stats; null when those are off. */
   private readonly produceWalker: ProduceRequestWalker | null;
   private walkThisFrame: bool = false;
@@ -207,9 +209,15 @@ class RequestFrames extends FrameHandler {
     this.produceWalker = metrics.topics.enabled ? new ProduceRequestWalker(new MetricsWalkSink(metrics)) : null;
   }
 
-  /** With ACLs, every request is decided whole; without, its head is enough. */
+  /**
+   * With ACLs, a request is decided whole, unless its head already decides it (a
+   * single-topic Produce that is allowed: AclEnforcer.forwardsOnHead); without, its
+   * head is enough.
+   */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
-    this.heldWhole = this.acl != null && frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
+    const acl = this.acl;
+    this.decidedOnHead = acl != null && frameSize > prefixEnd - prefixStart && acl.forwardsOnHead(frame, prefixStart, prefixEnd);
+    this.heldWhole = acl != null && !this.decidedOnHead && frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
     return this.heldWhole ? frameSize : prefixEnd - prefixStart;
   }
 
@@ -232,7 +240,7 @@ class RequestFrames extends FrameHandler {
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
     this.walkThisFrame = false;
     let acl = this.acl;
-    if (acl != null && !this.heldWhole) {
+    if (acl != null && !this.heldWhole && !this.decidedOnHead) {
       const reason = frameSize > this.maxHeldFrameBytes
         ? "a request of " + frameSize.toString() + " bytes exceeds max_held_frame_bytes (" +
           this.maxHeldFrameBytes.toString() + "), and ACLs decide requests whole"
@@ -262,7 +270,7 @@ class RequestFrames extends FrameHandler {
       return;
     }
     const slot = this.observe(apiKey, apiVersion, headerVersion, frameSize, frame, prefixStart, prefixEnd);
-    if (acl == null) return;
+    if (acl == null || this.decidedOnHead) return;
     const decision = acl.request(frame, prefixStart, prefixEnd);
     if (slot != null) slot.attachment = acl.pending;
     // Per-topic stats count what reaches the broker as sent; a rewritten or denied request is not walked.

@@ -53,6 +53,11 @@ export class ConnectionAuthorizer extends Authorizer {
     return this.denied(resourceType, name, operation, logIfDenied, policy.ruleName(rule));
   }
 
+  wouldAllow(resourceType: ResourceType, name: string, operation: Operation): bool {
+    const policy = this.context.policy;
+    return policy.allows(policy.decide(this.principal, this.sourceAddress, resourceType, name, operation));
+  }
+
   allowedTopicId(id: Uuid, operation: Operation): bool {
     const name = this.context.topicIds.nameOf(id);
     if (name == null) return this.denied(ResourceType.Topic, id.toString(), operation, true, UNKNOWN_TOPIC_ID_RULE);

@@ -25,6 +25,7 @@ import { SaslAuthenticateResponse } from "../codec/generated/SaslAuthenticateRes
 import { SaslHandshakeRequest } from "../codec/generated/SaslHandshakeRequest";
 import { GateResult, ResponseMerger, Verdict } from "./model";
 import { gateRequest } from "./gate";
+import { produceAllowedByHead } from "./gates/topic-produce";
 import { TopicIds } from "./topic-ids";
 import { TopicNames } from "../topics";
 import { ConnectionAuthorizer } from "./authorizer";
@@ -35,6 +36,7 @@ import { FrameDecision, FrameEdit } from "../editing/frame-edit";
 
 export { FrameDecision } from "../editing/frame-edit";
 
+const PRODUCE: i16 = 0;
 const FETCH: i16 = 1;
 const SASL_HANDSHAKE: i16 = 17;
 const API_VERSIONS: i16 = 18;
@@ -147,6 +149,31 @@ export class AclEnforcer extends FrameEdit {
     if (gate.response == null) return this.replaceWith(EMPTY);
     this.pending = new PendingEnforcement(apiKey, apiVersion, gate);
     return this.replaceWith(this.probeFrame(header.correlationId));
+  }
+
+  /**
+   * Whether the request whose head is `frame[start, end)` (no size field; the frame goes
+   * on past `end`) may pass without being held whole: a Produce naming one topic that
+   * every check allows (gates/topic-produce.ts, produceAllowedByHead). On true the
+   * request is decided as request() would decide it (Forward, nothing pending for the
+   * response), so the connection streams the rest of it as it arrives instead of
+   * buffering it in Envoy first. On false nothing was counted or audited: the frame is
+   * held and decided whole by request().
+   */
+  forwardsOnHead(frame: ArrayBuffer, start: i32, end: i32): bool {
+    this.pending = null;
+    this.learnConnection();
+    const r = this.reader;
+    r.reset(frame, start, end);
+    const apiKey = r.readInt16();
+    const apiVersion = r.readInt16();
+    if (!r.ok || apiKey != PRODUCE || !isSupportedVersion(apiKey, apiVersion)) return false;
+    r.reset(frame, start, end);
+    const header = this.requestHeader;
+    if (!header.decode(r, requestHeaderVersion(apiKey, apiVersion))) return false;
+    if (this.principals.clientIdSeen(header.clientId())) this.authorizer.principal = this.principals.principal;
+    this.authorizer.apiKey = apiKey;
+    return produceAllowedByHead(apiVersion, r, this.authorizer);
   }
 
   /** What the last request() left for its response; the connection files it with the pending request. */

@@ -80,6 +80,14 @@ export abstract class Authorizer {
   abstract allowedTopicId(id: Uuid, operation: Operation): bool;
   /** The topic name learned for `id`, or null. */
   abstract topicName(id: Uuid): string | null;
+  /**
+   * The answer allowed() would give, without counting it or writing an audit line, so
+   * that a shortcut can look before it commits to the checks a gate makes. An
+   * authorizer that cannot tell says false, which sends the request down the full path.
+   */
+  wouldAllow(resourceType: ResourceType, name: string, operation: Operation): bool {
+    return false;
+  }
 }
 
 export const enum Verdict {

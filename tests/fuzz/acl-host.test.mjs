@@ -161,6 +161,56 @@ test("pipelined allowed and denied requests keep their order; the denied one nev
   assert.equal(host.metric("kafka.acl.filter.unmatched_responses"), 0);
 });
 
+// The request header (v2, client id "acl-wire-test") and the Produce body up to the first
+// topic name fit in the filter's 512-byte head; what follows is records.
+const REQUEST_HEAD_BYTES = 512;
+
+test("an allowed single-topic Produce is decided on its head and streams through, whatever the cuts; counted once", () => {
+  const request = produceRequest({ correlationId: 7, recordsByTopic: { "ok-big": Array(10).fill("r".repeat(1024)) }, acks: 1 });
+  assert.ok(request.length > 4 * (4 + REQUEST_HEAD_BYTES), "the request is much longer than the head");
+  const cutSets = [[request]];
+  for (let k = 1; k < request.length; k += 97) cutSets.push([request.subarray(0, k), request.subarray(k)]);
+  cutSets.push(Array.from({ length: Math.ceil(request.length / 300) }, (_, i) => request.subarray(i * 300, i * 300 + 300)));
+  for (const reads of cutSets) {
+    const { host, connection } = newConnection();
+    let seen = 0;
+    for (const read of reads) {
+      seen += read.length;
+      const status = host.downstreamData(2, read);
+      // Held only until the head is in; from then on every byte passes as it arrives.
+      assert.equal(status, seen < 4 + REQUEST_HEAD_BYTES ? FilterStatus.StopIteration : FilterStatus.Continue,
+        `status after ${seen} of ${request.length} bytes (reads of ${reads.map((r) => r.length)})`);
+    }
+    assert.deepEqual(sent(connection.sentUpstream), request, "the request reaches the broker unchanged");
+    assert.equal(connection.closed, false);
+    assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.allowed"), 1, "one Write check, as the gate makes");
+    assert.equal(host.metric("kafka.acl.topic.ok-big.produced_records"), 10);
+  }
+});
+
+test("a Produce its head cannot clear is held whole and decided by the gate, each check counted once", () => {
+  // Denied topic; a second topic after the first one's records; a topic id the filter has not learned (v13).
+  const denied = produceRequest({ correlationId: 8, recordsByTopic: { "secret-big": Array(4).fill("s".repeat(1024)) } });
+  const mixed = produceRequest({ correlationId: 9, recordsByTopic: { "ok-first": Array(4).fill("o".repeat(1024)), "secret-second": ["s"] } });
+  for (const [request, expectUpstream] of [[denied, "an ApiVersions probe"], [mixed, "ok-first only"]]) {
+    const { host, connection } = newConnection();
+    const head = request.subarray(0, 4 + REQUEST_HEAD_BYTES + 10);
+    assert.equal(host.downstreamData(2, head), FilterStatus.StopIteration, "held past its head");
+    assert.equal(host.downstreamData(2, request.subarray(head.length)), FilterStatus.Continue);
+    const upstream = frames(sent(connection.sentUpstream));
+    assert.equal(upstream.length, 1, expectUpstream);
+    if (request === denied) {
+      assert.equal(new Decoder(upstream[0]).int16(), 18, "the denied request became the ApiVersions probe");
+      assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.denied"), 1);
+      assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.allowed"), 0);
+    } else {
+      assert.deepEqual(produceTopics(upstream[0]).topics, ["ok-first"]);
+      assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.allowed"), 1);
+      assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.denied"), 1);
+    }
+  }
+});
+
 test("a request the codec cannot read fails closed: unknown API key, version above the codec's", () => {
   for (const [apiKey, apiVersion] of [[9999, 0], [3, 99]]) {
     const { host, connection } = newConnection();

@@ -11,6 +11,47 @@ import {
   Authorizer, GateResult, Operation, ResourceType, ResponseMerger, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 } from "../model";
 import { topicIdError, topicNameError } from "./topic-common";
+import { Reader } from "../../codec/reader";
+import { Uuid } from "../../codec/types";
+
+/** Produce v9 made the request flexible (compact strings and arrays); v13 names topics by id. */
+const FIRST_FLEXIBLE_PRODUCE: i16 = 9;
+const FIRST_PRODUCE_BY_TOPIC_ID: i16 = 13;
+const scratchTopicId = new Uuid();
+
+/**
+ * Whether a Produce request may be forwarded on its head alone, before the rest of it
+ * has arrived: true only when the body's start, read from `r` (positioned just after
+ * the request header; the head may end anywhere later), names exactly one topic, and
+ * every check gateProduce would make on it allows. Looks first (Authorizer.wouldAllow,
+ * no counters, no audit), so a request this returns false for goes down the full path
+ * and is checked there once; when every look allows, makes the gate's own calls, so the
+ * decision counters move exactly as if the gate had run. A request with several topics
+ * returns false: a later topic, after the first one's records, could be denied, and
+ * what was forwarded cannot be taken back. Field layout: ProduceRequest.json, v3-v13.
+ */
+export function produceAllowedByHead(version: i16, r: Reader, authorizer: Authorizer): bool {
+  const flexible = version >= FIRST_FLEXIBLE_PRODUCE;
+  const transactionalId = r.readStringOf(flexible, true);
+  r.readInt16();  // acks
+  r.readInt32();  // timeout_ms
+  const topics = flexible ? <i32>r.readUnsignedVarint() - 1 : r.readInt32();
+  if (!r.ok || topics != 1) return false;
+  if (transactionalId !== null && !authorizer.wouldAllow(ResourceType.TransactionalId, transactionalId, Operation.Write)) return false;
+  let name: string | null = null;
+  const byId = version >= FIRST_PRODUCE_BY_TOPIC_ID;
+  if (byId) {
+    r.readUuidInto(scratchTopicId);
+    if (!r.ok) return false;
+    name = authorizer.topicName(scratchTopicId);
+  } else {
+    name = r.readStringOf(flexible, false);
+  }
+  if (!r.ok || name === null || !authorizer.wouldAllow(ResourceType.Topic, name, Operation.Write)) return false;
+  // Every look allowed: now the calls gateProduce makes, in its order.
+  if (transactionalId !== null && !authorizer.allowed(ResourceType.TransactionalId, transactionalId, Operation.Write, true)) return false;
+  return byId ? topicIdError(authorizer, scratchTopicId, Operation.Write) == 0 : topicNameError(authorizer, name, Operation.Write) == 0;
+}
 
 export function gateProduce(version: i16, request: ProduceRequest, authorizer: Authorizer): GateResult {
   const topics = request.topicData;
