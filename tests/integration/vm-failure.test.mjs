@@ -52,14 +52,14 @@ async function metadataDecisions(connection, correlationId) {
 async function trapTheVm() {
   const connection = await RawConnection.open(stack.bootstrap);
   await connection.write(TRAP_REQUEST);
-  await waitFor("Envoy to close the trapping connection", () => connection.isClosed, { timeoutMs: 10000 });
+  await waitFor("Envoy to close the trapping connection", () => connection.isClosed, { timeoutMs: 10000, intervalMs: 10 });
   assert.equal(connection.frames.length, 0, "nothing came back on the trapping connection");
 }
 
 /** True once `connection` is closed by Envoy without answering `request` (waits up to 10 s). */
 async function closedWithoutAnswer(connection, request) {
   if (!connection.isClosed) await connection.write(request).catch(() => {});
-  await waitFor("Envoy to close the connection", () => connection.isClosed, { timeoutMs: 10000 });
+  await waitFor("Envoy to close the connection", () => connection.isClosed, { timeoutMs: 10000, intervalMs: 10 });
   return connection.frames.length === 0;
 }
 
