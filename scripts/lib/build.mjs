@@ -6,7 +6,6 @@ import path from "node:path";
 import { root } from "./envoy.mjs";
 
 export const FILTER_WASM = path.join(root, "build/kafka_filter.wasm");
-const STAMP = `${FILTER_WASM}.sources-sha256`;
 /** What the module is built from: its sources, the compiler settings and the compiler version (the lock file). */
 const INPUTS = ["assembly", "asconfig.json", "package-lock.json"];
 
@@ -17,10 +16,28 @@ function filesUnder(entry) {
 }
 
 /** A digest of every input file's path and bytes. */
-function sourcesDigest() {
+function sourcesDigest(inputs) {
   const hash = crypto.createHash("sha256");
-  for (const file of INPUTS.flatMap(filesUnder)) hash.update(file).update("\0").update(fs.readFileSync(path.join(root, file)));
+  for (const file of inputs.flatMap(filesUnder)) hash.update(file).update("\0").update(fs.readFileSync(path.join(root, file)));
   return hash.digest("hex");
+}
+
+/**
+ * Compiles `entry` with asc's release settings into `outFile` unless the module there was
+ * built from exactly the current sources, compiler settings and lock file (a digest of
+ * `inputs`, kept next to it). Throws when asc fails.
+ */
+function buildModule({ entry, outFile, inputs }) {
+  const stamp = `${outFile}.sources-sha256`;
+  const digest = sourcesDigest(inputs);
+  if (fs.existsSync(outFile) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return outFile;
+  fs.rmSync(stamp, { force: true });
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const result = spawnSync("npx", ["--no-install", "asc", entry, "--target", "release", "--outFile", path.relative(root, outFile)],
+    { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`building ${entry} failed (asc exited with ${result.status})`);
+  fs.writeFileSync(stamp, digest);
+  return outFile;
 }
 
 /**
@@ -30,14 +47,20 @@ function sourcesDigest() {
  * saves a compile per suite. Throws when asc fails.
  */
 export function buildFilter() {
-  const digest = sourcesDigest();
-  if (fs.existsSync(FILTER_WASM) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, "utf8") === digest) return FILTER_WASM;
-  fs.rmSync(STAMP, { force: true });
-  const result = spawnSync("npx", ["--no-install", "asc", "assembly/filter.ts", "--target", "release"],
-    { cwd: root, stdio: "inherit" });
-  if (result.status !== 0) throw new Error(`building the filter failed (asc exited with ${result.status})`);
-  fs.writeFileSync(STAMP, digest);
-  return FILTER_WASM;
+  return buildModule({ entry: "assembly/filter.ts", outFile: FILTER_WASM, inputs: INPUTS });
+}
+
+/** Where buildTrapFilter puts the test-only module: outside the release path, under build/testing/. */
+export const TRAP_FILTER_WASM = path.join(root, "build/testing/kafka_filter_trap.wasm");
+
+/**
+ * TEST ONLY. Builds the release filter plus tests/wasm/trap-filter.ts's hook, which traps
+ * the Wasm VM when a connection's data starts with "VMTRAP!!", into TRAP_FILTER_WASM
+ * (again only when its inputs changed); returns its path. The release module is built
+ * from assembly/filter.ts alone and never contains the hook.
+ */
+export function buildTrapFilter() {
+  return buildModule({ entry: "tests/wasm/trap-filter.ts", outFile: TRAP_FILTER_WASM, inputs: [...INPUTS, "tests/wasm"] });
 }
 
 let compiled = null;

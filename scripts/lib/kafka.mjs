@@ -174,7 +174,9 @@ export function splitAddress(address) {
  * `extraListeners` ([{ name, port, advertised: "host:port" }]) are further client
  * listeners on 127.0.0.1 (their security protocols go in `extraProperties`'
  * listener.security.protocol.map), e.g. a SASL_SSL one behind a second Envoy.
- * Returns { ports, dataDir, logFile, lib, directBootstrap, stop() }.
+ * Returns { ports, dataDir, logFile, lib, directBootstrap, stop(), start() }: stop() is
+ * graceful (SIGTERM, controlled shutdown); start() starts the broker again on the same
+ * data and ports and resolves once it serves.
  */
 export async function startKafka({ runDir, ports, advertisedPort, extraProperties = {}, scramCredentials = [], extraListeners = [], heap = "768m" }) {
   const lib = kafkaLib();
@@ -212,6 +214,7 @@ export async function startKafka({ runDir, ports, advertisedPort, extraPropertie
     lib,
     directBootstrap: `127.0.0.1:${ports.direct}`,
     stop: () => node.stop(),
+    start: () => node.start(),
   };
 }
 

@@ -29,11 +29,13 @@ export function newRunDir(name) {
  * Kafka listener's filter chain (for example support/certs.mjs downstreamMutualTls:
  * Envoy terminates TLS, the filter and the broker see plaintext Kafka). `runDir` reuses a
  * directory made with newRunDir (to put certificates in it first). `scramCredentials` and
- * `extraListeners` go to startKafka; `logLevel` is Envoy's (default info).
- * Returns { bootstrap, direct, admin, tap, stats(), stop() }.
+ * `extraListeners` go to startKafka; `logLevel` is Envoy's (default info). `wasmFile`
+ * replaces the release module (the VM failure suite's test-only trap build).
+ * Returns { bootstrap, direct, admin, tap, stats(), stop() }; `kafka.stop()` and
+ * `kafka.start()` restart the broker on the same data and ports.
  */
 export async function startStack({
-  name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, scramCredentials, extraListeners, concurrency, transportSocket, logLevel,
+  name, runDir = newRunDir(name), tap = false, pluginConfig, kafkaProperties = {}, scramCredentials, extraListeners, concurrency, transportSocket, logLevel, wasmFile,
 }) {
   const listenerPort = await freePort();
   const adminPort = await freePort();
@@ -41,7 +43,7 @@ export async function startStack({
   const started = [];
   const stop = async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); };
   try {
-    const wasmFile = filterWasm();
+    wasmFile ??= filterWasm();
     const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: kafkaProperties, scramCredentials, extraListeners });
     started.push(kafka);
     let brokerPort = ports.client;
