@@ -84,7 +84,7 @@ export class PrincipalMappingRule {
       from = end == start ? end + 1 : end;
     }
     out += subject.substring(copied);
-    if (this.toLowerCase) return out.toLowerCase();
+    if (this.toLowerCase) return lowerCaseEnglish(out);
     if (this.toUpperCase) return out.toUpperCase();
     return out;
   }
@@ -101,6 +101,51 @@ export class PrincipalMappingRule {
     }
     return out;
   }
+}
+
+const CAPITAL_SIGMA: i32 = 0x03a3;
+
+/**
+ * String.toLowerCase(Locale.ENGLISH). AssemblyScript's toLowerCase agrees except on a
+ * capital sigma: Java writes the final form (ς) when a cased letter comes before it in
+ * its word and none after it (ConditionalSpecialCasing, words as BreakIterator cuts
+ * them); AssemblyScript's check looks past the word. Here a word is a run of cased
+ * characters and digits, which is Java's cut (an underscore splits words there too)
+ * except around in-word punctuation ("o'Σ", "1.Σ"), where Java joins what this splits.
+ */
+function lowerCaseEnglish(text: string): string {
+  if (text.indexOf(String.fromCharCode(CAPITAL_SIGMA)) < 0) return text.toLowerCase();
+  let out = "";
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) != CAPITAL_SIGMA) continue;
+    out += text.substring(start, i).toLowerCase();
+    out += isFinalSigma(text, i) ? "\u03c2" : "\u03c3";
+    start = i + 1;
+  }
+  return out + text.substring(start).toLowerCase();
+}
+
+function isFinalSigma(text: string, at: i32): bool {
+  let casedBefore = false;
+  for (let i = at - 1; i >= 0 && isWordChar(text, i); i--) {
+    if (isCased(text.charAt(i))) { casedBefore = true; break; }
+  }
+  if (!casedBefore) return false;
+  for (let i = at + 1; i < text.length && isWordChar(text, i); i++) {
+    if (isCased(text.charAt(i))) return false;
+  }
+  return true;
+}
+
+function isWordChar(text: string, i: i32): bool {
+  const c = text.charCodeAt(i);
+  return (c >= 0x30 && c <= 0x39) || isCased(text.charAt(i));
+}
+
+/** Whether a character has case (its lower and upper forms differ). */
+function isCased(c: string): bool {
+  return c.toLowerCase() != c.toUpperCase();
 }
 
 /** What mapping a subject came to. */

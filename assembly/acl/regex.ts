@@ -9,7 +9,7 @@
 // Supported (anything else is refused when the pattern is compiled, with its position):
 //   literals; `\` before a non-alphanumeric character (that character); \t \n \r \f \a \e
 //   \xhh \uhhhh \cX; `.`; \d \D \w \W \s \S (ASCII, as Java without UNICODE_CHARACTER_CLASS);
-//   classes [abc] [a-z] [^...] holding literals, escapes, ranges and \d \w \s;
+//   classes [abc] [a-z] [^...] holding literals, escapes, ranges and \d \w \s \D \W \S;
 //   groups (...) and (?:...); alternation |; anchors ^ $; quantifiers * + ? {n} {n,} {n,m},
 //   greedy or lazy (a trailing ?), on anything that cannot match the empty string
 //   (`?` on anything).
@@ -19,6 +19,15 @@
 // Matching is bounded: every step spends one unit of a StepBudget and every pending
 // alternative one slot of a fixed stack; running out of either stops the match as
 // GAVE_UP, never traps. Runs at connection setup, not per request.
+//
+// Within one matches() or find() call, a branch point (split instruction) reached again
+// at a text position it was already tried at is not tried again: with no
+// backreferences, what can follow from an instruction and a position does not depend on
+// how it was reached, and a repeat visit can only come after the first one's every
+// continuation failed (no loop may match the empty string, so no visit is reached from
+// itself). This keeps patterns like (a|aa)*b linear in the text where plain backtracking
+// is exponential; the result is the same, as the pruned paths all fail. Java prunes
+// some of these loops too (Pattern.Loop remembers failed positions since JDK 9).
 
 /** What a match attempt ended with. */
 export const enum MatchResult { NoMatch = 0, Matched = 1, GaveUp = 2 }
@@ -33,6 +42,8 @@ export const MAX_REPEAT: i32 = 1000;
 export const MAX_PROGRAM: i32 = 20000;
 /** Most alternatives (backtrack points and capture restores) pending at once. */
 export const MAX_BACKTRACK: i32 = 100000;
+/** Most (branch point, text position) pairs remembered as tried; beyond it, plain backtracking. */
+export const MAX_MEMO_BITS: i32 = 1 << 20;
 
 const OP_CHAR: i32 = 0;
 const OP_ANY: i32 = 1;
@@ -248,14 +259,27 @@ class Parser {
     return charNode(value);
   }
 
+  /**
+   * \d \w \s (or, `negated`, \D \W \S) as a class node. Inside a class a negated
+   * shorthand becomes its complement's ranges, so [\s\S] is any character.
+   */
   shorthand(ranges: StaticArray<i32>, negated: bool, start: i32, inClass: bool): Node {
-    if (inClass && negated) return this.fail("\\D, \\W and \\S are not supported inside a class", start);
     const node = new Node(NODE_CLASS);
-    const copy = new Array<i32>(ranges.length);
-    for (let i = 0; i < ranges.length; i++) copy[i] = ranges[i];
+    const copy = new Array<i32>();
+    if (inClass && negated) {
+      let next = 0;
+      for (let i = 0; i < ranges.length; i += 2) {
+        if (ranges[i] > next) { copy.push(next); copy.push(ranges[i] - 1); }
+        next = ranges[i + 1] + 1;
+      }
+      copy.push(next);
+      copy.push(0x10ffff);
+    } else {
+      for (let i = 0; i < ranges.length; i++) copy.push(ranges[i]);
+      node.negated = negated;
+    }
     node.value = this.classes.length;
     this.classes.push(copy);
-    node.negated = negated;
     return node;
   }
 
@@ -490,6 +514,8 @@ class Emitter {
 
 /** The pending alternatives of a match: [kind, a, b] triples; kind 0 a thread (pc, pos), 1 a capture restore (slot, value). */
 let backtrack = new StaticArray<i32>(1024);
+/** Tried (branch point, position) pairs of the current call, one bit each. */
+let memo = new StaticArray<u32>(1024);
 
 /**
  * A compiled pattern. `matches` and `find` follow java.util.regex.Matcher.matches() and
@@ -500,6 +526,11 @@ export class Regex {
   /** The capture slots of the last successful match: 2 per group, group 0 first. */
   private readonly captures: StaticArray<i32>;
   private readonly startsAnchored: bool;
+  /** Per instruction: its index among the split instructions, -1 for others. */
+  private readonly splitIndex: StaticArray<i32>;
+  private readonly splitCount: i32;
+  /** Whether `memo` serves the current call (the text is short enough). */
+  private memoized: bool = false;
 
   constructor(
     /** The pattern's text, as written. */
@@ -511,6 +542,22 @@ export class Regex {
   ) {
     this.captures = new StaticArray<i32>((groupCount + 1) * 2);
     this.startsAnchored = program.length > 0 && program[0] == OP_BEGIN;
+    const instructions = program.length / WORDS;
+    const splitIndex = new StaticArray<i32>(instructions);
+    let splits = 0;
+    for (let pc = 0; pc < instructions; pc++) splitIndex[pc] = program[pc * WORDS] == OP_SPLIT ? splits++ : -1;
+    this.splitIndex = splitIndex;
+    this.splitCount = splits;
+  }
+
+  /** Forgets the tried pairs, before a matches() or find() call on `text`. */
+  private resetMemo(text: string): void {
+    const bits = <i64>this.splitCount * <i64>(text.length + 1);
+    this.memoized = bits > 0 && bits <= <i64>MAX_MEMO_BITS;
+    if (!this.memoized) return;
+    const words = <i32>((bits + 31) >> 5);
+    if (memo.length < words) memo = new StaticArray<u32>(max(words, memo.length * 2));
+    memory.fill(changetype<usize>(memo), 0, <usize>words << 2);
   }
 
   start(group: i32): i32 { return unchecked(this.captures[group * 2]); }
@@ -518,6 +565,7 @@ export class Regex {
 
   /** Whether the whole of `text` matches (Matcher.matches()). */
   matches(text: string, budget: StepBudget): MatchResult {
+    this.resetMemo(text);
     return this.run(text, 0, true, budget);
   }
 
@@ -527,6 +575,7 @@ export class Regex {
    */
   find(text: string, from: i32, budget: StepBudget): MatchResult {
     const length = text.length;
+    this.resetMemo(text);
     for (let start = from; start <= length; start++) {
       if (this.startsAnchored && start > 0) return MatchResult.NoMatch;
       const result = this.run(text, start, false, budget);
@@ -576,6 +625,13 @@ export class Regex {
           pos += widthOf(got);
           pc++;
         } else if (op == OP_SPLIT) {
+          if (this.memoized) {
+            const bit = unchecked(this.splitIndex[pc]) * (length + 1) + pos;
+            const word = unchecked(memo[bit >>> 5]);
+            const mask: u32 = 1 << (bit & 31);
+            if (word & mask) break;
+            unchecked(memo[bit >>> 5] = word | mask);
+          }
           top = push(top, 0, unchecked(program[at + 2]), pos);
           if (top < 0) { budget.exhausted = true; return MatchResult.GaveUp; }
           pc = unchecked(program[at + 1]);
