@@ -110,8 +110,8 @@ const CAPITAL_SIGMA: i32 = 0x03a3;
  * capital sigma: Java writes the final form (ς) when a cased letter comes before it in
  * its word and none after it (ConditionalSpecialCasing, words as BreakIterator cuts
  * them); AssemblyScript's check looks past the word. Here a word is a run of cased
- * characters and digits, which is Java's cut (an underscore splits words there too)
- * except around in-word punctuation ("o'Σ", "1.Σ"), where Java joins what this splits.
+ * characters and digits, which agrees with Java on plain words; next to "_", "-", "'"
+ * or "." Java's word boundaries can differ (README, "Principal mapping rules").
  */
 function lowerCaseEnglish(text: string): string {
   if (text.indexOf(String.fromCharCode(CAPITAL_SIGMA)) < 0) return text.toLowerCase();

@@ -164,7 +164,10 @@ function random(seed) {
 function randomSubjects(next, count) {
   const pick = (list) => list[Math.floor(next() * list.length)];
   const types = ["CN", "OU", "O", "L", "C", "DC", "UID", "cn", "ou"];
-  const chars = ["a", "b", "c", "A", "B", "x", "1", "2", " ", ".", "-", "_", "\\,", "é", "Σ"];
+  // No capital sigma: with L, its final or medial form depends on Java's word boundaries
+  // (BreakIterator), which the filter follows only for plain words (README, Principal
+  // mapping rules); the hand-written subjects hold the sigmas it must get right.
+  const chars = ["a", "b", "c", "A", "B", "x", "1", "2", " ", ".", "-", "_", "\\,", "é", "ß"];
   const out = [];
   for (let i = 0; i < count; i++) {
     const rdns = [];
@@ -413,7 +416,7 @@ function check(kind) {
   if (kind === "same") {
     // The random rules end in DEFAULT; their own RULE must decide a fair share of subjects
     // for the comparison to test the matcher rather than DEFAULT.
-    assert.ok(randomRuleApplied >= randomSubjects / 8, `random rules mapped ${randomRuleApplied} of ${randomSubjects} subjects themselves`);
+    assert.ok(randomRuleApplied >= randomSubjects / 12, `random rules mapped ${randomRuleApplied} of ${randomSubjects} subjects themselves`);
     console.log(`compared ${subjects} subjects; random rules mapped ${randomRuleApplied} of ${randomSubjects} themselves`);
   }
   return subjects;
