@@ -38,6 +38,8 @@ export const MAX_PATTERN_CHARS: i32 = 4096;
 export const MAX_GROUPS: i32 = 99;
 /** Largest bound in {n,m}. */
 export const MAX_REPEAT: i32 = 1000;
+/** Deepest nesting of groups (the parser and compiler recurse once per level). */
+export const MAX_NESTING: i32 = 64;
 /** Most instructions one pattern compiles to ({n,m} copies its operand). */
 export const MAX_PROGRAM: i32 = 20000;
 /** Most alternatives (backtrack points and capture restores) pending at once. */
@@ -134,6 +136,7 @@ class Parser {
   error: string = "";
   errorAt: i32 = 0;
   groups: i32 = 0;
+  depth: i32 = 0;
   /** Class ranges, pairs of inclusive code points, one array per class. */
   classes: Array<Array<i32>> = [];
   readonly length: i32;
@@ -196,6 +199,7 @@ class Parser {
 
   group(): Node {
     const start = this.pos;
+    if (this.depth >= MAX_NESTING) return this.fail("groups nested more than " + MAX_NESTING.toString() + " deep", start);
     this.pos++;
     const node = new Node(NODE_GROUP);
     if (this.peek() == 0x3f) { // '?'
@@ -210,7 +214,9 @@ class Parser {
       if (this.groups > MAX_GROUPS) return this.fail("more than " + MAX_GROUPS.toString() + " capturing groups", start);
       node.value = this.groups;
     }
+    this.depth++;
     node.children.push(this.alternation());
+    this.depth--;
     if (this.failed) return node;
     if (this.peek() != 0x29) return this.fail("unclosed group", start);
     this.pos++;

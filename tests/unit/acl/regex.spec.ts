@@ -162,5 +162,7 @@ describe("regex subset: refusals name the construct and its position", () => {
     expect(refusal("a{1001}").includes("quantifier")).toBe(true, refusal("a{1001}"));
     expect(refusal("(?:a{1000}){1000}").includes("instructions")).toBe(true, refusal("(?:a{1000}){1000}"));
     expect(refusal("a".repeat(5000)).includes("longer than")).toBe(true, refusal("a".repeat(5000)));
+    expect(refusal("(".repeat(65) + ")".repeat(65))).toBe("64: groups nested more than 64 deep");
+    expect(refusal("(".repeat(64) + "a" + ")".repeat(64))).toBe("");
   });
 });
