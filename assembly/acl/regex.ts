@@ -13,7 +13,8 @@
 //   groups (...) and (?:...); alternation |; anchors ^ $; quantifiers * + ? {n} {n,} {n,m},
 //   greedy or lazy (a trailing ?), on anything that cannot match the empty string
 //   (`?` on anything).
-// Refused: backreferences, lookaround, named groups, inline flags, possessive
+//   (?i) at the very start: Java's CASE_INSENSITIVE, which folds ASCII letters only.
+// Refused: backreferences, lookaround, named groups, other inline flags, possessive
 // quantifiers, \b \B \A \z \Z \G \p \Q..\E, nested or intersected classes.
 //
 // Matching is bounded: every step spends one unit of a StepBudget and every pending
@@ -207,7 +208,7 @@ class Parser {
         this.pos += 2;
         node.value = 0;
       } else {
-        return this.fail("unsupported group construct \"(?\" (only \"(?:\" is supported: no lookaround, named groups or inline flags)", start);
+        return this.fail("unsupported group construct \"(?\" (only \"(?:\", and \"(?i)\" at the start, are supported: no lookaround, named groups or other inline flags)", start);
       }
     } else {
       this.groups++;
@@ -545,6 +546,8 @@ export class Regex {
     private readonly ranges: StaticArray<StaticArray<i32>>,
     /** Capturing groups in the pattern, as Matcher.groupCount(). */
     readonly groupCount: i32,
+    /** A leading (?i): ASCII letters match either case (Pattern.CASE_INSENSITIVE without UNICODE_CASE). */
+    readonly caseInsensitive: bool = false,
   ) {
     this.captures = new StaticArray<i32>((groupCount + 1) * 2);
     this.startsAnchored = program.length > 0 && program[0] == OP_BEGIN;
@@ -615,7 +618,12 @@ export class Regex {
           if (pos >= length) break;
           const want = unchecked(program[at + 1]);
           const got = codePointAt(text, pos, length);
-          if (want <= 0xffff ? <i32>text.charCodeAt(pos) != want : got != want) break;
+          if (want > 0xffff) {
+            if (got != want) break;
+          } else {
+            const unit = <i32>text.charCodeAt(pos);
+            if (unit != want && !(this.caseInsensitive && asciiLower(unit) == asciiLower(want))) break;
+          }
           pos += widthOf(want);
           pc++;
         } else if (op == OP_ANY) {
@@ -627,7 +635,11 @@ export class Regex {
         } else if (op == OP_CLASS || op == OP_NOT_CLASS) {
           if (pos >= length) break;
           const got = codePointAt(text, pos, length);
-          if (inRanges(unchecked(this.ranges[unchecked(program[at + 1])]), got) != (op == OP_CLASS)) break;
+          const ranges = unchecked(this.ranges[unchecked(program[at + 1])]);
+          let inside = inRanges(ranges, got);
+          // Java's CIRange: the character or its other ASCII case.
+          if (!inside && this.caseInsensitive && got < 0x80) inside = inRanges(ranges, asciiLower(got)) || inRanges(ranges, asciiUpper(got));
+          if (inside != (op == OP_CLASS)) break;
           pos += widthOf(got);
           pc++;
         } else if (op == OP_SPLIT) {
@@ -680,6 +692,14 @@ function push(top: i32, kind: i32, a: i32, b: i32): i32 {
   return top + 3;
 }
 
+function asciiLower(c: i32): i32 {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+function asciiUpper(c: i32): i32 {
+  return c >= 0x61 && c <= 0x7a ? c - 0x20 : c;
+}
+
 function inRanges(ranges: StaticArray<i32>, c: i32): bool {
   for (let i = 0; i < ranges.length; i += 2) {
     if (c >= unchecked(ranges[i]) && c <= unchecked(ranges[i + 1])) return true;
@@ -712,6 +732,9 @@ export function compileRegex(pattern: string): RegexCompileResult {
     return result;
   }
   const parser = new Parser(pattern);
+  // (?i) is taken only as the pattern's first four characters, where it covers all of it.
+  const caseInsensitive = pattern.startsWith("(?i)");
+  if (caseInsensitive) parser.pos = 4;
   const root = parser.alternation();
   if (!parser.failed && parser.pos < parser.length) parser.fail("unmatched ')'", parser.pos);
   if (parser.failed) {
@@ -735,6 +758,6 @@ export function compileRegex(pattern: string): RegexCompileResult {
     for (let j = 0; j < source.length; j++) copy[j] = source[j];
     ranges[i] = copy;
   }
-  result.regex = new Regex(pattern, program, ranges, parser.groups);
+  result.regex = new Regex(pattern, program, ranges, parser.groups, caseInsensitive);
   return result;
 }

@@ -66,6 +66,10 @@ const SAME = [
   "RULE:^CN=(.*?)(,.*)?$/$1/L",
   "RULE:^(.*)$/$1/U",
   "RULE:^(.*)$/$1/L",
+  // A leading (?i): ASCII letters in either case.
+  "RULE:(?i)^cn=([^,]*).*$/$1/",
+  "RULE:(?i)^CN=([A-Z]+)(,OU=eng.*)?$/$1/L, DEFAULT",
+  "RULE:(?i)^[^c-e].*$/not-cde/, DEFAULT",
   // Line terminators: `.` stops at them, `$` also matches before a final one.
   "RULE:^CN=(.*)$/$1/, DEFAULT",
   "RULE:^CN=([\\s\\S]*)$/$1/",
@@ -101,7 +105,8 @@ const KAFKA_THROWS = [
 
 /** Rule lists Kafka accepts whose patterns are outside the supported subset (the filter refuses them). */
 const UNSUPPORTED = [
-  "RULE:(?i)^cn=([^,]*).*$/$1/",
+  "RULE:^CN=(?i)([^,]*).*$/$1/",
+  "RULE:(?s)^CN=(.*)$/$1/",
   "RULE:^CN=(?<name>[^,]*).*$/$1/",
   "RULE:^CN=(\\w+)(?=,OU=eng).*$/$1/",
   "RULE:^CN=(\\w)\\1.*$/$1/",
@@ -236,7 +241,7 @@ function randomRule(next) {
   if (prefix === "^(\\w+)=") groups++;
   const suffix = pick(["(?:,.*)?$", ".*", "$", ",.*$", "(,.*|$)", ""]);
   if (suffix === "(,.*|$)") groups++;
-  const pattern = `${prefix}${body}${suffix}`;
+  const pattern = `${next() < 0.15 ? "(?i)" : ""}${prefix}${body}${suffix}`;
   let replacement = "";
   const parts = 1 + Math.floor(next() * 3);
   for (let i = 0; i < parts; i++) {

@@ -92,7 +92,7 @@ describe("rule lists", () => {
   });
   it("refuse patterns outside the regex subset and replacements Java would throw on, with positions", () => {
     expect(error("DEFAULT, RULE:^CN=(?<cn>.*)$/$1/"))
-      .toBe("rule 1 (`RULE:^CN=(?<cn>.*)$/$1/`): pattern at character 9: unsupported group construct \"(?\" (only \"(?:\" is supported: no lookaround, named groups or inline flags)");
+      .toBe("rule 1 (`RULE:^CN=(?<cn>.*)$/$1/`): pattern at character 9: unsupported group construct \"(?\" (only \"(?:\", and \"(?i)\" at the start, are supported: no lookaround, named groups or other inline flags)");
     expect(error("RULE:^(.*)$/${x}/").includes("named groups")).toBe(true);
     expect(error("RULE:^(.*)$/$/").includes("\"$\" at the end")).toBe(true);
     expect(error("RULE:^(.*)$/a$b/").includes("must be followed by a group number")).toBe(true);

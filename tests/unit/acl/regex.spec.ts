@@ -80,6 +80,15 @@ describe("regex subset: matching", () => {
     expect(group("^(x)?y$", "y", 1)).toBe("<none>");
     expect(group("^(a|b)+$", "abba", 1)).toBe("a");
   });
+  it("folds ASCII case only, as Java's CASE_INSENSITIVE, with a leading (?i)", () => {
+    expect(matches("(?i)^cn=([a-z]+),ou=eng$", "CN=Alice,OU=ENG")).toBe(true);
+    expect(group("(?i)^cn=([a-z]+),ou=eng$", "CN=Alice,OU=ENG", 1)).toBe("Alice");
+    expect(matches("(?i)[^a-c]", "B")).toBe(false);
+    expect(matches("(?i)[A-C]x", "bX")).toBe(true);
+    expect(matches("(?i)é", "É")).toBe(false);
+    expect(matches("^cn=x$", "CN=x")).toBe(false);
+    expect(matches("(?i)", "")).toBe(true);
+  });
   it("puts $ at the end or before one final line terminator, as Java does", () => {
     expect(compiled("a$").find("a\n", 0, new StepBudget(1000)) == MatchResult.Matched).toBe(true);
     expect(compiled("a$").find("a\r\n", 0, new StepBudget(1000)) == MatchResult.Matched).toBe(true);
@@ -130,8 +139,9 @@ describe("regex subset: matching", () => {
 
 describe("regex subset: refusals name the construct and its position", () => {
   it("refuses what the subset leaves out", () => {
-    expect(refusal("^CN=(?<name>.*)$")).toBe("4: unsupported group construct \"(?\" (only \"(?:\" is supported: no lookaround, named groups or inline flags)");
-    expect(refusal("(?i)cn=.*").includes("unsupported group construct")).toBe(true, refusal("(?i)cn=.*"));
+    expect(refusal("^CN=(?<name>.*)$")).toBe("4: unsupported group construct \"(?\" (only \"(?:\", and \"(?i)\" at the start, are supported: no lookaround, named groups or other inline flags)");
+    expect(refusal("cn=(?i).*").includes("unsupported group construct")).toBe(true, refusal("cn=(?i).*"));
+    expect(refusal("(?s)cn=.*").includes("unsupported group construct")).toBe(true, refusal("(?s)cn=.*"));
     expect(refusal("(?=a)").includes("unsupported group construct")).toBe(true, refusal("(?=a)"));
     expect(refusal("(a)\\1")).toBe("3: unsupported escape \"\\1\"");
     expect(refusal("\\bCN")).toBe("0: unsupported escape \"\\b\"");
