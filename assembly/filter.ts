@@ -24,6 +24,10 @@ class EnforcementCounters extends EnforcementStats {
   requestRewritten(): void { this.metrics.count(FilterStat.AclRequestsRewritten); }
   requestDenied(): void { this.metrics.count(FilterStat.AclRequestsDenied); }
   responseRewritten(): void { this.metrics.count(FilterStat.AclResponsesRewritten); }
+  tlsSubjectUnmapped(gaveUp: bool): void {
+    this.metrics.count(FilterStat.AclTlsSubjectsUnmapped);
+    if (gaveUp) this.metrics.count(FilterStat.AclTlsMappingStepLimit);
+  }
 }
 
 /** Counts what broker address rewriting did, among the filter health stats. */
@@ -121,7 +125,7 @@ class KafkaFilterRoot extends RootContext {
     const acl = this.config.acl;
     const counters = this.enforcementCounters;
     if (context == null || acl == null || counters == null) return null;
-    const principals = new PrincipalResolver(acl.principalSources, acl.addressPrincipals);
+    const principals = new PrincipalResolver(acl.principalSources, acl.addressPrincipals, acl.tlsPrincipalMapping);
     const labels = metrics.topics.enabled ? metrics.topics.topicNames : null;
     return new AclEnforcer(new ConnectionAuthorizer(context), principals, hostProperties, topicIds, labels, counters,
       this.config.maxHeldFrameBytes);

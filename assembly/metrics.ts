@@ -73,6 +73,10 @@ export const enum FilterStat {
   AclRequestsDenied,
   /** Responses the enforcer re-encoded (merged denials, filtered listings, capped ApiVersions). */
   AclResponsesRewritten,
+  /** TLS connections whose certificate subject acl.tls_principal_mapping_rules gave no name: closed (in a dry run, reported). */
+  AclTlsSubjectsUnmapped,
+  /** Of those, subjects on which a rule's regex match ran out of steps (counted as no match). */
+  AclTlsMappingStepLimit,
   /** Responses forwarded with broker addresses rewritten (or controller endpoints stripped). */
   AddressRewrites,
   /** Connections closed because a response named a node id broker_addresses does not map. */
@@ -87,6 +91,7 @@ const FILTER_STAT_NAMES: StaticArray<string> = [
   "in_flight_overflow", "framing_errors", "connections_closed", "closed_mid_request", "closed_mid_response", "sasl_tokens", "connections_refused",
   "responses_not_inspected", "response_body_errors", "walk_errors",
   "acl_connections_closed", "acl_requests_rewritten", "acl_requests_denied", "acl_responses_rewritten",
+  "acl_tls_subjects_unmapped", "acl_tls_mapping_step_limit",
   "address_rewrites", "address_rewrite_unknown_node", "address_rewrite_endpoints_dropped", "address_rewrite_connections_closed",
 ];
 

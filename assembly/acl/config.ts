@@ -9,12 +9,13 @@ import { CLUSTER_NAME, Operation, ResourceType } from "./model";
 import { OPERATION_NAMES, RESOURCE_TYPE_NAMES, operationNamed, resourceTypeNamed } from "./names";
 import { AclRule, Effect, PatternType, Policy, WILDCARD_NAME } from "./policy";
 import { ANY_PRINCIPAL, AddressPrincipal, PRINCIPAL_PREFIX, PRINCIPAL_SOURCE_NAMES, PrincipalSource } from "./principal";
+import { PrincipalMapping, PrincipalMappingParse, parsePrincipalMappingRuleList, parsePrincipalMappingRules } from "./principal-mapping";
 
 export const MAX_RULES: i32 = 10000;
 export const MAX_ADDRESS_PRINCIPALS: i32 = 10000;
 export const MAX_RULE_NAME_CHARS: i32 = 256;
 
-const KNOWN_FIELDS: string[] = ["mode", "default", "principal_sources", "source_address_principals", "rules"];
+const KNOWN_FIELDS: string[] = ["mode", "default", "principal_sources", "source_address_principals", "tls_principal_mapping_rules", "rules"];
 const RULE_FIELDS: string[] = ["name", "effect", "principal", "resource_type", "pattern_type", "resource_name", "operations", "hosts"];
 const ADDRESS_PRINCIPAL_FIELDS: string[] = ["cidr", "principal"];
 
@@ -30,6 +31,8 @@ export class AclConfig {
     PrincipalSource.Sasl, PrincipalSource.TlsSubject, PrincipalSource.TlsSan, PrincipalSource.SourceAddress,
   ];
   addressPrincipals: AddressPrincipal[] = [];
+  /** Kafka's ssl.principal.mapping.rules for the tls_subject source; null: the subject as it is (DEFAULT). */
+  tlsPrincipalMapping: PrincipalMapping | null = null;
   rules: AclRule[] = [];
   /** The rules compiled for decisions, with the default. */
   policy: Policy = new Policy([], false);
@@ -91,6 +94,31 @@ export function parseAclConfig(value: JsonValue): AclConfigResult {
       if (mapping == null) return result;
       config.addressPrincipals.push(mapping);
     }
+  }
+
+  const mappingRules = value.member("tls_principal_mapping_rules");
+  if (mappingRules != null) {
+    const where = "acl.tls_principal_mapping_rules";
+    if (!config.principalSources.includes(PrincipalSource.TlsSubject)) {
+      return fail(result, where + ": set, but acl.principal_sources does not list \"tls_subject\", the source it maps");
+    }
+    let parsed: PrincipalMappingParse;
+    if (mappingRules.kind == JsonKind.String) {
+      parsed = parsePrincipalMappingRules(mappingRules.stringValue);
+    } else if (mappingRules.kind == JsonKind.Array) {
+      const items: string[] = [];
+      for (let i = 0; i < mappingRules.items.length; i++) {
+        const item = mappingRules.items[i];
+        if (item.kind != JsonKind.String) return fail(result, where + "[" + i.toString() + "]: must be a rule string, got " + jsonKindName(item.kind));
+        items.push(item.stringValue);
+      }
+      parsed = parsePrincipalMappingRuleList(items);
+    } else {
+      return fail(result, where + ": must be a string in the syntax of Kafka's ssl.principal.mapping.rules, or an array of rule strings, got " +
+        jsonKindName(mappingRules.kind));
+    }
+    if (parsed.mapping == null) return fail(result, where + ": " + parsed.error);
+    config.tlsPrincipalMapping = parsed.mapping;
   }
 
   const rules = value.member("rules");

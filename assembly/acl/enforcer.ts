@@ -32,6 +32,7 @@ import { ConnectionAuthorizer } from "./authorizer";
 import { PrincipalResolver, PropertySource, SaslPrincipalTracker } from "./principal";
 import { RequestAttachment } from "../correlation";
 import { LogLevel, log } from "../proxy/host";
+import { jsonString } from "./audit";
 import { FrameDecision, FrameEdit } from "../editing/frame-edit";
 
 export { FrameDecision } from "../editing/frame-edit";
@@ -61,6 +62,11 @@ export abstract class EnforcementStats {
   abstract requestRewritten(): void;
   abstract requestDenied(): void;
   abstract responseRewritten(): void;
+  /**
+   * A TLS subject no acl.tls_principal_mapping_rules rule matched; `gaveUp` when a rule's
+   * match ran out of regex steps rather than failing.
+   */
+  abstract tlsSubjectUnmapped(gaveUp: bool): void;
 }
 
 export class AclEnforcer extends FrameEdit {
@@ -68,6 +74,8 @@ export class AclEnforcer extends FrameEdit {
   private readonly writer: Writer = new Writer(1024);
   private readonly requestHeader: RequestHeader = new RequestHeader();
   private readonly sasl: SaslPrincipalTracker = new SaslPrincipalTracker();
+  /** Whether the connection was already refused (or, in a dry run, reported) for an unmapped TLS subject. */
+  private unmappedRefused: bool = false;
 
   constructor(
     readonly authorizer: ConnectionAuthorizer,
@@ -94,6 +102,23 @@ export class AclEnforcer extends FrameEdit {
     principals.readConnection(this.properties);
     this.authorizer.principal = principals.principal;
     this.authorizer.sourceAddress = principals.sourceAddress;
+    if (principals.unmappedSubject != null) this.stats.tlsSubjectUnmapped(principals.unmappedGaveUpRule >= 0);
+  }
+
+  /**
+   * Why the connection must close before its first request: a certificate subject the
+   * mapping rules give no name, which a Kafka broker refuses at authentication
+   * (SslPrincipalMapper.NoMatchingRule). Null when there is none.
+   */
+  private unmappedSubjectReason(): string | null {
+    const subject = this.principals.unmappedSubject;
+    if (subject == null) return null;
+    const rule = this.principals.unmappedGaveUpRule;
+    if (rule >= 0) {
+      return "rule " + rule.toString() + " of acl.tls_principal_mapping_rules ran out of regex steps on the TLS subject " +
+        jsonString(subject) + " (counted as no match: Kafka would fail the authentication)";
+    }
+    return "the TLS subject " + jsonString(subject) + " matches no rule of acl.tls_principal_mapping_rules (Kafka would fail the authentication)";
   }
 
   /**
@@ -104,6 +129,14 @@ export class AclEnforcer extends FrameEdit {
   request(frame: ArrayBuffer, start: i32, end: i32): FrameDecision {
     this.pending = null;
     this.learnConnection();
+    if (!this.unmappedRefused) {
+      const unmapped = this.unmappedSubjectReason();
+      if (unmapped != null) {
+        this.unmappedRefused = true;
+        // A dry run only reports it, and decides the request as usual.
+        if (this.failClosed(unmapped) == FrameDecision.Close) return FrameDecision.Close;
+      }
+    }
     const r = this.reader;
     r.reset(frame, start, end);
     const apiKey = r.readInt16();

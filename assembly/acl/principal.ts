@@ -6,6 +6,7 @@
 import { Cidr, IpAddress, parseSocketAddress } from "./address";
 import { getPropertyString } from "../proxy/host";
 import { kafkaSubjectName } from "./subject";
+import { MappingResult, PrincipalMapping } from "./principal-mapping";
 
 export const PRINCIPAL_PREFIX = "User:";
 /** The principal of a connection no source has named, as Kafka spells it. */
@@ -16,7 +17,10 @@ export const ANY_PRINCIPAL = "User:*";
 export const enum PrincipalSource {
   /** The SASL/PLAIN or SCRAM user name, once the broker accepted the authentication. */
   Sasl = 0,
-  /** The TLS peer certificate's subject, as Kafka's default principal builder names it (subject.ts). */
+  /**
+   * The TLS peer certificate's subject, as Kafka's default principal builder names it
+   * (subject.ts), mapped by acl.tls_principal_mapping_rules when set (principal-mapping.ts).
+   */
   TlsSubject = 1,
   /** The TLS peer certificate's first URI SAN, else its first DNS SAN. */
   TlsSan = 2,
@@ -218,10 +222,20 @@ export class PrincipalResolver {
    * known yet (which is not the same as absent): no decision may be made before.
    */
   connectionRead: bool = false;
+  /**
+   * Set by readConnection when the certificate's subject (Kafka's form) matched no rule
+   * of the TLS principal mapping: a Kafka broker with those rules would fail the
+   * authentication. The tls_subject source then has no value.
+   */
+  unmappedSubject: string | null = null;
+  /** With unmappedSubject: the index of the rule that ran out of regex steps, else -1 (no rule matched). */
+  unmappedGaveUpRule: i32 = -1;
 
   constructor(
     private readonly order: StaticArray<PrincipalSource>,
     private readonly addressPrincipals: AddressPrincipal[],
+    /** acl.tls_principal_mapping_rules; null: the subject as it is (Kafka's DEFAULT). */
+    private readonly subjectMapping: PrincipalMapping | null = null,
   ) {}
 
   /**
@@ -253,7 +267,7 @@ export class PrincipalResolver {
     let changed = false;
     if (this.uses(PrincipalSource.TlsSubject)) {
       const subject = properties.get(SUBJECT_PEER_CERTIFICATE);
-      changed = this.offer(PrincipalSource.TlsSubject, prefixed(subject == null ? null : kafkaSubjectName(subject))) || changed;
+      changed = this.offer(PrincipalSource.TlsSubject, this.subjectPrincipal(subject)) || changed;
     }
     if (this.uses(PrincipalSource.TlsSan)) {
       let san = properties.get(URI_SAN_PEER_CERTIFICATE);
@@ -283,6 +297,24 @@ export class PrincipalResolver {
     if (chosen == this.principal) return false;
     this.principal = chosen;
     return true;
+  }
+
+  /**
+   * "User:" and the short name of a certificate subject (Envoy's RFC 2253 text): Kafka's
+   * form of it, through the mapping rules when there are any. Null without a subject,
+   * and when no rule matches (unmappedSubject says so).
+   */
+  private subjectPrincipal(subject: string | null): string | null {
+    if (subject == null || subject.length == 0) return null;
+    const name = kafkaSubjectName(subject);
+    const mapping = this.subjectMapping;
+    if (mapping == null) return prefixed(name);
+    const result = mapping.map(name);
+    // Kafka names the principal whatever the rule gave, an empty name included.
+    if (result == MappingResult.Mapped) return PRINCIPAL_PREFIX + mapping.name;
+    this.unmappedSubject = name;
+    this.unmappedGaveUpRule = result == MappingResult.GaveUp ? mapping.gaveUpRule : -1;
+    return null;
   }
 
   private uses(source: PrincipalSource): bool {

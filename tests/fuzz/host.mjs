@@ -30,6 +30,10 @@
 //    a gauge may move either way but must not go below zero (Envoy's gauges are unsigned).
 //  - proxy_close_stream(Downstream=2 | Upstream=3) closes the connection the current
 //    context sits on; Request/Response (HTTP streams) are BadArgument on a network filter.
+//  - proxy_get_property(path): the path is its segments, each followed by a NUL byte.
+//    This host answers the connection's properties given to openConnection (e.g.
+//    "connection.subject_peer_certificate", segments joined by "."), as UTF-8 bytes in
+//    module memory; anything else is NotFound.
 //  - Data callbacks: the filter sees the connection's buffered bytes. On Continue (0)
 //    Envoy forwards and drains them; on StopIteration (1) they stay buffered and the
 //    next callback covers old + new bytes (verified against real Envoy, see README).
@@ -82,8 +86,9 @@ export function checkImports(module) {
 }
 
 class Connection {
-  constructor(id) {
+  constructor(id, properties = {}) {
     this.id = id;
+    this.properties = new Map(Object.entries(properties)); // "a.b" -> string
     this.downstream = EMPTY; // bytes Envoy still buffers (after StopIteration)
     this.upstream = EMPTY;
     this.closed = false; // the filter called proxy_close_stream
@@ -225,9 +230,10 @@ export class ProxyWasmHost {
   // -------------------------------------------------------------------------
   // Connections, driven like Envoy drives a network filter.
 
-  openConnection(id) {
+  /** Opens connection `id`; `properties` ({ "source.address": "10.0.0.1:4000", ... }) answer proxy_get_property. */
+  openConnection(id, { properties = {} } = {}) {
     if (this.connections.has(id)) throw new Error(`connection ${id} is already open`);
-    const connection = new Connection(id);
+    const connection = new Connection(id, properties);
     this.connections.set(id, connection);
     this.current = connection;
     try {
@@ -446,8 +452,16 @@ export class ProxyWasmHost {
   }
 
   proxy_get_property(pathPtr, pathSize, retPtrPtr, retSizePtr) {
-    if (!this.inMemory(pathPtr >>> 0, pathSize >>> 0)) return WasmResult.InvalidMemoryAccess;
-    return WasmResult.NotFound;
+    pathPtr >>>= 0; pathSize >>>= 0;
+    if (!this.inMemory(pathPtr, pathSize)) return WasmResult.InvalidMemoryAccess;
+    const segments = utf8.decode(this.readBytes(pathPtr, pathSize)).split("\0");
+    if (segments.length > 0 && segments[segments.length - 1] === "") segments.pop();
+    const value = this.current?.properties.get(segments.join("."));
+    if (value === undefined) return WasmResult.NotFound;
+    const bytes = encoder.encode(value);
+    const ptr = bytes.length === 0 ? 0 : this.allocateAndCopy(bytes);
+    if (bytes.length > 0 && ptr === 0) return WasmResult.InvalidMemoryAccess;
+    return this.writeU32(retPtrPtr >>> 0, ptr) && this.writeU32(retSizePtr >>> 0, bytes.length) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   }
 
   proxy_define_metric(type, namePtr, nameSize, retIdPtr) {

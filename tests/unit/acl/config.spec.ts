@@ -100,7 +100,7 @@ describe("acl configuration", () => {
 
   it("names unknown and malformed top-level fields", () => {
     expect(errorOf("[]")).toBe("acl: must be an object, got an array");
-    expect(errorOf('{"rule":[]}')).toBe("acl.rule: unknown field (known: mode, default, principal_sources, source_address_principals, rules)");
+    expect(errorOf('{"rule":[]}')).toBe("acl.rule: unknown field (known: mode, default, principal_sources, source_address_principals, tls_principal_mapping_rules, rules)");
     expect(errorOf('{"mode":"audit"}')).toBe('acl.mode: must be "enforce" or "dry_run", got "audit"');
     expect(errorOf('{"default":true}')).toBe('acl.default: must be "deny" or "allow", got a boolean');
     expect(errorOf('{"rules":{}}')).toBe("acl.rules: must be an array, got an object");
@@ -111,6 +111,22 @@ describe("acl configuration", () => {
       .toBe('acl.principal_sources[1]: unknown principal source "kerberos" (known: sasl, tls_subject, tls_san, client_id, source_address)');
     expect(errorOf('{"principal_sources":["sasl","client_id","sasl"]}')).toBe('acl.principal_sources[2]: "sasl" is listed twice');
     expect(parse('{"principal_sources":[]}').config!.principalSources.length).toBe(0);
+  });
+
+  it("reads TLS principal mapping rules as Kafka's property or as an array, naming bad ones", () => {
+    expect(parse('{}').config!.tlsPrincipalMapping == null).toBe(true);
+    const text = parse('{"tls_principal_mapping_rules":"RULE:^CN=(.*?),OU=eng,.*$/$1/L, DEFAULT"}').config!;
+    expect(text.tlsPrincipalMapping!.rules.length).toBe(2);
+    const list = parse('{"tls_principal_mapping_rules":["RULE:^CN=(.*?),OU=eng,.*$/$1/L","DEFAULT"]}').config!;
+    expect(list.tlsPrincipalMapping!.rules.length).toBe(2);
+    expect(errorOf('{"tls_principal_mapping_rules":"DEFAULT, RULE:^CN=(.*$/$1/"}'))
+      .toBe("acl.tls_principal_mapping_rules: rule 1 (`RULE:^CN=(.*$/$1/`): pattern at character 9: unclosed group");
+    expect(errorOf('{"tls_principal_mapping_rules":["DEFAULT", 3]}')).toBe("acl.tls_principal_mapping_rules[1]: must be a rule string, got a number");
+    expect(errorOf('{"tls_principal_mapping_rules":{}}'))
+      .toBe("acl.tls_principal_mapping_rules: must be a string in the syntax of Kafka's ssl.principal.mapping.rules, or an array of rule strings, got an object");
+    expect(errorOf('{"tls_principal_mapping_rules":""}').startsWith("acl.tls_principal_mapping_rules: no rules")).toBe(true);
+    expect(errorOf('{"principal_sources":["sasl"],"tls_principal_mapping_rules":"DEFAULT"}'))
+      .toBe('acl.tls_principal_mapping_rules: set, but acl.principal_sources does not list "tls_subject", the source it maps');
   });
 
   it("names bad address mappings", () => {

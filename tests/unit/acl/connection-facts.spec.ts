@@ -12,6 +12,7 @@ class NoStats extends EnforcementStats {
   requestRewritten(): void {}
   requestDenied(): void {}
   responseRewritten(): void {}
+  tlsSubjectUnmapped(gaveUp: bool): void {}
 }
 
 function sources(list: PrincipalSource[]): StaticArray<PrincipalSource> {
