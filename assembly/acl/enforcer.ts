@@ -196,6 +196,8 @@ export class AclEnforcer extends FrameEdit {
   forwardsOnHead(frame: ArrayBuffer, start: i32, end: i32): bool {
     this.pending = null;
     this.learnConnection();
+    // A connection that request() must refuse first never streams.
+    if (!this.unmappedRefused && this.principals.unmappedSubject != null) return false;
     const r = this.reader;
     r.reset(frame, start, end);
     const apiKey = r.readInt16();

@@ -188,6 +188,25 @@ test("an allowed single-topic Produce is decided on its head and streams through
   }
 });
 
+test("a connection whose TLS subject no mapping rule names is refused even when it opens with a streamable Produce", () => {
+  const config = {
+    stat_prefix: "acl",
+    acl: {
+      ...CONFIG.acl,
+      principal_sources: ["tls_subject"],
+      tls_principal_mapping_rules: "RULE:^CN=(alice),.*$/$1/",
+    },
+  };
+  const host = new ProxyWasmHost(compiledFilter(), { config }).start();
+  host.openConnection(2, { properties: { "connection.subject_peer_certificate": "CN=mallory,O=Example" } });
+  const connection = host.connections.get(2);
+  const request = produceRequest({ correlationId: 1, recordsByTopic: { "ok-big": Array(4).fill("m".repeat(1024)) } });
+  host.downstreamData(2, request);
+  assert.equal(connection.closed, true, "the connection was not refused");
+  assert.equal(sent(connection.sentUpstream).length, 0, "bytes of the unmapped connection reached the broker");
+  assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.allowed"), 0);
+});
+
 test("a Produce its head cannot clear is held whole and decided by the gate, each check counted once", () => {
   // Denied topic; a second topic after the first one's records; a topic id the filter has not learned (v13).
   const denied = produceRequest({ correlationId: 8, recordsByTopic: { "secret-big": Array(4).fill("s".repeat(1024)) } });
