@@ -4,9 +4,9 @@
 //   java -cp '.deps/kroxylicious/lib/*' tools/kroxylicious/KroxyliciousMain.java config.yaml
 //
 // Kroxylicious's own command-line app (kroxylicious-app) is not published to Maven Central,
-// only its runtime (io.kroxylicious:kroxylicious-runtime); this does what that app does for a
-// plain start: parse the file with the runtime's ConfigParser, then run KafkaProxy with the
-// default feature set until the process is stopped (SIGTERM runs the JVM's shutdown).
+// only its runtime (io.kroxylicious:kroxylicious-runtime); this stands in for the app: it
+// parses the file with the runtime's ConfigParser, then runs KafkaProxy with the default
+// feature set until the process is stopped (SIGTERM runs the shutdown hook).
 import io.kroxylicious.proxy.KafkaProxy;
 import io.kroxylicious.proxy.config.ConfigParser;
 import io.kroxylicious.proxy.config.Configuration;
