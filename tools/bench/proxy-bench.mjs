@@ -6,10 +6,10 @@
 //   npm run bench:proxy -- [--rounds 3] [--records 500000] [--record-size 1024]
 //                          [--throughput -1] [--acks 1] [--partitions 1]
 //                          [--warmup-records 100000] [--concurrency 1] [--no-build]
-//                          [--acl] [--broker-addresses] [--tls] [--floor]
+//                          [--acl] [--broker-addresses] [--tls] [--floor] [--kroxylicious]
 //   npm run bench:proxy -- --latency [--samples 10000] [--block 100]
 //                          [--latency-warmup 1000] [--pause-us 0] [--samples-out f.csv]
-//                          [--acl] [--tls] ...
+//                          [--acl] [--tls] [--kroxylicious] ...
 //
 // One KRaft broker serves one Envoy per variant for the whole run:
 //   (a)  Envoy with tcp_proxy only (envoy/envoy.yaml with the Wasm filter removed);
@@ -25,7 +25,19 @@
 //        certificate for IP 127.0.0.1 made for the run with the openssl CLI,
 //        scripts/lib/certs.mjs); Envoy to broker stays plaintext. The plaintext
 //        variants run alongside, so both the cost of TLS (at vs a) and the cost of the
-//        filter under TLS (bt vs at) come from the same run.
+//        filter under TLS (bt vs at) come from the same run;
+//   (k)  with --kroxylicious: Kroxylicious (a Java Kafka proxy; version pinned in
+//        tools/kroxylicious/pom.xml, fetched from Maven Central by
+//        scripts/install-kroxylicious.sh on first use) in passthrough: one virtual
+//        cluster, no filters, a port-per-broker gateway (portIdentifiesNode) that rewrites
+//        the broker's advertised address to its own node port. An anchor: what another
+//        Kafka-aware proxy costs on the same broker and load. Its JVM runs with
+//        -XX:ActiveProcessorCount set to --concurrency, as Envoy runs with --concurrency.
+//        It counts no bytes, so its bytes are the Kafka clients' own (producer-/consumer-
+//        metrics outgoing- and incoming-byte-total, --print-metrics), and its path check
+//        is that it received (kroxylicious_inbound_downstream_messages_total, from its
+//        Prometheus endpoint) at least as many requests as the client sent (request-total)
+//        and that the Envoys carried nothing. Not with --tls.
 // --broker-addresses: the broker advertises itself on (b)'s and (c)'s listeners, as an
 // existing cluster does, and the filter rewrites it to its own listener (cluster mode).
 // The broker has one client listener per variant (CLIENT_A, CLIENT_B, ...), each
@@ -80,7 +92,8 @@ import { downstreamTlsTransportSocket, readStats, renderEnvoyConfig, startEnvoy 
 import { buildFilter, FILTER_WASM } from "../../scripts/lib/build.mjs";
 import { createCertificateAuthority, issueCertificate, requireOpenssl } from "../../scripts/lib/certs.mjs";
 import { compiledJavaClasspath } from "../../scripts/lib/java.mjs";
-import { freePort, sleep, tail } from "../../scripts/lib/processes.mjs";
+import { freePort, isPortOpen, runInstaller, sleep, startProcess, stopProcess, tail, waitFor } from "../../scripts/lib/processes.mjs";
+import YAML from "yaml";
 import { addedLatency, parseSamples, summarize } from "./lib/latency-stats.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -100,6 +113,7 @@ const { values: options } = parseArgs({
     floor: { type: "boolean", default: false },
     "broker-addresses": { type: "boolean", default: false },
     tls: { type: "boolean", default: false },
+    kroxylicious: { type: "boolean", default: false },
     latency: { type: "boolean", default: false },
     samples: { type: "string", default: "10000" },
     block: { type: "string", default: "100" },
@@ -151,8 +165,11 @@ if (options.latency && !["1", "-1", "all"].includes(settings.acks)) {
   process.exit(2);
 }
 
+const KROXYLICIOUS_VERSION = (/<kroxylicious\.version>([^<]+)</.exec(
+  fs.readFileSync(path.join(root, "tools/kroxylicious/pom.xml"), "utf8")) ?? [])[1] ?? "unknown";
+
 /**
- * The Envoys of this run, in the order each round visits them: { key, filter ("none",
+ * The proxies of this run (Envoys, and Kroxylicious with --kroxylicious), in the order each round visits them: { key, filter ("none",
  * "floor", "metrics", "acl"), tls, label }.
  */
 function makeVariants() {
@@ -165,11 +182,16 @@ function makeVariants() {
   if (options.acl) kinds.push({ key: "c", filter: "acl", label: `tcp_proxy + Kafka Wasm filter enforcing ACLs${rewriting}` });
   const variants = kinds.map((kind) => ({ ...kind, tls: false }));
   if (options.tls) variants.push(...kinds.map((kind) => ({ ...kind, key: `${kind.key}t`, tls: true, label: `${kind.label}, client TLS` })));
+  if (options.kroxylicious) {
+    variants.push({ key: "k", filter: "kroxylicious", tls: false, label: `Kroxylicious ${KROXYLICIOUS_VERSION} passthrough (no filters, port-per-broker)` });
+  }
   return variants;
 }
 const VARIANTS = makeVariants();
 const VARIANT = Object.fromEntries(VARIANTS.map((v) => [v.key, v]));
 const label = (key) => `(${key}) ${VARIANT[key].label}`;
+/** Whether the variant is Kroxylicious rather than an Envoy. */
+const isKroxylicious = (key) => VARIANT[key].filter === "kroxylicious";
 /** Whether the variant runs the Kafka filter, whose frame byte counters the traffic checks read. */
 const countsFrames = (key) => VARIANT[key].filter === "metrics" || VARIANT[key].filter === "acl";
 
@@ -182,6 +204,8 @@ const COMPARISONS = [
   ["at", "a", "TLS (tcp_proxy)"],
   ["bt", "at", "the filter under TLS"],
   ["ct", "at", "the filter enforcing ACLs under TLS"],
+  ["k", "a", "Kroxylicious passthrough, over tcp_proxy"],
+  ["b", "k", "Envoy + Kafka filter, over Kroxylicious passthrough"],
 ].filter(([x, base]) => VARIANT[x] && VARIANT[base]).map(([key, base, what]) => ({ key, base, what }));
 
 const runDir = path.join(root, ".run", `bench-proxy-${process.pid}`);
@@ -367,10 +391,84 @@ async function envoyCounters(envoy) {
   };
 }
 
+// ---------------------------------------------------------------- Kroxylicious side
+
+/**
+ * Kroxylicious's counters in the shape envoyCounters returns: connections and messages
+ * are the sums of kroxylicious_downstream_connections_total and
+ * kroxylicious_inbound_downstream_messages_total (Kafka requests from clients) from its
+ * Prometheus endpoint. It counts no bytes, and /proc/<pid>/io cannot stand in (its Netty
+ * transport moves socket data with sendto/recvfrom, which rchar/wchar do not count), so
+ * rx and tx are 0 here and runOnce fills them from the Kafka clients' own byte counters
+ * (--print-metrics), checking from `messages` that every request the client sent went
+ * through Kroxylicious.
+ */
+async function kroxyliciousCounters(proxy) {
+  let connections = 0;
+  let messages = 0;
+  const response = await fetch(`http://127.0.0.1:${proxy.managementPort}/metrics`);
+  if (!response.ok) throw new Error(`Kroxylicious metrics endpoint answered ${response.status}`);
+  for (const line of (await response.text()).split("\n")) {
+    const m = /^kroxylicious_downstream_connections_total(?:\{[^}]*\})?\s+([\d.eE+-]+)/.exec(line);
+    if (m) connections += Number(m[1]);
+    const n = /^kroxylicious_inbound_downstream_messages_total(?:\{[^}]*\})?\s+([\d.eE+-]+)/.exec(line);
+    if (n) messages += Number(n[1]);
+  }
+  return { rx: 0, tx: 0, connections, messages, filterBytes: 0, active: 0, handshakes: 0 };
+}
+
+/**
+ * Starts Kroxylicious in passthrough in front of the broker listener at brokerPort: one
+ * virtual cluster with no filters, its bootstrap on listenerPort and node 1 (the
+ * broker's node id) on nodePort (portIdentifiesNode with one node id range), which it
+ * writes into the Metadata, FindCoordinator and DescribeCluster responses in place of
+ * the broker's own address; its Prometheus endpoint on managementPort. Fetches it from
+ * Maven Central first if .deps/kroxylicious has not got it. Returns { child, managementPort,
+ * logFile, stop() } once it accepts connections on its bootstrap port.
+ */
+async function startKroxylicious({ listenerPort, nodePort, managementPort, brokerPort }) {
+  const lib = runInstaller(`Kroxylicious ${KROXYLICIOUS_VERSION} (Maven Central; scripts/install-kroxylicious.sh)`,
+    path.join(root, "scripts/install-kroxylicious.sh"));
+  const dir = path.join(runDir, "kroxylicious");
+  fs.mkdirSync(dir, { recursive: true });
+  const configFile = path.join(dir, "config.yaml");
+  fs.writeFileSync(configFile, YAML.stringify({
+    management: { bindAddress: "127.0.0.1", port: managementPort, endpoints: { prometheus: {} } },
+    virtualClusters: [{
+      name: "bench",
+      targetCluster: { bootstrapServers: `127.0.0.1:${brokerPort}` },
+      gateways: [{
+        name: "plain",
+        portIdentifiesNode: {
+          bootstrapAddress: `127.0.0.1:${listenerPort}`,
+          advertisedBrokerAddressPattern: "127.0.0.1",
+          nodeStartPort: nodePort,
+          nodeIdRanges: [{ name: "broker", start: 1, end: 1 }],
+        },
+      }],
+    }],
+  }));
+  const child = startProcess("kroxylicious", "java", [
+    "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", `-XX:ActiveProcessorCount=${settings.concurrency}`,
+    "-cp", `${lib}/*`, path.join(root, "tools/kroxylicious/KroxyliciousMain.java"), configFile,
+  ], { logFile: path.join(dir, "kroxylicious.log") });
+  const proxy = { child, managementPort, logFile: child.logFile, stop: () => stopProcess(child) };
+  started.push(proxy);
+  let exited = false;
+  child.exited.then(() => { exited = true; });
+  await waitFor(`Kroxylicious on 127.0.0.1:${listenerPort}`, async () => {
+    if (exited) throw new Error(`Kroxylicious exited during start-up; see ${child.logFile}\n${tail(child.logFile, 20)}`);
+    return (await isPortOpen(listenerPort)) && (await isPortOpen(nodePort));
+  }, { timeoutMs: 120000, hint: () => `; see ${child.logFile}\n${tail(child.logFile, 20)}` });
+  return proxy;
+}
+
+/** CPU time and counters of every proxy (Envoy admin stats, or Kroxylicious's). */
 async function snapshot(envoys) {
   const result = {};
   for (const [key, envoy] of Object.entries(envoys)) {
-    result[key] = { cpu: cpuSeconds(envoy.child.pid), ...(await envoyCounters(envoy)) };
+    const counters = isKroxylicious(key) ? await kroxyliciousCounters(envoy) : await envoyCounters(envoy);
+    result[key] = { cpu: cpuSeconds(envoy.child.pid), ...counters };
   }
   return result;
 }
@@ -380,7 +478,7 @@ async function settle(envoys) {
   const deadline = Date.now() + 5000;
   for (;;) {
     let active = 0;
-    for (const envoy of Object.values(envoys)) active += (await envoyCounters(envoy)).active;
+    for (const [key, envoy] of Object.entries(envoys)) if (!isKroxylicious(key)) active += (await envoyCounters(envoy)).active;
     if (active === 0 || Date.now() > deadline) return;
     await sleep(100);
   }
@@ -407,10 +505,13 @@ function verifyPath(phase, key, d, { minBytes, direction }) {
   const own = d[key];
   const carried = direction === "rx" ? own.rx : direction === "tx" ? own.tx : own.rx + own.tx;
   const problems = [];
-  if (carried < minBytes) problems.push(`Envoy ${key} carried ${carried} bytes (${direction}), less than the ${Math.round(minBytes)} expected`);
+  if (carried < minBytes) problems.push(`proxy ${key} carried ${carried} bytes (${direction}), less than the ${Math.round(minBytes)} expected`);
+  if (isKroxylicious(key) && !(own.messages > 0)) problems.push(`Kroxylicious (${key}) received no Kafka request from a client`);
   for (const [other, counters] of Object.entries(d)) {
-    if (other !== key && counters.rx + counters.tx > Math.max(0.01 * minBytes, 4096)) {
-      problems.push(`Envoy ${other} carried ${counters.rx + counters.tx} bytes during this run`);
+    if (other !== key && isKroxylicious(other)) {
+      if (counters.messages > 0) problems.push(`Kroxylicious (${other}) received ${counters.messages} Kafka requests during this run`);
+    } else if (other !== key && counters.rx + counters.tx > Math.max(0.01 * minBytes, 4096)) {
+      problems.push(`proxy ${other} carried ${counters.rx + counters.tx} bytes during this run`);
     }
   }
   if (countsFrames(key) && own.filterBytes < 0.99 * (own.rx + own.tx)) {
@@ -448,6 +549,7 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
     "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", String(records),
     "--record-size", String(settings.recordSize), "--throughput", String(settings.throughput),
     "--command-property", `acks=${settings.acks}`, `client.id=bench-${key}-producer`, ...clientTlsProperties(key, ca),
+    ...(isKroxylicious(key) ? ["--print-metrics"] : []),
   ]);
   await settle(envoys);
   const afterProduce = await snapshot(envoys);
@@ -457,6 +559,7 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
     "--group", `bench-${topic}`, "--timeout", "30000",
     // ConsumerPerformance (joptsimple) takes one property per --command-property.
     ...[`client.id=bench-${key}-consumer`, "auto.offset.reset=earliest", ...clientTlsProperties(key, ca)].flatMap((p) => ["--command-property", p]),
+    ...(isKroxylicious(key) ? ["--print-metrics"] : []),
   ]);
   await settle(envoys);
   const afterConsume = await snapshot(envoys);
@@ -472,6 +575,10 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
 
   const produceDeltas = deltas(beforeProduce, afterProduce);
   const consumeDeltas = deltas(afterProduce, afterConsume);
+  if (isKroxylicious(key)) {
+    countClientBytes("produce", produceDeltas[key], clientMetrics(produced.stdout, "producer-metrics", produced.logFile));
+    countClientBytes("consume", consumeDeltas[key], clientMetrics(consumed.stdout, "consumer-metrics", consumed.logFile));
+  }
   const produceCheck = verifyPath("produce", key, produceDeltas, { minBytes: 0.95 * payloadBytes, direction: "rx" });
   const consumeCheck = verifyPath("consume", key, consumeDeltas, { minBytes: 0.95 * payloadBytes, direction: "tx" });
 
@@ -490,7 +597,36 @@ async function runOnce({ key, envoys, listenerPorts, directBootstrap, ca, record
     produceCheck: { ...produceCheck, overPayload: produceCheck.carried / payloadBytes },
     consumeCheck: { ...consumeCheck, overPayload: consumeCheck.carried / payloadBytes },
     handshakes: p.handshakes + c.handshakes,
+    requests: { kroxylicious: p.messages + c.messages, client: p.clientRequests + c.clientRequests },
   };
+}
+
+/**
+ * A Kafka client's own totals, from the metrics table ProducerPerformance and
+ * ConsumerPerformance print with --print-metrics ("<group>:<name>:{client-id=...} : value"):
+ * bytes it sent (outgoing-byte-total) and received (incoming-byte-total) and requests it
+ * sent (request-total), over all its connections.
+ */
+function clientMetrics(stdout, group, logFile) {
+  const value = (name) => {
+    const m = new RegExp(String.raw`^${group}:${name}:\{[^}]*\}\s*:\s*([\d.eE+-]+)`, "m").exec(stdout);
+    if (!m) throw new Error(`no ${group}:${name} in the tool's --print-metrics output; see ${logFile}`);
+    return Number(m[1]);
+  };
+  return { sent: value("outgoing-byte-total"), received: value("incoming-byte-total"), requests: value("request-total") };
+}
+
+/**
+ * For Kroxylicious (k): takes the client's byte totals as Kroxylicious's client-side rx
+ * (what the client sent) and tx, after checking that Kroxylicious received at least as
+ * many requests as the client sent, so none of them reached the broker around it.
+ */
+function countClientBytes(phase, counters, client) {
+  if (counters.messages < client.requests) {
+    throw new Error(`traffic check failed for ${phase} through k: the client sent ${client.requests} requests, ` +
+      `Kroxylicious received ${counters.messages}`);
+  }
+  Object.assign(counters, { rx: client.sent, tx: client.received, clientRequests: client.requests });
 }
 
 function describeRun(round, r) {
@@ -503,10 +639,10 @@ function describeRun(round, r) {
       `avg ${fmt(r.producer.avgMs, 2)} ms, p99 ${fmt(r.producer.p99Ms, 0)} ms (p50 ${fmt(r.producer.p50Ms, 0)}, max ${fmt(r.producer.maxMs, 0)})`,
     `  consume: ${fmt(r.consumer.recordsPerSec, 0)} rec/s, ${fmt(r.consumer.mbPerSec, 2)} MB/s ` +
       `(fetch phase; ${fmt(r.consumer.overallRecordsPerSec, 0)} rec/s incl. ${fmt(r.consumer.rebalanceMs, 0)} ms group join)`,
-    `  Envoy CPU: produce ${fmt(r.produceCpu, 2)} s for ${fmt(r.produceBytes / 1e6, 1)} MB = ${fmt(r.produceCpuPerGB, 3)} s/GB; ` +
+    `  ${isKroxylicious(r.key) ? "Kroxylicious JVM" : "Envoy"} CPU: produce ${fmt(r.produceCpu, 2)} s for ${fmt(r.produceBytes / 1e6, 1)} MB = ${fmt(r.produceCpuPerGB, 3)} s/GB; ` +
       `consume ${fmt(r.consumeCpu, 2)} s for ${fmt(r.consumeBytes / 1e6, 1)} MB = ${fmt(r.consumeCpuPerGB, 3)} s/GB`,
-    `  path check: Envoy ${r.key} carried ${fmt(r.produceCheck.overPayload, 3)}x / ${fmt(r.consumeCheck.overPayload, 3)}x ` +
-      `the payload (produce rx / consume tx), the other Envoys ~0${filterNote}${tlsNote}`,
+    `  path check: ${isKroxylicious(r.key) ? `Kroxylicious received ${r.requests.kroxylicious} requests, the client sent ${r.requests.client}; the client's bytes were` : `Envoy ${r.key} carried`} ${fmt(r.produceCheck.overPayload, 3)}x / ${fmt(r.consumeCheck.overPayload, 3)}x ` +
+      `the payload (produce rx / consume tx), the other proxies ~0${filterNote}${tlsNote}`,
   ].join("\n");
 }
 
@@ -517,9 +653,9 @@ const METRICS = [
   { name: "Produce latency, p99 (ms)", get: (r) => r.producer.p99Ms, digits: 0 },
   { name: "Consume throughput (records/s)", get: (r) => r.consumer.recordsPerSec, digits: 0 },
   { name: "Consume throughput (MB/s)", get: (r) => r.consumer.mbPerSec, digits: 2 },
-  { name: "Envoy CPU, produce (s/GB)", get: (r) => r.produceCpuPerGB, digits: 3 },
-  { name: "Envoy CPU, consume (s/GB)", get: (r) => r.consumeCpuPerGB, digits: 3 },
-  { name: "Envoy CPU, produce + consume (s/GB)", get: (r) => r.totalCpuPerGB, digits: 3 },
+  { name: "Proxy CPU, produce (s/GB)", get: (r) => r.produceCpuPerGB, digits: 3 },
+  { name: "Proxy CPU, consume (s/GB)", get: (r) => r.consumeCpuPerGB, digits: 3 },
+  { name: "Proxy CPU, produce + consume (s/GB)", get: (r) => r.totalCpuPerGB, digits: 3 },
 ];
 
 function throughputReport(results, context) {
@@ -553,7 +689,9 @@ function throughputReport(results, context) {
     `produced then consumed; Apache Kafka ${context.kafkaVersion} ProducerPerformance / ConsumerPerformance ` +
     `(consume rate = fetch phase, group join excluded; MB = MiB as the tools count). ` +
     `Envoy ${context.envoyVersion}, --concurrency ${settings.concurrency}; CPU = Envoy utime+stime per 10^9 Kafka bytes through its ` +
-    `downstream side (rx+tx, before TLS). Same single-node KRaft broker for all, runs alternated. ` +
+    `downstream side (rx+tx, before TLS)` +
+    (VARIANT.k ? `; (k): the Kroxylicious JVM's utime+stime per 10^9 bytes the Kafka clients sent and received (their own byte counters), ` +
+      `-XX:ActiveProcessorCount=${settings.concurrency}, JIT warmed by the warm-up runs` : "") + `. Same single-node KRaft broker for all, runs alternated. ` +
     `Machine: ${context.nproc} CPUs (shared), load average ${context.loadStart} at start, ${loadAverage()} at end. ` +
     `Reference points: Istio Wasm filters ~11% latency, 10-20% throughput; Kroxylicious passthrough +0.17 ms average ` +
     `publish latency; our target: b/a throughput >= 0.95.`);
@@ -586,7 +724,8 @@ async function throughputMode({ envoys, listenerPorts, directBootstrap, ca, cont
 
 // ---------------------------------------------------------------- latency mode
 
-const LATENCY_TARGETS_US = { b: 50, c: 150, bt: 50, ct: 150 };
+/** p99 added-latency targets (µs) per comparison "variant/base": the filter over its plain base only. */
+const LATENCY_TARGETS_US = { "b/a": 50, "c/a": 150, "bt/at": 50, "ct/at": 150 };
 
 function latencyReport(samples, probe, context) {
   const keys = VARIANTS.map((v) => v.key);
@@ -609,7 +748,7 @@ function latencyReport(samples, probe, context) {
   for (const [api, byKey] of samples) {
     for (const c of COMPARISONS) {
       const added = addedLatency(byKey.get(c.base), byKey.get(c.key));
-      const target = LATENCY_TARGETS_US[c.key];
+      const target = LATENCY_TARGETS_US[`${c.key}/${c.base}`];
       out.push(`| ${api} | ${c.key} − ${c.base} (${c.what}) | ${signed(added.p50)} [${signed(added.p50Range[0])}, ${signed(added.p50Range[1])}] | ` +
         `${signed(added.p99)} [${signed(added.p99Range[0])}, ${signed(added.p99Range[1])}] | ${target ? `≤ ${target}${added.p99 <= target ? "" : " (missed)"}` : "—"} |`);
       summary.push({ api, ...c, ...added });
@@ -657,8 +796,14 @@ async function latencyMode({ envoys, listenerPorts, directBootstrap, ca, context
   await settle(envoys);
   const d = deltas(before, await snapshot(envoys));
   for (const { key } of VARIANTS) {
-    if (d[key].connections !== 1) throw new Error(`Envoy ${key} saw ${d[key].connections} client connections, not the probe's one`);
-    verifyPath("latency", key, Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === key ? v : { ...v, rx: 0, tx: 0 }])),
+    if (d[key].connections !== 1) throw new Error(`proxy ${key} saw ${d[key].connections} client connections, not the probe's one`);
+    if (isKroxylicious(key)) {
+      // It counts requests, not bytes: every timed and warm-up request of the three APIs.
+      const expected = 3 * (settings.samples + settings.latencyWarmup);
+      if (d[key].messages < expected) throw new Error(`Kroxylicious (k) received ${d[key].messages} requests, fewer than the probe's ${expected}`);
+      continue;
+    }
+    verifyPath("latency", key, Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === key ? v : { ...v, rx: 0, tx: 0, messages: 0 }])),
       { minBytes: settings.samples * 3 * 40, direction: "both" });
   }
   if (options["samples-out"]) fs.copyFileSync(samplesFile, options["samples-out"]);
@@ -669,7 +814,8 @@ async function latencyMode({ envoys, listenerPorts, directBootstrap, ca, context
     }
   }
   console.log(`latency probe: ${((Date.now() - startedAt) / 1000).toFixed(0)} s, load1 ${fmt(load1, 2)} -> ${fmt(os.loadavg()[0], 2)}; ` +
-    VARIANTS.map(({ key }) => `Envoy ${key} moved ${fmt((d[key].rx + d[key].tx) / 1e6, 1)} MB on 1 connection` +
+    VARIANTS.map(({ key }) => (isKroxylicious(key) ? `Kroxylicious ${key} received ${d[key].messages} requests on 1 connection`
+      : `Envoy ${key} moved ${fmt((d[key].rx + d[key].tx) / 1e6, 1)} MB on 1 connection`) +
       (countsFrames(key) ? `, filter parsed ${fmt(100 * d[key].filterBytes / (d[key].rx + d[key].tx), 1)}%` : "") +
       (VARIANT[key].tls ? `, ${d[key].handshakes} TLS handshake` : "")).join("; "));
   console.log(latencyReport(samples, probe, context));
@@ -736,7 +882,8 @@ async function main() {
       // an existing cluster does, and the filter rewrites it to its own listener.
       "listeners": [...VARIANTS.map(({ key }) => `${listenerName(key)}://127.0.0.1:${clientPorts[key]}`),
         `DIRECT://127.0.0.1:${ports.direct}`, `CONTROLLER://127.0.0.1:${ports.controller}`].join(","),
-      "advertised.listeners": [...VARIANTS.map(({ key }) => `${listenerName(key)}://127.0.0.1:${rewrites(key) ? clientPorts[key] : listenerPorts[key]}`),
+      // Kroxylicious (k) always rewrites the broker's address, so its listener advertises the broker.
+      "advertised.listeners": [...VARIANTS.map(({ key }) => `${listenerName(key)}://127.0.0.1:${rewrites(key) || isKroxylicious(key) ? clientPorts[key] : listenerPorts[key]}`),
         `DIRECT://127.0.0.1:${ports.direct}`].join(","),
       "listener.security.protocol.map": [...VARIANTS.map(({ key }) => `${listenerName(key)}:PLAINTEXT`),
         "DIRECT:PLAINTEXT", "CONTROLLER:PLAINTEXT"].join(","),
@@ -772,6 +919,19 @@ async function main() {
 
   const envoys = {};
   for (const { key, filter, tls } of VARIANTS) {
+    if (filter === "kroxylicious") {
+      const proxy = await startKroxylicious({
+        listenerPort: listenerPorts[key], nodePort: await freePort(), managementPort: adminPorts[key], brokerPort: clientPorts[key],
+      });
+      proxy.child.exited.then(({ code, signal }) => {
+        if (!stopping) { console.error(`Kroxylicious exited (${code ?? signal}); see ${proxy.logFile}`); stopAll(1); }
+      });
+      if (!processName(proxy.child.pid).startsWith("java")) {
+        throw new Error(`pid ${proxy.child.pid} is "${processName(proxy.child.pid)}", not Kroxylicious's JVM; its CPU time would be wrong`);
+      }
+      envoys[key] = proxy;
+      continue;
+    }
     const config = renderEnvoyConfig({
       listenerPort: listenerPorts[key], adminPort: adminPorts[key], brokerPort: clientPorts[key], wasmFile, pluginConfig: pluginConfigOf(key),
     });
@@ -818,7 +978,7 @@ async function main() {
       (settings.warmupRecords > 0 ? `warm-up ${settings.warmupRecords} records through each first (not reported)` : "no warm-up"));
   }
   for (const { key } of VARIANTS) {
-    console.log(`setup:    ${label(key)}: Envoy :${listenerPorts[key]} -> broker ${listenerName(key)} :${clientPorts[key]}`);
+    console.log(`setup:    ${label(key)}: ${isKroxylicious(key) ? "Kroxylicious" : "Envoy"} :${listenerPorts[key]} -> broker ${listenerName(key)} :${clientPorts[key]}`);
   }
   console.log(`run directory ${path.relative(root, runDir)}`);
   console.log("");

@@ -27,8 +27,9 @@
 //   Fetch:   FetchRequest (sessionless, max wait 0, min bytes 0) of partition 0 from
 //            offset 0, at most one batch's size: the batch the Produce phase wrote first.
 //   Metadata: MetadataRequest for the one topic, no auto-creation.
-// Each connection first sends ApiVersions (the versions used are the highest both the
-// client classes and the broker support) and Metadata (for the topic id), as a client does.
+// Each connection first sends ApiVersions (the versions used are the highest the client
+// classes and every target support, so all targets are timed on the same version) and
+// Metadata (for the topic id), as a client does.
 //
 // Writes "api,target,block,nanos,at" lines to --out (`at`: ns from the probe's start to
 // the request's, to see when slow requests happened), and one JSON line on stdout:
@@ -143,7 +144,9 @@ public final class LatencyProbe {
                     case "metadata": key = ApiKeys.METADATA; break;
                     default: fail("unknown API " + api); return;
                 }
-                short version = (short) Math.min(key.latestVersion(), targets.get(0).maxVersion(key));
+                // The newest version every target takes: a proxy (Kroxylicious) may cap what the broker offers.
+                short version = key.latestVersion();
+                for (Target t : targets) version = (short) Math.min(version, t.maxVersion(key));
                 versions.put(api, (int) version);
                 AbstractRequest request = build(api, version, topic, topicId, acks, memoryRecords, batchBytes);
                 for (Target t : targets) t.prepare(key, version, request);
