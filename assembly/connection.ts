@@ -57,6 +57,7 @@ const FETCH: i16 = 1;
 const METADATA: i16 = 3;
 const API_VERSIONS: i16 = 18;
 const SASL_HANDSHAKE: i16 = 17;
+const SASL_AUTHENTICATE: i16 = 36;
 const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 /** Metadata v10 added topic ids. */
 const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
@@ -101,6 +102,16 @@ class FrameActions {
 class Exchanges {
   readonly pending: InFlightRequests;
   readonly sasl: LegacySaslExchange = new LegacySaslExchange();
+  /** SaslHandshake and SaslAuthenticate requests awaiting their responses. */
+  private saslInFlight: i32 = 0;
+
+  /**
+   * True while a SASL exchange waits on the broker: a SaslHandshake or SaslAuthenticate
+   * in flight, or (legacy v0) every raw client token sent and a broker token still due.
+   */
+  get saslUnanswered(): bool {
+    return this.saslInFlight > 0 || (this.sasl.rawRequestsLeft == 0 && this.sasl.rawResponsesLeft > 0);
+  }
 
   constructor(readonly metrics: KafkaMetrics, maxInFlight: i32) {
     this.pending = new InFlightRequests(maxInFlight);
@@ -119,6 +130,7 @@ class Exchanges {
       this.forgetOldest();
     }
     const slot = this.pending.push(correlationId, tracked ? apiKey : UNTRACKED_API, apiVersion);
+    if (tracked && isSaslRequest(apiKey)) this.saslInFlight++;
     if (tracked) this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, 1);
     return slot;
   }
@@ -153,6 +165,7 @@ class Exchanges {
         if (now > request.completedAtNanos) this.metrics.recordLatency(apiKey, apiVersion, (now - request.completedAtNanos) / 1000);
       }
     }
+    if (isSaslRequest(apiKey)) this.saslInFlight--;
     this.pending.dropOldest();
     return request;
   }
@@ -164,9 +177,14 @@ class Exchanges {
 
   private forgetOldest(): void {
     const request = this.pending.oldest();
+    if (isSaslRequest(request.apiKey)) this.saslInFlight--;
     if (request.apiKey != UNTRACKED_API) this.metrics.addApi(request.apiKey, request.apiVersion, ApiStat.InFlight, -1);
     this.pending.dropOldest();
   }
+}
+
+function isSaslRequest(apiKey: i16): bool {
+  return apiKey == SASL_HANDSHAKE || apiKey == SASL_AUTHENTICATE;
 }
 
 /** Hands what the walkers find to the stats. */
@@ -216,7 +234,8 @@ class RequestFrames extends FrameHandler {
    */
   prefixWanted(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): i32 {
     const acl = this.acl;
-    this.decidedOnHead = acl != null && frameSize > prefixEnd - prefixStart && acl.forwardsOnHead(frame, prefixStart, prefixEnd);
+    this.decidedOnHead = acl != null && frameSize > prefixEnd - prefixStart && !this.exchanges.saslUnanswered &&
+      acl.forwardsOnHead(frame, prefixStart, prefixEnd);
     this.heldWhole = acl != null && !this.decidedOnHead && frameSize <= this.maxHeldFrameBytes && !memoryNearLimit();
     return this.heldWhole ? frameSize : prefixEnd - prefixStart;
   }
@@ -268,6 +287,13 @@ class RequestFrames extends FrameHandler {
     if (this.isRawSaslToken(headerVersion)) {
       if (acl != null) acl.rawClientToken(frame, prefixStart, prefixEnd);
       return;
+    }
+    if (acl != null && !isSaslRequest(apiKey) && this.exchanges.saslUnanswered) {
+      const reason = acl.pipelinedBehindSasl(apiKey);
+      if (reason != null) {
+        this.actions.stop(reason);
+        return;
+      }
     }
     const slot = this.observe(apiKey, apiVersion, headerVersion, frameSize, frame, prefixStart, prefixEnd);
     if (acl == null || this.decidedOnHead) return;

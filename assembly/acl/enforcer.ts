@@ -211,6 +211,28 @@ export class AclEnforcer extends FrameEdit {
     return produceAllowedByHead(apiVersion, r, this.authorizer);
   }
 
+  /**
+   * Why a Kafka request that arrives while a SASL exchange is unanswered (a SaslHandshake
+   * or SaslAuthenticate request in flight, or legacy raw tokens awaiting the broker's)
+   * must close the connection, or null when it may be decided. The broker runs such a
+   * pipelined request as the user the exchange authenticates, while the filter could only
+   * decide it for whoever the connection was before; so while the principal is still to
+   * come from SASL, failing closed is the only faithful answer (clients wait for the
+   * authentication's answer before sending requests). A re-authentication (KIP-368) keeps
+   * the principal, so it closes nothing. In a dry run, logs and returns null.
+   */
+  pipelinedBehindSasl(apiKey: i16): string | null {
+    this.learnConnection();
+    if (!this.principals.awaitsSaslPrincipal) return null;
+    const reason = "a " + apiName(apiKey) + " request pipelined behind an unanswered SASL exchange: the broker would run it " +
+      "as the user that exchange authenticates, whom the filter cannot know yet";
+    if (this.authorizer.dryRun) {
+      log(LogLevel.Warn, "kafka filter: dry run: would close the connection: " + reason);
+      return null;
+    }
+    return reason;
+  }
+
   /** What the last request() left for its response; the connection files it with the pending request. */
   pending: PendingEnforcement | null = null;
 

@@ -317,6 +317,15 @@ export class PrincipalResolver {
     return null;
   }
 
+  /**
+   * True while the principal is still to come from SASL: `sasl` is a configured source
+   * and no SASL authentication has named this connection yet. Requests decided in this
+   * state are decided for whoever the connection is before it authenticates.
+   */
+  get awaitsSaslPrincipal(): bool {
+    return this.uses(PrincipalSource.Sasl) && unchecked(this.values[<i32>PrincipalSource.Sasl]) == null;
+  }
+
   private uses(source: PrincipalSource): bool {
     for (let i = 0; i < this.order.length; i++) if (unchecked(this.order[i]) == source) return true;
     return false;

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProxyWasmHost, FilterStatus } from "./host.mjs";
-import { Decoder, Encoder, produceRequest } from "../integration/support/kafka-wire.mjs";
+import { Decoder, Encoder, produceRequest, requestFrame } from "../integration/support/kafka-wire.mjs";
 import { compiledFilter } from "../../scripts/lib/build.mjs";
 
 const CONFIG = {
@@ -205,6 +205,54 @@ test("a connection whose TLS subject no mapping rule names is refused even when 
   assert.equal(connection.closed, true, "the connection was not refused");
   assert.equal(sent(connection.sentUpstream).length, 0, "bytes of the unmapped connection reached the broker");
   assert.equal(host.metric("kafka.acl.acl.decisions.topic.write.allowed"), 0);
+});
+
+// SASL/PLAIN through the filter: SaslHandshake v1 and SaslAuthenticate v2, and the broker's answers.
+const saslHandshake = (correlationId) =>
+  requestFrame({ apiKey: 17, apiVersion: 1, correlationId, flexible: false, body: new Encoder().string("PLAIN").build() });
+const saslAuthenticate = (correlationId, user) => requestFrame({
+  apiKey: 36, apiVersion: 2, correlationId, flexible: true,
+  body: new Encoder().compactBytes(Buffer.from(`\0${user}\0secret`)).noTags().build(),
+});
+const framedBody = (body) => Buffer.concat([new Encoder().int32(body.length).build(), body]);
+const saslHandshakeAnswer = (correlationId) =>
+  framedBody(new Encoder().int32(correlationId).int16(0).array(["PLAIN"], (x, m) => x.string(m)).build());
+const saslAuthenticateAnswer = (correlationId) =>
+  framedBody(new Encoder().int32(correlationId).noTags().int16(0).compactString(null).compactBytes(Buffer.alloc(0)).int64(0n).noTags().build());
+
+test("a request pipelined behind an unanswered SASL exchange closes the connection before it reaches the broker", () => {
+  // mallory is denied what anyone else may do: decided before her authentication is
+  // answered, her Produce would pass as User:ANONYMOUS, and the broker would run it as her.
+  const config = {
+    stat_prefix: "acl",
+    acl: {
+      ...CONFIG.acl,
+      principal_sources: ["sasl"],
+      rules: [...CONFIG.acl.rules, { name: "no-mallory", effect: "deny", principal: "User:mallory", resource_type: "topic", pattern_type: "prefixed", resource_name: "ok", operations: ["all"] }],
+    },
+  };
+  for (const records of [["small"], Array(4).fill("m".repeat(1024))]) {
+    const host = new ProxyWasmHost(compiledFilter(), { config }).start();
+    host.openConnection(2);
+    const connection = host.connections.get(2);
+    const produce = produceRequest({ correlationId: 3, recordsByTopic: { "ok-orders": records }, acks: 1 });
+    host.downstreamData(2, Buffer.concat([saslHandshake(1), saslAuthenticate(2, "mallory"), produce]));
+    assert.equal(connection.closed, true, `a ${produce.length}-byte Produce pipelined behind the authentication was not refused`);
+    assert.ok(!sent(connection.sentUpstream).includes(Buffer.from("ok-orders")), "the pipelined Produce reached the broker");
+    assert.equal(host.metric("kafka.acl.filter.acl_connections_closed"), 1);
+  }
+  // Waiting for each answer, as clients do: the Produce is decided for mallory and denied.
+  const host = new ProxyWasmHost(compiledFilter(), { config }).start();
+  host.openConnection(2);
+  const connection = host.connections.get(2);
+  host.downstreamData(2, saslHandshake(1));
+  host.upstreamData(2, saslHandshakeAnswer(1));
+  host.downstreamData(2, saslAuthenticate(2, "mallory"));
+  host.upstreamData(2, saslAuthenticateAnswer(2));
+  host.downstreamData(2, produceRequest({ correlationId: 3, recordsByTopic: { "ok-orders": ["x"] }, acks: 1 }));
+  assert.equal(connection.closed, false);
+  assert.ok(!sent(connection.sentUpstream).includes(Buffer.from("ok-orders")), "mallory's Produce reached the broker");
+  assert.equal(host.metric("kafka.acl.acl_requests_denied") + host.metric("kafka.acl.filter.acl_requests_denied"), 1);
 });
 
 test("a Produce its head cannot clear is held whole and decided by the gate, each check counted once", () => {
