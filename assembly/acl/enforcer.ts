@@ -149,10 +149,8 @@ export class AclEnforcer extends FrameEdit {
         apiKey.toString() + ", version " + apiVersion.toString() + ")");
     }
     const headerVersion = requestHeaderVersion(apiKey, apiVersion);
-    r.reset(frame, start, end);
+    if (!this.decodeHeader(frame, start, end, headerVersion)) return this.failClosed("malformed " + apiName(apiKey) + " request header");
     const header = this.requestHeader;
-    if (!header.decode(r, headerVersion)) return this.failClosed("malformed " + apiName(apiKey) + " request header");
-    if (this.principals.clientIdSeen(header.clientId())) this.authorizer.principal = this.principals.principal;
     const body = decodeRequestBody(apiKey, apiVersion, r);
     if (body == null) return this.failClosed("malformed " + apiName(apiKey) + " v" + apiVersion.toString() + " request body");
     this.watchSaslRequest(apiKey, body);
@@ -203,12 +201,22 @@ export class AclEnforcer extends FrameEdit {
     const apiKey = r.readInt16();
     const apiVersion = r.readInt16();
     if (!r.ok || apiKey != PRODUCE || !isSupportedVersion(apiKey, apiVersion)) return false;
-    r.reset(frame, start, end);
-    const header = this.requestHeader;
-    if (!header.decode(r, requestHeaderVersion(apiKey, apiVersion))) return false;
-    if (this.principals.clientIdSeen(header.clientId())) this.authorizer.principal = this.principals.principal;
+    if (!this.decodeHeader(frame, start, end, requestHeaderVersion(apiKey, apiVersion))) return false;
     this.authorizer.apiKey = apiKey;
     return produceAllowedByHead(apiVersion, r, this.authorizer);
+  }
+
+  /**
+   * Decodes the request header at `frame[start, end)` into requestHeader, leaving the
+   * reader at the body, and lets a new client id update the principal (the client_id
+   * source). False when the header does not decode.
+   */
+  private decodeHeader(frame: ArrayBuffer, start: i32, end: i32, headerVersion: i16): bool {
+    const r = this.reader;
+    r.reset(frame, start, end);
+    if (!this.requestHeader.decode(r, headerVersion)) return false;
+    if (this.principals.clientIdSeen(this.requestHeader.clientId())) this.authorizer.principal = this.principals.principal;
+    return true;
   }
 
   /**
