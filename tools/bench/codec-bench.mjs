@@ -10,12 +10,12 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const wasmPath = path.join(root, "build/codec-bench.wasm");
 const gluePath = path.join(root, "build/codec-bench.js");
-const secondsArg = process.argv.indexOf("--seconds");
-const targetSeconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
+const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numeric: ["seconds"] }).seconds);
 
 function newestSource(dir) {
   let newest = 0;

@@ -8,14 +8,14 @@
 //   node tools/bench/connection-memory.mjs [--connections 1000]
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "../../tests/fuzz/host.mjs";
 import { Encoder, apiVersionsRequest, metadataRequest, produceRequest } from "../../tests/integration/support/kafka-wire.mjs";
 import { buildFilter } from "../../scripts/lib/build.mjs";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const { values: options } = parseArgs({ options: { connections: { type: "string", default: "1000" } } });
+const options = benchOptions(import.meta.url, { connections: { type: "string", default: "1000" } }, { numeric: ["connections"] });
 const connections = Number(options.connections);
 buildFilter();
 const module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));

@@ -13,20 +13,18 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startKafka } from "../../scripts/lib/kafka.mjs";
 import { readStats, renderEnvoyConfig, startEnvoy } from "../../scripts/lib/envoy.mjs";
 import { buildFilter, FILTER_WASM } from "../../scripts/lib/build.mjs";
 import { freePort, sleep } from "../../scripts/lib/processes.mjs";
 import { RawConnection, apiVersionsRequest, metadataRequest } from "../../tests/integration/support/kafka-wire.mjs";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const { values: options } = parseArgs({
-  options: {
-    idle: { type: "string", default: "1000" }, busy: { type: "string", default: "100" }, seconds: { type: "string", default: "20" },
-  },
-});
+const options = benchOptions(import.meta.url, {
+  idle: { type: "string", default: "1000" }, busy: { type: "string", default: "100" }, seconds: { type: "string", default: "20" },
+}, { numeric: ["idle", "busy", "seconds"] });
 const idleCount = Number(options.idle);
 const busyCount = Number(options.busy);
 const seconds = Number(options.seconds);

@@ -17,18 +17,16 @@
 // what Envoy does in C++, so read the µs as relative, not as Envoy's figures).
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "../../tests/fuzz/host.mjs";
 import { Encoder, fetchRequestByTopicId, metadataRequest, produceRequest, recordBatch } from "../../tests/integration/support/kafka-wire.mjs";
 import { buildFilter } from "../../scripts/lib/build.mjs";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const { values: options } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "1" }, pipeline: { type: "string", default: "1" }, "read-size": { type: "string", default: "0" },
-  },
-});
+const options = benchOptions(import.meta.url, {
+  seconds: { type: "string", default: "1" }, pipeline: { type: "string", default: "1" }, "read-size": { type: "string", default: "0" },
+}, { numeric: ["seconds", "pipeline", "read-size"], extraHelp: "FILTER_WASM=<file> measures another build of the module (default build/kafka_filter.wasm)." });
 const targetSeconds = Number(options.seconds);
 const pipeline = Number(options.pipeline);
 const readSize = Number(options["read-size"]);

@@ -85,7 +85,6 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startKafka } from "../../scripts/lib/kafka.mjs";
 import { downstreamTlsTransportSocket, readStats, renderEnvoyConfig, startEnvoy } from "../../scripts/lib/envoy.mjs";
@@ -95,41 +94,33 @@ import { compiledJavaClasspath } from "../../scripts/lib/java.mjs";
 import { freePort, isPortOpen, runInstaller, sleep, startProcess, stopProcess, tail, waitFor } from "../../scripts/lib/processes.mjs";
 import YAML from "yaml";
 import { addedLatency, parseSamples, summarize } from "./lib/latency-stats.mjs";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-const { values: options } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "3" },
-    records: { type: "string", default: "500000" },
-    "record-size": { type: "string", default: "1024" },
-    throughput: { type: "string", default: "-1" },
-    acks: { type: "string", default: "1" },
-    partitions: { type: "string", default: "1" },
-    "warmup-records": { type: "string", default: "100000" },
-    concurrency: { type: "string", default: "1" },
-    "no-build": { type: "boolean", default: false },
-    acl: { type: "boolean", default: false },
-    floor: { type: "boolean", default: false },
-    "broker-addresses": { type: "boolean", default: false },
-    tls: { type: "boolean", default: false },
-    kroxylicious: { type: "boolean", default: false },
-    latency: { type: "boolean", default: false },
-    samples: { type: "string", default: "10000" },
-    block: { type: "string", default: "100" },
-    "latency-warmup": { type: "string", default: "1000" },
-    "records-per-request": { type: "string", default: "10" },
-    "pause-us": { type: "string", default: "0" },
-    "samples-out": { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const options = benchOptions(import.meta.url, {
+  rounds: { type: "string", default: "3" },
+  records: { type: "string", default: "500000" },
+  "record-size": { type: "string", default: "1024" },
+  throughput: { type: "string", default: "-1" },
+  acks: { type: "string", default: "1" },
+  partitions: { type: "string", default: "1" },
+  "warmup-records": { type: "string", default: "100000" },
+  concurrency: { type: "string", default: "1" },
+  "no-build": { type: "boolean", default: false },
+  acl: { type: "boolean", default: false },
+  floor: { type: "boolean", default: false },
+  "broker-addresses": { type: "boolean", default: false },
+  tls: { type: "boolean", default: false },
+  kroxylicious: { type: "boolean", default: false },
+  latency: { type: "boolean", default: false },
+  samples: { type: "string", default: "10000" },
+  block: { type: "string", default: "100" },
+  "latency-warmup": { type: "string", default: "1000" },
+  "records-per-request": { type: "string", default: "10" },
+  "pause-us": { type: "string", default: "0" },
+  "samples-out": { type: "string" },
 });
-if (options.help) {
-  const lines = fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1);
-  const header = lines.slice(0, lines.findIndex((line) => !line.startsWith("//")));
-  console.log(header.map((line) => line.slice(3)).join("\n"));
-  process.exit(0);
-}
 
 function positiveInt(name, { allowZero = false, allowMinusOne = false } = {}) {
   const value = Number(options[name]);

@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { ProxyWasmHost } from "../../tests/fuzz/host.mjs";
 import { Encoder, fetchRequestByTopicId, metadataRequest, recordBatch } from "../../tests/integration/support/kafka-wire.mjs";
 import { buildFilter } from "../../scripts/lib/build.mjs";
+import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const secondsArg = process.argv.indexOf("--seconds");
-const targetSeconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
+const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numeric: ["seconds"] }).seconds);
 buildFilter();
 const module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));
 const TOPIC_ID = Buffer.alloc(16, 7);
