@@ -140,7 +140,7 @@ const ACCEPTED_LINT = [
   /^metric names should not contain abbreviated units$/,
 ];
 
-test("promtool parses the filter's metrics as Envoy exposes them, and finds only the known lint", async () => {
+test("promtool parses the filter's metrics as Envoy exposes them, and finds only the known lint", async (t) => {
   const families = filterFamilies(await exposition());
   assert.match(families, /^# TYPE kafka_api_latency_us histogram$/m);
   const checked = promtool(["check", "metrics"], { input: families });
@@ -152,6 +152,9 @@ test("promtool parses the filter's metrics as Envoy exposes them, and finds only
   assert.ok(findings.length > 0, "promtool reported nothing: it did not lint the exposition");
   const unexpected = findings.filter((f) => !ACCEPTED_LINT.some((re) => re.test(f.text)));
   assert.deepEqual(unexpected, [], "promtool lint findings beyond the known ones");
+  const kinds = {};
+  for (const f of findings) kinds[f.text] = (kinds[f.text] ?? 0) + 1;
+  t.diagnostic(`promtool check metrics: ${(families.match(/^# TYPE /gm) ?? []).length} families; findings: ${JSON.stringify(kinds)}`);
   const abbreviated = new Set(findings.filter((f) => f.text.includes("abbreviated")).map((f) => f.metric));
   assert.deepEqual([...abbreviated], ["kafka_api_latency_us"]);
 
@@ -186,7 +189,7 @@ test("Prometheus scrapes Envoy's /stats/prometheus: the target is up and the fil
   assert.ok(software.data.result.some((r) => r.metric.kafka_client_software === "librdkafka"), JSON.stringify(software.data.result));
 });
 
-test("every PromQL expression of the dashboard parses in Prometheus and names only metrics and labels the filter emits", async () => {
+test("every PromQL expression of the dashboard parses in Prometheus and names only metrics and labels the filter emits", async (t) => {
   const { dashboard, queries } = dashboardQueries();
   assert.ok(queries.length >= 30, `only ${queries.length} queries`);
   const exposed = exposedMetrics(await exposition());
@@ -203,6 +206,7 @@ test("every PromQL expression of the dashboard parses in Prometheus and names on
     for (const p of nameProblems({ metrics: new Set([metric]), labels: new Set([label]) }, exposed)) problems.push(`variable ${variable.name}: ${p}`);
   }
   assert.deepEqual(problems, []);
+  t.diagnostic(`${queries.length} expressions and ${dashboard.templating.list.length} variable checked against ${exposed.size} exposed kafka_* series names`);
 
   // Both checks can fail: a syntax error is refused by Prometheus's parser, a misspelt metric or label is named.
   const bad = await formatQuery("sum by (kafka_api (rate(kafka_api_requests[1m]))");
