@@ -138,6 +138,8 @@ before(async () => {
 
 after(async () => {
   await stopProcess(registry);
+  // Keep the registry's log, not its blobs.
+  fs.rmSync(path.join(runDir, "storage"), { recursive: true, force: true });
 });
 
 let pushed;
