@@ -11,8 +11,8 @@
 #   --compat REF  the "compat" variant, an ordinary container image: one
 #                 application/vnd.oci.image.layer.v1.tar+gzip layer holding plugin.wasm and
 #                 runtime-config.json, an OCI image config, and the manifest annotation
-#                 module.wasm.image/variant=compat. Tools that know only container images
-#                 (registry mirrors, scanners, `crane`, `skopeo`) handle it.
+#                 module.wasm.image/variant=compat: an ordinary container image, for
+#                 registries and tools that accept nothing else.
 #
 #   scripts/oci-image.sh --oci registry.example.com/kafka-filter:0.1.0 \
 #                        --compat registry.example.com/kafka-filter:0.1.0-compat
