@@ -208,3 +208,32 @@ test("Envoy refuses a WasmPlugin plugin configuration the filter rejects, and a 
   const badFragment = envoyValidate([sidecar.spec.pluginConfig], fragment);
   assert.notEqual(badFragment.status, 0, "a stats tag with a broken regex must be refused: the fragment is really read");
 });
+
+test("istio-config.mjs refuses bad arguments with one line naming the problem, and writes nothing", () => {
+  const outDir = path.join(runDir, "cli-out");
+  const cases = [
+    [["--advertised-host", "h", "--out-dir", outDir], /--nodes ID=HOST:PORT\[,…\] is required/],
+    [["--nodes", "1=a:9092", "--out-dir", outDir], /--advertised-host is required/],
+    [["--nodes", "1=a", "--advertised-host", "h", "--out-dir", outDir], /--nodes: not a HOST:PORT address: "a"/],
+    [["--nodes", "1=a:9092", "--advertised-host", "h", "--out-dir", outDir, "--broker-selector", "kafka"], /--broker-selector must be LABEL=VALUE, got "kafka"/],
+    [["--nodes", "1=a:9092", "--advertised-host", "h", "--out-dir", outDir, "--gateway", "Kafka_GW"], /the gateway name must be a DNS label/],
+    [["--nodes", "1=a:9092,2=b:9092", "--advertised-host", "h", "--out-dir", outDir, "--port", "65535"], /listener ports 65535\.\.65536 are not all valid ports/],
+    [["--nodes", "1=a:9092", "--advertised-host", "h", "--out-dir", outDir, "--bogus"], /Unknown option '--bogus'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = spawnSync("node", [path.join(root, "scripts/istio-config.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 60000 });
+    assert.equal(result.status, 1, `${args.join(" ")}: exit 1, got ${result.status}: ${result.stderr}`);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0], /^istio-config: /);
+    assert.match(lines[0], pattern);
+    assert.equal(fs.existsSync(outDir), false, "nothing written");
+  }
+  const good = spawnSync("node", [path.join(root, "scripts/istio-config.mjs"), "--nodes", "7=b7.kafka.svc:9092", "--advertised-host", "gw.example.com",
+    "--port", "31000", "--out-dir", outDir], { cwd: root, encoding: "utf8", timeout: 60000 });
+  assert.equal(good.status, 0, good.stderr);
+  const [, , plugin] = YAML.parseAllDocuments(fs.readFileSync(path.join(outDir, "gateway.yaml"), "utf8")).map((d) => d.toJS());
+  assert.deepEqual(plugin.spec.match, [{ ports: [{ number: 31000 }] }]);
+  assert.deepEqual(plugin.spec.pluginConfig.broker_addresses, { nodes: { 7: "gw.example.com:31000" } });
+  assert.equal(plugin.spec.pluginConfig.stat_prefix, "broker7");
+});
