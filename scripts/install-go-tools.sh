@@ -7,6 +7,9 @@
 #   registry    the CNCF Distribution registry, run locally by tests/integration/oci-image.test.mjs
 #   kubeconform validates deploy/istio/ against Istio's CRD schemas
 #
+# and tools/istio-wasm-fetch (ours: go-containerregistry, the library Istio's Wasm image
+# fetcher uses, reading an image by that fetcher's rules; for tests/integration/oci-image.test.mjs).
+#
 # It also converts Istio's CRDs (kubernetes/customresourcedefinitions.gen.yaml of the
 # pinned istio.io/api module) to JSON schemas for kubeconform, with kubeconform's own
 # converter (scripts/openapi2jsonschema.py of the pinned kubeconform module), into
@@ -54,7 +57,18 @@ for spec in "$ORAS" "$REGISTRY" "$KUBECONFORM"; do
   say "installed $bin/$name ($(( $(date +%s) - start ))s)"
 done
 
-# Istio's CRD schemas, as JSON schemas kubeconform reads ({kind}_{version}.json).
+# Our go-containerregistry reader of Wasm images (tools/istio-wasm-fetch: Istio's fetch rules,
+# with the library Istio's fetcher uses), rebuilt whenever its sources change.
+fetch_src="$root/tools/istio-wasm-fetch"
+fetch_stamp="$(cat "$fetch_src/go.mod" "$fetch_src/go.sum" "$fetch_src"/*.go | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$bin/istio-wasm-fetch" ] || [ "$(cat "$bin/istio-wasm-fetch.sources-sha256" 2>/dev/null)" != "$fetch_stamp" ]; then
+  say "building tools/istio-wasm-fetch"
+  (cd "$fetch_src" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -o "$bin/istio-wasm-fetch" .) >&2 \
+    || fail "go build tools/istio-wasm-fetch"
+  echo "$fetch_stamp" > "$bin/istio-wasm-fetch.sources-sha256"
+fi
+
+# Istio's CRD schemas, as JSON schemas kubeconform reads ({kind}-{group}-{version}.json).
 schemas="$root/.deps/istio-schemas/${ISTIO_API#*@}"
 if [ ! -f "$schemas/.complete" ]; then
   python3 -c 'import yaml' 2>/dev/null || fail "Python's yaml module is missing (Debian: python3-yaml); kubeconform's converter needs it"
@@ -75,4 +89,4 @@ if [ ! -f "$schemas/.complete" ]; then
   say "converted Istio's CRDs ($ISTIO_API) into $schemas"
 fi
 
-echo "oras ${ORAS#*@}, registry ${REGISTRY#*@}, kubeconform ${KUBECONFORM#*@}, Istio CRDs ${ISTIO_API#*@}"
+echo "oras ${ORAS#*@}, registry ${REGISTRY#*@}, kubeconform ${KUBECONFORM#*@}, istio-wasm-fetch, Istio CRDs ${ISTIO_API#*@}"

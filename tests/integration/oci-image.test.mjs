@@ -1,9 +1,11 @@
 // The filter's OCI images (scripts/oci-image.sh, README "OCI image"): both formats Istio's
 // WasmPlugin pulls are pushed with oras to a real registry (CNCF Distribution, built from
 // its Go module by scripts/install-go-tools.sh, on a free loopback port over plain HTTP),
-// pulled back with oras and read through the registry's HTTP API the way Istio's image
-// fetcher reads them; the module that comes back must equal build/kafka_filter.wasm byte
-// for byte. No Kubernetes cluster and no Istio run here.
+// read back the way Istio's image fetcher reads them (tools/istio-wasm-fetch:
+// go-containerregistry, the library that fetcher uses, with its rules) and pulled with
+// oras; the module that comes back must equal build/kafka_filter.wasm byte for byte. The
+// manifests and blobs are also read through the registry's HTTP API to check media types.
+// No Kubernetes cluster and no Istio run here.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
@@ -21,10 +23,9 @@ const WASM_CONFIG = "application/vnd.module.wasm.config.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 const runDir = path.join(root, ".run/tests", `oci-image-${process.pid}`);
-let registry, host, oras, module;
+let registry, host, oras, istioWasmFetch, module;
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, encoding: "utf8", timeout: 120000, ...options });
@@ -58,43 +59,17 @@ async function blobOf(repository, descriptor) {
   return bytes;
 }
 
-/** The file whose base name is `name` in a tar (read with the tar CLI), or undefined. */
-function fileInTar(tarBytes, name) {
-  const list = ok(run("tar", ["-tf", "-"], { input: tarBytes }), "tar -t");
-  const entry = list.stdout.split("\n").find((e) => path.posix.basename(e) === name);
-  if (!entry) return undefined;
-  return ok(run("tar", ["-xOf", "-", entry], { input: tarBytes, encoding: "buffer", maxBuffer: 64 << 20 }), "tar -x").stdout;
-}
-
 /**
- * Reads a module out of an image by the rules of Istio's image fetcher (istio
- * pkg/wasm/imagefetcher.go, PrepareFetch): a Docker manifest's last layer must be a
- * gzipped tar holding plugin.wasm; an OCI manifest is tried as the compat variant (last
- * layer application/vnd.oci.image.layer.v1.tar+gzip holding plugin.wasm), then as the oci
- * variant (exactly two layers, one of them application/vnd.module.wasm.content.layer.v1+wasm,
- * whose blob is the module). Returns { variant, wasm }; throws with every reason otherwise.
+ * Reads the module out of an image with tools/istio-wasm-fetch: go-containerregistry, the
+ * library Istio's Wasm image fetcher uses, applying that fetcher's rules (istio
+ * pkg/wasm/imagefetcher.go, PrepareFetch). Returns { status, variant, digest, wasm, stderr }.
  */
-async function fetchAsIstio(repository, reference) {
-  const { manifest } = await manifestOf(repository, reference);
-  const compat = async (layerType) => {
-    const last = manifest.layers?.at(-1);
-    if (!last) throw new Error("number of layers must be greater than zero");
-    if (last.mediaType !== layerType) throw new Error(`invalid media type ${last.mediaType} (expect ${layerType})`);
-    const wasm = fileInTar(zlib.gunzipSync(await blobOf(repository, last)), "plugin.wasm");
-    if (!wasm) throw new Error("plugin.wasm not found in the archive");
-    return wasm;
-  };
-  if (manifest.mediaType === DOCKER_MANIFEST) return { variant: "docker", wasm: await compat(DOCKER_TAR_GZIP) };
-  const errors = [];
-  try { return { variant: "compat", wasm: await compat(OCI_TAR_GZIP) }; } catch (error) { errors.push(`compat: ${error.message}`); }
-  if (manifest.layers?.length !== 2) {
-    errors.push(`oci: number of layers must be 2 but got ${manifest.layers?.length ?? 0}`);
-  } else {
-    const layer = manifest.layers.find((l) => l.mediaType === WASM_LAYER);
-    if (layer) return { variant: "oci", wasm: await blobOf(repository, layer) };
-    errors.push(`oci: could not find the layer of type ${WASM_LAYER}`);
-  }
-  throw new Error(`not an image Istio can read: ${errors.join("; ")}`);
+function fetchAsIstio(reference) {
+  const out = path.join(runDir, `fetched-${reference.replace(/[^A-Za-z0-9]+/g, "_")}.wasm`);
+  fs.rmSync(out, { force: true });
+  const result = run(istioWasmFetch, [`${host}/${reference}`, out]);
+  const [variant, digest] = result.stdout.trim().split(" ");
+  return { status: result.status, variant, digest, wasm: result.status === 0 ? fs.readFileSync(out) : undefined, stderr: result.stderr };
 }
 
 function pushImages(args, env = {}) {
@@ -111,6 +86,7 @@ function pushImages(args, env = {}) {
 before(async () => {
   module = fs.readFileSync(buildFilter());
   oras = goTool("oras");
+  istioWasmFetch = goTool("istio-wasm-fetch");
   const registryBinary = goTool("registry");
   fs.rmSync(runDir, { recursive: true, force: true });
   fs.mkdirSync(runDir, { recursive: true });
@@ -144,18 +120,18 @@ after(async () => {
 
 let pushed;
 
-test("scripts/oci-image.sh pushes both formats; Istio's fetcher rules read back the module byte for byte", async () => {
+test("scripts/oci-image.sh pushes both formats; read as Istio's fetcher reads them, the module comes back byte for byte", () => {
   pushed = pushImages(["--oci", `${host}/kafka-filter:test`, "--compat", `${host}/kafka-filter:test-compat`]);
   assert.match(pushed.oci?.digest ?? "", /^sha256:[0-9a-f]{64}$/);
   assert.match(pushed.compat?.digest ?? "", /^sha256:[0-9a-f]{64}$/);
 
-  const oci = await fetchAsIstio("kafka-filter", "test");
-  assert.equal(oci.variant, "oci");
-  assert.ok(oci.wasm.equals(module), "the oci variant's wasm layer is build/kafka_filter.wasm");
-
-  const compat = await fetchAsIstio("kafka-filter", "test-compat");
-  assert.equal(compat.variant, "compat");
-  assert.ok(compat.wasm.equals(module), "the compat variant's plugin.wasm is build/kafka_filter.wasm");
+  for (const [reference, variant] of [["kafka-filter:test", "oci"], ["kafka-filter:test-compat", "compat"]]) {
+    const fetched = fetchAsIstio(reference);
+    assert.equal(fetched.status, 0, `istio-wasm-fetch ${reference}: ${fetched.stderr}`);
+    assert.equal(fetched.variant, variant, `Istio reads ${reference} as the ${variant} variant`);
+    assert.equal(fetched.digest, pushed[variant].digest, "the digest Istio checks a WasmPlugin's sha256 against is the one the script printed");
+    assert.ok(fetched.wasm.equals(module), `the module Istio gets from ${reference} is build/kafka_filter.wasm`);
+  }
 });
 
 test("the oci variant: two layers of the Wasm media types, runtime config as the manifest config", async () => {
@@ -204,18 +180,21 @@ test("the images are reproducible: the same module gives the same digests", () =
   assert.equal(again.compat.digest, pushed.compat.digest);
 });
 
-test("images Istio cannot read are told apart: a plain oras push, a compat layer without plugin.wasm", async () => {
+test("images Istio cannot read are refused by the same reader: a plain oras push, a compat layer without plugin.wasm", () => {
   const work = path.join(runDir, "wrong");
   fs.mkdirSync(work, { recursive: true });
   fs.copyFileSync(path.join(root, "build/kafka_filter.wasm"), path.join(work, "kafka_filter.wasm"));
   // oras's default: one application/vnd.oci.image.layer.v1.tar layer holding the raw module.
   ok(run(oras, ["push", "--plain-http", "--no-tty", `${host}/wrong:plain`, "kafka_filter.wasm"], { cwd: work }), "oras push");
-  await assert.rejects(fetchAsIstio("wrong", "plain"),
-    /compat: invalid media type application\/vnd\.oci\.image\.layer\.v1\.tar .*oci: number of layers must be 2 but got 1/);
+  const plain = fetchAsIstio("wrong:plain");
+  assert.equal(plain.status, 1);
+  assert.match(plain.stderr, /compat: invalid media type application\/vnd\.oci\.image\.layer\.v1\.tar .*oci: number of layers must be 2 but got 1/);
   // The compat layout with the module under another name.
   ok(run("tar", ["-czf", "filter.tar.gz", "kafka_filter.wasm"], { cwd: work }), "tar -c");
   ok(run(oras, ["push", "--plain-http", "--no-tty", `${host}/wrong:named`, `filter.tar.gz:${OCI_TAR_GZIP}`], { cwd: work }), "oras push");
-  await assert.rejects(fetchAsIstio("wrong", "named"), /compat: plugin\.wasm not found in the archive/);
+  const named = fetchAsIstio("wrong:named");
+  assert.equal(named.status, 1);
+  assert.match(named.stderr, /compat: plugin\.wasm not found in the archive/);
 });
 
 test("scripts/oci-image.sh refuses a missing module and a file that is not WebAssembly", () => {
