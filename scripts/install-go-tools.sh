@@ -72,10 +72,14 @@ fi
 schemas="$root/.deps/istio-schemas/${ISTIO_API#*@}"
 if [ ! -f "$schemas/.complete" ]; then
   python3 -c 'import yaml' 2>/dev/null || fail "Python's yaml module is missing (Debian: python3-yaml); kubeconform's converter needs it"
-  istio_api_dir="$(cd "$(mktemp -d)" && GOFLAGS= go mod download -json "$ISTIO_API" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  # `go mod download` outside any module: it only fetches (hash-verified) into the module cache.
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
+  module_dir() { (cd "$scratch" && GOFLAGS= go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'); }
+  istio_api_dir="$(module_dir "$ISTIO_API")"
   crds="$istio_api_dir/kubernetes/customresourcedefinitions.gen.yaml"
   [ -f "$crds" ] || fail "could not download $ISTIO_API (no $crds)"
-  kubeconform_dir="$(cd "$(mktemp -d)" && GOFLAGS= go mod download -json "${KUBECONFORM%%/cmd/*}@${KUBECONFORM#*@}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  kubeconform_dir="$(module_dir "${KUBECONFORM%%/cmd/*}@${KUBECONFORM#*@}")"
   converter="$kubeconform_dir/scripts/openapi2jsonschema.py"
   [ -f "$converter" ] || fail "kubeconform's converter is missing ($converter)"
   rm -rf "$schemas.tmp" && mkdir -p "$schemas.tmp"
