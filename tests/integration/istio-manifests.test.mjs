@@ -8,13 +8,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import net from "node:net";
 import { spawnSync } from "node:child_process";
 import YAML from "yaml";
-import { renderEnvoyConfig, root } from "../../scripts/lib/envoy.mjs";
+import { renderEnvoyConfig, root, startEnvoy } from "../../scripts/lib/envoy.mjs";
 import { buildFilter } from "../../scripts/lib/build.mjs";
 import { generateClusterConfig, describeListeners, parseNodes } from "../../scripts/lib/cluster-config.mjs";
 import { goTool, istioSchemaDir } from "../../scripts/lib/go-tools.mjs";
-import { freePortRun, runInstaller } from "../../scripts/lib/processes.mjs";
+import { freePort, freePortRun, runInstaller, waitFor } from "../../scripts/lib/processes.mjs";
+import { produceRequest } from "./support/kafka-wire.mjs";
 import { ISTIO_DEFAULTS, ISTIO_DEFAULT_COMMAND, STATS_CONFIGMAP, renderIstioManifests, statsBootstrapFragment } from "../../scripts/lib/istio.mjs";
 
 const deployDir = path.join(root, "deploy/istio");
@@ -239,4 +241,52 @@ test("istio-config.mjs refuses bad arguments with one line naming the problem, a
   assert.deepEqual(plugin.spec.match, [{ ports: [{ number: 31000 }] }]);
   assert.deepEqual(plugin.spec.pluginConfig.broker_addresses, { nodes: { 7: "gw.example.com:31000" } });
   assert.equal(plugin.spec.pluginConfig.stat_prefix, "broker7");
+});
+
+// Istio's bootstrap (tools/packaging/common/envoy_bootstrap.json, Istio 1.2x) has two stats
+// tags that are not anchored, so they apply to every stat name, the filter's included.
+const ISTIO_UNANCHORED_TAGS = [
+  { regex: "(cache\\.(.+?)\\.)", tag_name: "cache" },
+  { regex: "(component\\.(.+?)\\.)", tag_name: "component" },
+];
+
+test("under Istio's own stats tags, a topic named with 'cache.' is mis-tagged unless topic_labels leaves it out (README limit)", async () => {
+  // A stand-in broker that swallows requests: the filter counts Produce requests on their way in.
+  const broker = net.createServer((socket) => socket.on("data", () => {}).on("error", () => {}));
+  const brokerPort = await freePort();
+  await new Promise((resolve) => broker.listen(brokerPort, "127.0.0.1", resolve));
+  const [plain, allowlisted, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const config = renderEnvoyConfig({ listenerPort: plain, adminPort, brokerPort, wasmFile: buildFilter(), pluginConfig: { stat_prefix: "plain" } });
+  const second = structuredClone(config.static_resources.listeners[0]);
+  second.name = "allowlisted";
+  second.address.socket_address.port_value = allowlisted;
+  second.filter_chains[0].filters[0].typed_config.config.configuration.value = JSON.stringify({ stat_prefix: "allowlisted", topic_labels: ["orders"] });
+  config.static_resources.listeners.push(second);
+  // Istio's tags first, then the ConfigMap's, as Envoy merges the bootstrap override.
+  config.stats_config = { use_all_default_tags: false, stats_tags: [...ISTIO_UNANCHORED_TAGS, ...statsFragment().stats_config.stats_tags] };
+  const envoy = await startEnvoy({ runDir, config, concurrency: 1, name: "envoy-istio-tags" });
+  try {
+    for (const port of [plain, allowlisted]) {
+      const socket = net.connect(port, "127.0.0.1");
+      await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      socket.write(produceRequest({ correlationId: 1, recordsByTopic: { "user-cache.events": ["a"], orders: ["b"] } }));
+      await waitFor("the Produce request to be counted", async () => {
+        const text = await (await fetch(`${envoy.admin}/stats?filter=${encodeURIComponent(`kafka\\.${port === plain ? "plain" : "allowlisted"}\\.api\\.Produce`)}`)).text();
+        return /requests: 1$/m.test(text);
+      }, { timeoutMs: 15000 });
+      socket.destroy();
+    }
+    const lines = (await (await fetch(`${envoy.admin}/stats/prometheus`)).text()).split("\n").filter((l) => /^kafka_topic/.test(l));
+    // The documented limit: the name loses its dot and gains a `cache` label.
+    assert.ok(lines.some((l) => l.startsWith('kafka_topicproduced_records{cache="events",kafka_listener="plain",kafka_topic="user-cache.events"} 1')), lines.join("\n"));
+    assert.ok(lines.includes('kafka_topic_produced_records{kafka_listener="plain",kafka_topic="orders"} 1'), lines.join("\n"));
+    // The workaround: with topic_labels, the topic counts under _other, and every name is whole.
+    const mine = lines.filter((l) => l.includes('kafka_listener="allowlisted"'));
+    assert.ok(mine.includes('kafka_topic_produced_records{kafka_listener="allowlisted",kafka_topic="_other"} 1'), mine.join("\n"));
+    assert.ok(mine.includes('kafka_topic_produced_records{kafka_listener="allowlisted",kafka_topic="orders"} 1'), mine.join("\n"));
+    assert.ok(mine.every((l) => /^kafka_topic_(produced|fetched)_(bytes|records)\{kafka_listener="allowlisted",kafka_topic="[^"]+"\} \d+$/.test(l)), mine.join("\n"));
+  } finally {
+    await envoy.stop();
+    broker.close();
+  }
 });
