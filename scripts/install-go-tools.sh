@@ -4,7 +4,11 @@
 # proxy (checksums verified against the Go checksum database by the go tool):
 #
 #   oras        pushes and pulls the filter's OCI images (scripts/oci-image.sh)
-#   registry    the CNCF Distribution registry, run locally by tests/integration/oci-image.test.mjs
+#   registry    go-containerregistry's registry (pkg/registry, served by its cmd/registry), run
+#               locally by tests/integration/oci-image.test.mjs. The CNCF Distribution registry
+#               was the first choice, but its storage drivers and tracing pull in gRPC, OpenTelemetry
+#               and three cloud SDKs: a cold build took over 7 minutes on the 2-core machine,
+#               against seconds for this one, whose module istio-wasm-fetch needs anyway
 #   kubeconform validates deploy/istio/ against Istio's CRD schemas
 #
 # and tools/istio-wasm-fetch (ours: go-containerregistry, the library Istio's Wasm image
@@ -23,7 +27,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.deps/bin"
 
 ORAS="oras.land/oras/cmd/oras@v1.3.6"
-REGISTRY="github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
+REGISTRY="github.com/google/go-containerregistry/cmd/registry@v0.22.1"
 KUBECONFORM="github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0"
 ISTIO_API="istio.io/api@v1.32.0"
 

@@ -1,6 +1,6 @@
 // The filter's OCI images (scripts/oci-image.sh, README "OCI image"): both formats Istio's
-// WasmPlugin pulls are pushed with oras to a real registry (CNCF Distribution, built from
-// its Go module by scripts/install-go-tools.sh, on a free loopback port over plain HTTP),
+// WasmPlugin pulls are pushed with oras to a real registry (go-containerregistry's, built
+// from its Go module by scripts/install-go-tools.sh, on a free port over plain HTTP),
 // read back the way Istio's image fetcher reads them (tools/istio-wasm-fetch:
 // go-containerregistry, the library that fetcher uses, with its rules) and pulled with
 // oras; the module that comes back must equal build/kafka_filter.wasm byte for byte. The
@@ -40,7 +40,7 @@ function ok(result, what) {
 
 const sha256 = (bytes) => `sha256:${crypto.createHash("sha256").update(bytes).digest("hex")}`;
 
-/** A manifest from the registry's HTTP API (Distribution spec), as an image puller asks for it. */
+/** A manifest from the registry's HTTP API (OCI distribution spec), as an image puller asks for it. */
 async function manifestOf(repository, reference) {
   const response = await fetch(`http://${host}/v2/${repository}/manifests/${reference}`,
     { headers: { accept: [OCI_MANIFEST, DOCKER_MANIFEST].join(", ") } });
@@ -92,18 +92,9 @@ before(async () => {
   fs.mkdirSync(runDir, { recursive: true });
   const port = await freePort();
   host = `127.0.0.1:${port}`;
-  const config = path.join(runDir, "registry.yml");
-  fs.writeFileSync(config, [
-    "version: 0.1",
-    "log: { level: warn }",
-    `storage: { filesystem: { rootdirectory: ${path.join(runDir, "storage")} } }`,
-    `http: { addr: "${host}" }`,
-    "",
-  ].join("\n"));
-  registry = startProcess("registry", registryBinary, ["serve", config], {
+  // go-containerregistry's registry keeps blobs in memory and listens on every address.
+  registry = startProcess("registry", registryBinary, ["-port", String(port)], {
     logFile: path.join(runDir, "registry.log"),
-    // No trace exporter: Distribution v3 would otherwise try to send traces to an OTLP collector.
-    env: { OTEL_TRACES_EXPORTER: "none" },
   });
   await waitFor(`the registry on ${host}`, async () => {
     if (registry.exitCode !== null) throw new Error(`the registry exited:\n${tail(registry.logFile)}`);
@@ -114,8 +105,6 @@ before(async () => {
 
 after(async () => {
   await stopProcess(registry);
-  // Keep the registry's log, not its blobs.
-  fs.rmSync(path.join(runDir, "storage"), { recursive: true, force: true });
 });
 
 let pushed;
