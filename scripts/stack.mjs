@@ -9,7 +9,7 @@
 //   npm start -- --broker HOST:PORT            one existing broker that advertises this Envoy itself
 //   options: --port 9092 (first Kafka listener)  --admin-port 9901  --config FILE (plugin JSON)
 //            --prometheus (also a Prometheus scraping Envoy, deploy/prometheus/prometheus.yml)
-//            --prometheus-port 9090
+//            --prometheus-port 9090 (with --prometheus)  --help
 //
 // Ctrl-C stops everything it started.
 import fs from "node:fs";
@@ -21,6 +21,7 @@ import { renderEnvoyConfig, root, startEnvoy } from "./lib/envoy.mjs";
 import { buildFilter } from "./lib/build.mjs";
 import { discoverBrokers, generateClusterConfig } from "./lib/cluster-config.mjs";
 import { requirePrometheus, startPrometheus } from "./lib/prometheus.mjs";
+import { usageOf } from "./lib/usage.mjs";
 
 let options;
 try {
@@ -33,7 +34,8 @@ try {
       "admin-port": { type: "string", default: "9901" },
       config: { type: "string" },
       prometheus: { type: "boolean", default: false },
-      "prometheus-port": { type: "string", default: "9090" },
+      "prometheus-port": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     },
   }));
 } catch (error) {
@@ -41,6 +43,16 @@ try {
   console.error(`npm start failed: ${error.message.replace(/\n/g, " ")} (options: README "Quickstart")`);
   process.exit(1);
 }
+
+if (options.help) {
+  console.log(usageOf(import.meta.url));
+  process.exit(0);
+}
+if (options["prometheus-port"] !== undefined && !options.prometheus) {
+  console.error("npm start failed: --prometheus-port needs --prometheus (it is the port of the Prometheus that --prometheus starts)");
+  process.exit(1);
+}
+options["prometheus-port"] ??= "9090";
 
 /** A --port style option as a port number; exits naming the option otherwise. */
 function portOption(name) {

@@ -1,5 +1,6 @@
-// Every benchmark script answers --help with its manual and refuses a bad option with
-// exit code 2 and the same manual, before it builds, starts or measures anything.
+// Every benchmark script answers --help with its manual and refuses a bad option or a
+// number it cannot use (0 connections, negative seconds, "1e3" records) with exit code 2
+// and the same manual, before it builds, starts or measures anything.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -34,4 +35,28 @@ for (const script of scripts) {
     assert.match(result.stderr, /Unknown option '--no-such-option'/);
     assert.doesNotMatch(result.stderr, /at .*node:internal/, "no stack trace");
   });
+}
+
+// One numeric option per script, and values each must refuse.
+const NUMERIC = {
+  "codec-bench.mjs": [["--seconds", "0"], ["--seconds=-1"], ["--seconds="]],
+  "connection-memory.mjs": [["--connections", "0"], ["--connections=-5"], ["--connections", "2.5"], ["--connections="]],
+  "connections-bench.mjs": [["--busy", "0"], ["--idle", "1e3"], ["--seconds", "x"]],
+  "host-calls.mjs": [["--pipeline", "0"], ["--seconds=-1"], ["--read-size", "0x10"]],
+  "proxy-bench.mjs": [["--rounds", "0x3"], ["--records", "1e3"], ["--rounds", "0"], ["--acks", "banana"]],
+  "rewrite-bench.mjs": [["--seconds=-1"], ["--seconds", "NaN"]],
+};
+
+test("every bench script has its numeric options checked here", () => {
+  assert.deepEqual(Object.keys(NUMERIC).sort(), scripts);
+});
+
+for (const [script, cases] of Object.entries(NUMERIC)) {
+  for (const args of cases) {
+    test(`${script}: ${args.join(" ")} is refused with exit 2`, () => {
+      const result = run(script, args);
+      assert.equal(result.status, 2, `exit ${result.status}\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stderr, /must be/);
+    });
+  }
 }

@@ -69,8 +69,19 @@ test("npm start (stack.mjs): bad arguments exit 1 with one line naming the probl
     [["--port", "abc"], /--port must be a port number, got "abc"/],
     [["--admin-port", "70000"], /--admin-port must be a port number, got "70000"/],
     [["--prometheus", "--prometheus-port", "x"], /--prometheus-port must be a port number, got "x"/],
+    [["--prometheus-port", "9999"], /--prometheus-port needs --prometheus/],
   ];
   for (const [args, pattern] of cases) assertRefused(run("stack.mjs", args), "npm start failed: ", pattern);
+});
+
+test("npm start (stack.mjs) --help prints its manual and starts nothing", () => {
+  const result = run("stack.mjs", ["--help"]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^`npm start`: Kafka behind Envoy/);
+  for (const option of ["--brokers", "--bootstrap", "--broker", "--port", "--admin-port", "--config", "--prometheus", "--prometheus-port"]) {
+    assert.ok(result.stdout.includes(option), `the manual names ${option}`);
+  }
+  assert.equal(result.stderr, "");
 });
 
 test("npm start (stack.mjs) refuses to run beside another npm start of the same checkout, naming its pid", async () => {

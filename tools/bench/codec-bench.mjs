@@ -15,7 +15,7 @@ import { benchOptions } from "./lib/cli.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const wasmPath = path.join(root, "build/codec-bench.wasm");
 const gluePath = path.join(root, "build/codec-bench.js");
-const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numeric: ["seconds"] }).seconds);
+const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numbers: { seconds: "positive" } }).seconds);
 
 function newestSource(dir) {
   let newest = 0;

@@ -15,7 +15,7 @@ import { buildFilter } from "../../scripts/lib/build.mjs";
 import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const options = benchOptions(import.meta.url, { connections: { type: "string", default: "1000" } }, { numeric: ["connections"] });
+const options = benchOptions(import.meta.url, { connections: { type: "string", default: "1000" } }, { numbers: { connections: "positive-integer" } });
 const connections = Number(options.connections);
 buildFilter();
 const module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));

@@ -24,7 +24,7 @@ import { benchOptions } from "./lib/cli.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const options = benchOptions(import.meta.url, {
   idle: { type: "string", default: "1000" }, busy: { type: "string", default: "100" }, seconds: { type: "string", default: "20" },
-}, { numeric: ["idle", "busy", "seconds"] });
+}, { numbers: { idle: "non-negative-integer", busy: "positive-integer", seconds: "positive" } });
 const idleCount = Number(options.idle);
 const busyCount = Number(options.busy);
 const seconds = Number(options.seconds);

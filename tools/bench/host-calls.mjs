@@ -26,7 +26,7 @@ import { benchOptions } from "./lib/cli.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const options = benchOptions(import.meta.url, {
   seconds: { type: "string", default: "1" }, pipeline: { type: "string", default: "1" }, "read-size": { type: "string", default: "0" },
-}, { numeric: ["seconds", "pipeline", "read-size"], extraHelp: "FILTER_WASM=<file> measures another build of the module (default build/kafka_filter.wasm)." });
+}, { numbers: { seconds: "positive", pipeline: "positive-integer", "read-size": "non-negative-integer" }, extraHelp: "FILTER_WASM=<file> measures another build of the module (default build/kafka_filter.wasm)." });
 const targetSeconds = Number(options.seconds);
 const pipeline = Number(options.pipeline);
 const readSize = Number(options["read-size"]);

@@ -123,8 +123,9 @@ const options = benchOptions(import.meta.url, {
 });
 
 function positiveInt(name, { allowZero = false, allowMinusOne = false } = {}) {
-  const value = Number(options[name]);
-  const ok = Number.isInteger(value) && (value > 0 || (allowZero && value === 0) || (allowMinusOne && value === -1));
+  // Decimal digits only: Number() would also take "0x3", "1e3" and "".
+  const value = /^-?\d+$/.test(options[name]) ? Number(options[name]) : NaN;
+  const ok = Number.isSafeInteger(value) && (value > 0 || (allowZero && value === 0) || (allowMinusOne && value === -1));
   if (!ok) {
     console.error(`bench:proxy: --${name} must be a positive integer${allowMinusOne ? " or -1" : ""}, got "${options[name]}"`);
     process.exit(2);
@@ -148,6 +149,10 @@ const settings = {
 };
 if (options.latency && settings.samples % settings.block !== 0) {
   console.error(`bench:proxy: --samples (${settings.samples}) must be a multiple of --block (${settings.block})`);
+  process.exit(2);
+}
+if (!["0", "1", "-1", "all"].includes(settings.acks)) {
+  console.error(`bench:proxy: --acks must be 0, 1, -1 or all, got "${settings.acks}"`);
   process.exit(2);
 }
 if (options.latency && !["1", "-1", "all"].includes(settings.acks)) {
@@ -233,7 +238,20 @@ async function stopAll(exitCode) {
 }
 process.on("SIGINT", () => { console.error("\ninterrupted; stopping everything this benchmark started"); stopAll(130); });
 process.on("SIGTERM", () => stopAll(143));
-process.on("exit", () => { for (const child of tools) child.kill("SIGKILL"); });
+// The last resort, when the process dies without stopAll (an uncaught error): nothing this
+// benchmark started may outlive it, least of all a broker holding a gigabyte of heap.
+process.on("exit", () => {
+  for (const child of tools) child.kill("SIGKILL");
+  for (const component of started) component.child?.kill("SIGKILL");
+});
+// `... | head` closes stdout early: stop everything (quietly: stderr may be gone too).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => { if (error.code === "EPIPE") stopAll(141); });
+}
+process.on("uncaughtException", (error) => {
+  if (error.code !== "EPIPE") process.stderr.write(`bench:proxy failed: ${error.stack ?? error.message}\n`);
+  stopAll(1);
+});
 
 // ---------------------------------------------------------------- helpers
 

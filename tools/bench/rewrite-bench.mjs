@@ -17,7 +17,7 @@ import { buildFilter } from "../../scripts/lib/build.mjs";
 import { benchOptions } from "./lib/cli.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numeric: ["seconds"] }).seconds);
+const targetSeconds = Number(benchOptions(import.meta.url, { seconds: { type: "string", default: "1" } }, { numbers: { seconds: "positive" } }).seconds);
 buildFilter();
 const module = new WebAssembly.Module(fs.readFileSync(path.join(root, "build/kafka_filter.wasm")));
 const TOPIC_ID = Buffer.alloc(16, 7);
