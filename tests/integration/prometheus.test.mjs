@@ -12,8 +12,8 @@ import { Kafka, logLevel } from "kafkajs";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
 import { kcat, requireKcat } from "./support/clients.mjs";
 import { appPolicy } from "./support/acl.mjs";
-import { RawConnection, apiVersionsRequest, metadataRequest } from "./support/kafka-wire.mjs";
-import { dashboardQueries, exposedMetrics, nameProblems, namesIn } from "./support/promql.mjs";
+import { RawConnection, apiVersionsRequest, metadataRequest, parseProduceResponse, produceRequest } from "./support/kafka-wire.mjs";
+import { counterBehind, dashboardProblems, dashboardQueries, exposedMetrics, nameProblems, namesIn, substituteVariables } from "./support/promql.mjs";
 import { pngInfo, requireChromium, runHeadlessChromium } from "./support/chromium.mjs";
 import { startKafka } from "../../scripts/lib/kafka.mjs";
 import { readStats, renderEnvoyConfig, root, startEnvoy } from "../../scripts/lib/envoy.mjs";
@@ -24,8 +24,8 @@ const ALLOWED = "allowed.metrics";
 const DENIED = "denied.metrics";
 const SCREENSHOT = path.join(root, "build/screenshots/prometheus-graph.png");
 const COMMITTED_SCREENSHOT = path.join(root, "docs/prometheus-graph.png");
-// The query the screenshot shows: the dashboard's "Request rate per API".
-const SCREENSHOT_PANEL = "Request rate per API";
+// The query the screenshot shows: the dashboard's "Requests per API/s".
+const SCREENSHOT_PANEL = "Requests per API/s";
 
 const started = [];
 let prometheus;
@@ -97,6 +97,18 @@ async function traffic(round) {
   assert.equal(consumed.stdout.split("\n").filter((l) => l.startsWith("round ")).length, 200 * round);
   const denied = await kcat(["-b", bootstrap, "-t", DENIED, "-P", "-X", "message.timeout.ms=5000"], { input: "no\n" });
   assert.notEqual(denied.code, 0, "a produce to the denied topic must fail");
+  // A Produce naming only the denied topic: the enforcer denies it whole (one request
+  // denied a round, at least; the dashboard's "Requests denied by ACLs/s" counts these).
+  const deniedProduce = await RawConnection.open(bootstrap);
+  try {
+    await deniedProduce.write(apiVersionsRequest({ correlationId: 1 }));
+    await deniedProduce.response();
+    await deniedProduce.write(produceRequest({ correlationId: 2, recordsByTopic: { [DENIED]: ["no"] } }));
+    const answer = await deniedProduce.response({ flexibleHeader: true });
+    assert.deepEqual(parseProduceResponse(answer.body).map((t) => [t.name, t.partitions[0].errorCode]), [[DENIED, 29]], "TOPIC_AUTHORIZATION_FAILED");
+  } finally {
+    deniedProduce.close();
+  }
   // On the dry-run listener, a Metadata request naming both topics (clients would move on
   // to the broker's advertised address, the enforcing listener, before asking).
   const raw = await RawConnection.open(dryRunBootstrap);
@@ -115,6 +127,9 @@ async function traffic(round) {
   await producer.send({ topic: ALLOWED, acks: -1, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `kafkajs ${round}.${i}` })) });
   await producer.disconnect();
 }
+
+/** Waits (10 s at most, Prometheus scrapes every second) until `check` holds; fails naming `what`. */
+const settled = (what, check) => waitFor(`Prometheus to show ${what} as Envoy counts them`, check, { timeoutMs: 10000, intervalMs: 500 });
 
 /** The one value of instant query `expr`, or undefined when it returns nothing. */
 async function prometheusValue(expr) {
@@ -199,14 +214,18 @@ test("every PromQL expression of the dashboard parses in Prometheus and names on
     if (formatted.status !== "success") { problems.push(`${q.where}: ${formatted.errorType}: ${formatted.error}`); continue; }
     for (const p of nameProblems(namesIn(formatted.data), exposed)) problems.push(`${q.where}: ${p}`);
   }
-  // The listener variable's Grafana query: label_values(metric, label).
+  // The variables' Grafana queries: label_values(metric{selector}, label).
   for (const variable of dashboard.templating.list) {
-    const [, metric, label] = /^label_values\((\w+),\s*(\w+)\)$/.exec(variable.query.query) ?? [];
+    const [, metric, selector = "", label] = /^label_values\((\w+)(\{[^}]*\})?,\s*(\w+)\)$/.exec(variable.query.query) ?? [];
     assert.ok(metric, `variable ${variable.name}: ${variable.query.query}`);
-    for (const p of nameProblems({ metrics: new Set([metric]), labels: new Set([label]) }, exposed)) problems.push(`variable ${variable.name}: ${p}`);
+    const formatted = await formatQuery(substituteVariables(`${metric}${selector}`));
+    if (formatted.status !== "success") { problems.push(`variable ${variable.name}: ${formatted.error}`); continue; }
+    const used = namesIn(formatted.data);
+    used.labels.add(label);
+    for (const p of nameProblems(used, exposed)) problems.push(`variable ${variable.name}: ${p}`);
   }
   assert.deepEqual(problems, []);
-  t.diagnostic(`${queries.length} expressions and ${dashboard.templating.list.length} variable checked against ${exposed.size} exposed kafka_* series names`);
+  t.diagnostic(`${queries.length} expressions and ${dashboard.templating.list.length} variables checked against ${exposed.size} exposed series names`);
 
   // Both checks can fail: a syntax error is refused by Prometheus's parser, a misspelt metric or label is named.
   const bad = await formatQuery("sum by (kafka_api (rate(kafka_api_requests[1m]))");
@@ -221,6 +240,115 @@ async function formatQuery(expr) {
   return response.json();
 }
 
+/** Prometheus's canonical text of `expr`; throws with Prometheus's error when it does not parse. */
+async function formatted(expr) {
+  const answer = await formatQuery(expr);
+  if (answer.status !== "success") throw new Error(`${answer.errorType}: ${answer.error}`);
+  return answer.data;
+}
+
+const panelNamed = (dashboard, title) => {
+  const found = [];
+  const visit = (panels) => { for (const p of panels ?? []) { if (p.title === title) found.push(p); visit(p.panels); } };
+  visit(dashboard.panels);
+  assert.equal(found.length, 1, `${found.length} panels titled "${title}"`);
+  return found[0];
+};
+
+const SELECT = 'kafka_listener=~"$listener", instance=~"$instance"';
+// Mistakes a dashboard author makes, each applied to a copy of the dashboard; the type and
+// unit check (dashboardProblems) must name each one.
+const MUTATIONS = [
+  { what: "rate() of a gauge: Envoy's active connections", panel: "Active connections",
+    edit: (p) => { p.targets[0].expr = p.targets[0].expr.replace(/^sum\((.*)\)$/, "sum(rate($1[$__rate_interval]))"); }, expect: /rate\(\) over envoy_listener_downstream_cx_active, a gauge/ },
+  { what: "rate() of a gauge: Wasm memory", panel: "Wasm memory",
+    edit: (p) => { p.targets[0].expr = `max by (instance) (rate(kafka_filter_wasm_memory_bytes{${SELECT}}[$__rate_interval]))`; }, expect: /rate\(\) over kafka_filter_wasm_memory_bytes, a gauge/ },
+  { what: "a raw counter: Requests/s", panel: "Requests/s",
+    edit: (p) => { p.targets[0].expr = `sum(kafka_api_requests{${SELECT}})`; }, expect: /kafka_api_requests is a counter series shown without rate/ },
+  { what: "a p99 panel computing the median", panel: "p99 latency (broker service time)",
+    edit: (p) => { p.targets[0].expr = p.targets[0].expr.replace("0.99", "0.5"); }, expect: /histogram_quantile\(0\.5\) in a panel titled p99/ },
+  { what: "microseconds shown as milliseconds", panel: "p99 latency (broker service time)",
+    edit: (p) => { p.fieldConfig.defaults.unit = "ms"; }, expect: /kafka_api_latency_us is in microseconds: unit should be µs, is "ms"/ },
+  { what: "histogram_quantile without by (le)", panel: "Latency p50 per API",
+    edit: (p) => { p.targets[0].expr = p.targets[0].expr.replace("sum by (kafka_api, le)", "sum by (kafka_api)"); }, expect: /not aggregated by le/ },
+  { what: "a rate panel that does not say per second", panel: "Error codes per API/s",
+    edit: (p) => { p.title = "Error codes per API"; p.fieldConfig.defaults.unit = "short"; }, expect: /shows rates but neither its title/ },
+  { what: "an increase that claims per second", panel: "API versions in use",
+    edit: (p) => { p.title += "/s"; }, expect: /says per second but shows no rate/ },
+  { what: "a byte rate without a bytes/s unit", panel: "Fetched bytes per topic/s",
+    edit: (p) => { p.fieldConfig.defaults.unit = "short"; }, expect: /a rate of bytes needs a bytes\/s unit/ },
+  { what: "a gauge and a rate on one axis", panel: "Active connections per listener",
+    edit: (p) => { p.targets.push({ refId: "C", expr: `sum(rate(kafka_connections_total{${SELECT}}[$__rate_interval]))` }); }, expect: /rates and gauges on one axis/ },
+  { what: "a query that sums every Envoy", panel: "Requests/s",
+    edit: (p) => { p.targets[0].expr = 'sum(rate(kafka_api_requests{kafka_listener=~"$listener"}[$__rate_interval]))'; }, expect: /kafka_api_requests without the instance selector/ },
+];
+
+test("the dashboard uses every metric as its Prometheus type allows, with units that fit; each rule fails a dashboard that breaks it", async (t) => {
+  const { dashboard } = dashboardQueries();
+  const exposed = exposedMetrics(await exposition());
+  // The types come from Envoy's own # TYPE lines.
+  assert.equal(exposed.get("kafka_api_requests")?.type, "counter");
+  assert.equal(exposed.get("kafka_connections_active")?.type, "gauge");
+  assert.equal(exposed.get("kafka_api_latency_us_bucket")?.type, "histogram");
+  assert.equal(exposed.get("envoy_listener_downstream_cx_active")?.type, "gauge");
+  assert.deepEqual(await dashboardProblems(dashboard, exposed, formatted), []);
+  for (const m of MUTATIONS) {
+    const copy = structuredClone(dashboard);
+    m.edit(panelNamed(copy, m.panel));
+    const problems = await dashboardProblems(copy, exposed, formatted);
+    assert.ok(problems.some((p) => m.expect.test(p)), `${m.what}: not found; the check said ${JSON.stringify(problems)}`);
+  }
+  t.diagnostic(`${MUTATIONS.length} broken copies of the dashboard refused`);
+});
+
+test("the overview's p99 leaves out the APIs that wait in the broker on purpose, and per-API latency says Fetch includes its wait", async () => {
+  const { dashboard } = dashboardQueries();
+  const headline = panelNamed(dashboard, "p99 latency (broker service time)");
+  const matcher = /kafka_api!~"([^"]+)"/.exec(headline.targets[0].expr)?.[1];
+  assert.ok(matcher, headline.targets[0].expr);
+  const excluded = new RegExp(`^(?:${matcher})$`);
+  for (const api of ["Fetch", "ShareFetch", "JoinGroup", "SyncGroup"]) assert.ok(excluded.test(api), `${api} is in the headline p99`);
+  for (const api of ["Produce", "Metadata", "ApiVersions", "Heartbeat", "OffsetCommit", "FindCoordinator"]) assert.ok(!excluded.test(api), `${api} is left out of the headline p99`);
+  for (const api of ["Fetch", "ShareFetch", "JoinGroup", "SyncGroup"]) assert.match(headline.description, new RegExp(`\\b${api}\\b`));
+  for (const title of ["Latency p99 per API", "Latency p50 per API"]) assert.match(panelNamed(dashboard, title).description, /fetch\.max\.wait\.ms/);
+  // Its value: Produce's service time is in it, Fetch's long poll is not.
+  const value = await prometheusValue(substituteVariables(headline.targets[0].expr));
+  assert.ok(value > 0 && value < 30e6, `headline p99 ${value} µs`);
+});
+
+test("the overview's and memory panels' values are the ones Envoy counts for the test's traffic", async () => {
+  const { dashboard } = dashboardQueries();
+  const single = async (title) => prometheusValue(counterBehind(await formatted(substituteVariables(panelNamed(dashboard, title).targets[0].expr))));
+  const envoyTotal = async (suffix) => [...(await readStats(admin, "wasmcustom.kafka."))].filter(([name]) => name.endsWith(suffix)).reduce((sum, [, v]) => sum + v, 0);
+
+  // Requests denied by the ACLs: the panel's counter is Envoy's count of requests denied
+  // whole, at least the two denied Produce requests the traffic sent.
+  const denied = await envoyTotal(".filter.acl_requests_denied");
+  assert.ok(denied >= 2, `${denied} requests denied`);
+  await settled("the denied requests", async () => (await single("Requests denied by ACLs/s")) === denied);
+  // A panel counting decisions instead (allowed ones, or every denied per-resource
+  // decision, hidden-topic checks of listings included) fails this check.
+  for (const decision of ["allowed", "denied"]) {
+    const copy = structuredClone(dashboard);
+    panelNamed(copy, "Requests denied by ACLs/s").targets[0].expr = `sum(rate(kafka_acl_decisions{${SELECT}, kafka_acl_decision="${decision}"}[$__rate_interval]))`;
+    const wrong = await prometheusValue(counterBehind(await formatted(substituteVariables(panelNamed(copy, "Requests denied by ACLs/s").targets[0].expr))));
+    assert.notEqual(wrong, denied, `${decision} decisions and denied requests coincide (${denied}): the check would not tell them apart`);
+  }
+  assert.ok(await prometheusValue(substituteVariables(panelNamed(dashboard, "Requests/s").targets[0].expr)) > 0);
+  await settled("the requests", async () => (await single("Requests/s")) === await envoyTotal(".requests"));
+
+  // Wasm memory: both listeners run in the same VMs and report the same memory; the panel shows it once.
+  const memory = (await queryPrometheus(prometheus.url, "kafka_filter_wasm_memory_bytes")).data.result.map((r) => Number(r.value[1]));
+  assert.equal(memory.length, 2, JSON.stringify(memory));
+  const panel = (await queryPrometheus(prometheus.url, substituteVariables(panelNamed(dashboard, "Wasm memory").targets[0].expr))).data.result;
+  assert.equal(panel.length, 1, "one series per Envoy instance");
+  assert.equal(Number(panel[0].value[1]), Math.max(...memory));
+  assert.equal(memory[0], memory[1], `listeners sharing the VMs report ${memory}`);
+
+  // Active connections: Envoy's listener gauge, every client connection closed by now.
+  await settled("no active connection", async () => (await single("Active connections")) === 0);
+});
+
 test("every query of the dashboard returns data after the traffic, and the key ones the values the traffic made", async () => {
   const { queries } = dashboardQueries();
   const empty = [];
@@ -233,15 +361,15 @@ test("every query of the dashboard returns data after the traffic, and the key o
 
   const byPanel = (title) => queries.find((q) => q.panel.title === title).promql;
   const rows = async (expr) => (await queryPrometheus(prometheus.url, expr)).data.result;
-  const perApi = new Map((await rows(byPanel("Request rate per API"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
+  const perApi = new Map((await rows(byPanel("Requests per API/s"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
   for (const api of ["Produce", "Fetch", "Metadata", "ApiVersions"]) assert.ok(perApi.get(api) > 0, `${api}: ${[...perApi]}`);
   const p99 = new Map((await rows(byPanel("Latency p99 per API"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
   assert.ok(p99.get("Produce") > 0 && p99.get("Produce") < 30e6, `Produce p99 ${p99.get("Produce")} µs`);
-  const errors = (await rows(byPanel("Error codes per API"))).map((r) => `${r.metric.kafka_api} ${r.metric.kafka_error}`);
+  const errors = (await rows(byPanel("Error codes per API/s"))).map((r) => `${r.metric.kafka_api} ${r.metric.kafka_error}`);
   assert.ok(errors.includes("Produce TOPIC_AUTHORIZATION_FAILED") || errors.includes("Metadata TOPIC_AUTHORIZATION_FAILED"), errors.join(", "));
-  const topics = new Map((await rows(byPanel("Produced records per topic"))).map((r) => [r.metric.kafka_topic, Number(r.value[1])]));
+  const topics = new Map((await rows(byPanel("Produced records per topic/s"))).map((r) => [r.metric.kafka_topic, Number(r.value[1])]));
   assert.ok(topics.get(ALLOWED) > 0, [...topics].join(", "));
-  const decisions = new Set((await rows(byPanel("ACL decisions"))).map((r) => r.metric.kafka_acl_decision));
+  const decisions = new Set((await rows(byPanel("ACL decisions/s"))).map((r) => r.metric.kafka_acl_decision));
   assert.deepEqual([...decisions].sort(), ["allowed", "denied", "would_deny"]);
 });
 
@@ -272,8 +400,23 @@ test("headless Chromium screenshots Prometheus's graph page for the dashboard's 
   assert.match(fs.readFileSync(path.join(root, "README.md"), "utf8"), /\]\(docs\/prometheus-graph\.png\)/);
 });
 
-test("docker-compose.yml's Prometheus image is the version the tests ran", () => {
+// Prometheus 3 changed PromQL in ways that could change a dashboard query's meaning (the
+// migration guide, https://prometheus.io/docs/prometheus/latest/migration/): holt_winters was
+// renamed, `.` in regular expressions matches newlines, range selectors exclude their start,
+// and {"name"} selectors and UTF-8 names were added. None can touch a query without these.
+const PROMQL_CHANGED_IN_3 = [/\bholt_winters\b/, /=~"[^"]*\.[^*]/, /\{"/];
+
+test("docker-compose.yml's Prometheus image is a pinned 3.x release, no older than the tested one, and the dashboard uses no PromQL that Prometheus 3 changed", () => {
   const compose = fs.readFileSync(path.join(root, "docker-compose.yml"), "utf8");
-  const image = /image:\s*prom\/prometheus:v(\d+\.\d+)\.\d+/.exec(compose)?.[1];
-  assert.equal(image, prometheusVersion()?.replace(/\.\d+$/, ""), "prom/prometheus in docker-compose.yml and the tested prometheus differ in major.minor");
+  const image = /image:\s*prom\/prometheus:v(\d+)\.(\d+)\.(\d+)\s/.exec(compose)?.slice(1).map(Number);
+  assert.ok(image, "pin prom/prometheus to vMAJOR.MINOR.PATCH");
+  assert.equal(image[0], 3, "prom/prometheus 2.x is end of life");
+  const tested = prometheusVersion().split(".").map(Number);
+  assert.ok(tested[0] >= 2 && (tested[0] > 2 || tested[1] >= 42), `tested with ${tested.join(".")}`);
+  for (const q of dashboardQueries().queries) {
+    for (const changed of PROMQL_CHANGED_IN_3) assert.doesNotMatch(q.expr, changed, `${q.where} uses PromQL whose meaning changed in Prometheus 3`);
+  }
+  // The patterns can match: a renamed function, a regex dot that now matches newlines, a quoted name.
+  for (const old of ["holt_winters(x[5m], 0.5, 0.5)", 'x{kafka_topic=~"orders.eu"}', '{"x.y"}']) assert.ok(PROMQL_CHANGED_IN_3.some((re) => re.test(old)), old);
+  assert.ok(!PROMQL_CHANGED_IN_3.some((re) => re.test('x{kafka_listener=~".*"}')));
 });
