@@ -32,7 +32,7 @@ before(async () => {
     concurrency: 1,
     pluginConfig: { stat_prefix: "broker1", batch_size_histograms: true, record_age: true, consumer_lag: {} },
   });
-}, { timeout: 240000 });
+}, { timeout: 420000 });
 
 after(async () => { await stack?.stop(); });
 
@@ -97,24 +97,41 @@ test("produced batches are counted under their compression codec, per topic and 
 
   const wire = capturedBatches(stack.tap.drain()).filter((b) => b.kind === "produced");
   const samples = await prometheus();
+  /** { codec: { batches, bytes } } of the wire's batches that pass `keep`. */
+  const wireByCodec = (keep) => {
+    const tally = {};
+    for (const b of wire.filter(keep)) {
+      tally[b.codec] ??= { batches: 0, bytes: 0 };
+      tally[b.codec].batches += 1;
+      tally[b.codec].bytes += b.bytes;
+    }
+    return tally;
+  };
+  /** The same from the filter's counters matching `labels`. */
+  const filterByCodec = (prefix, labels) => {
+    const tally = {};
+    for (const s of pick(samples, `${prefix}_produced_batches`, labels)) {
+      tally[s.labels.kafka_compression] ??= { batches: 0, bytes: 0 };
+      tally[s.labels.kafka_compression].batches += s.value;
+    }
+    for (const s of pick(samples, `${prefix}_produced_batch_bytes`, labels)) {
+      tally[s.labels.kafka_compression] ??= { batches: 0, bytes: 0 };
+      tally[s.labels.kafka_compression].bytes += s.value;
+    }
+    return tally;
+  };
   for (const [topic, codec] of [...CODECS.map((c) => [`insight.codec.${c}`, c]), ["insight.java.lz4", "lz4"]]) {
-    const onWire = wire.filter((b) => b.topic === topic);
-    assert.ok(onWire.length > 1, `${topic}: several batches on the wire`);
-    assert.deepEqual([...new Set(onWire.map((b) => b.codec))], [codec], `${topic}: the producers used ${codec}`);
-    const batches = pick(samples, "kafka_topic_produced_batches", { kafka_topic: topic });
-    assert.deepEqual(batches.map((s) => s.labels.kafka_compression), [codec], `${topic}: counted only under ${codec}`);
-    assert.equal(batches[0].value, onWire.length, `${topic}: batches`);
-    assert.equal(sum(pick(samples, "kafka_topic_produced_batch_bytes", { kafka_topic: topic, kafka_compression: codec })),
-      onWire.reduce((total, b) => total + b.bytes, 0), `${topic}: batch bytes`);
+    // The Java producer names topics by id (Produce v13), which the tap's parse does not resolve; it is the only one here.
+    const onWire = wireByCodec((b) => b.topic === (topic === "insight.java.lz4" ? "unknown_topic_id" : topic));
+    // The producers used the codec asked for (librdkafka sends a batch that does not shrink uncompressed).
+    assert.ok(onWire[codec]?.batches > 1, `${topic}: ${codec} batches on the wire: ${JSON.stringify(onWire)}`);
+    assert.deepEqual(filterByCodec("kafka_topic", { kafka_topic: topic }), onWire, `${topic}: filter vs wire`);
   }
-  // Per client software: kcat's librdkafka for the five codecs, the Java client for lz4.
-  for (const codec of CODECS) {
-    const expected = wire.filter((b) => b.topic === `insight.codec.${codec}`).length;
-    assert.equal(sum(pick(samples, "kafka_client_produced_batches", { kafka_client_software: "librdkafka", kafka_compression: codec })), expected,
-      `librdkafka ${codec} batches`);
-  }
-  assert.equal(sum(pick(samples, "kafka_client_produced_batches", { kafka_client_software: "apache-kafka-java", kafka_compression: "lz4" })),
-    wire.filter((b) => b.topic === "insight.java.lz4").length, "Java client lz4 batches");
+  // Per client software: kcat's librdkafka for the five codec topics, the Java client for lz4.
+  assert.deepEqual(filterByCodec("kafka_client", { kafka_client_software: "librdkafka" }),
+    wireByCodec((b) => b.topic.startsWith("insight.codec.")), "librdkafka");
+  assert.deepEqual(filterByCodec("kafka_client", { kafka_client_software: "apache-kafka-java" }),
+    wireByCodec((b) => b.topic === "unknown_topic_id"), "Java client");
 
   // The records-per-batch histogram has one sample per batch (histograms reach /stats at Envoy's flush).
   const topic = "insight.codec.gzip";
@@ -185,12 +202,18 @@ function produceThrottle(frame, version) {
   const flexible = version >= 9;
   let pos = 4;
   const uvarint = () => { let v = 0; for (let shift = 0; ; shift += 7) { const b = frame[pos++]; v += (b & 0x7f) * 2 ** shift; if ((b & 0x80) === 0) return v; } };
-  const length = (classic) => (flexible ? uvarint() - 1 : classic === 2 ? frame.readInt16BE((pos += 2) - 2) : frame.readInt32BE((pos += 4) - 4));
-  const tags = () => { if (flexible) for (let n = uvarint(); n > 0; n--) { uvarint(); pos += uvarint(); } };
-  const nullableString = () => { const n = length(2); if (n > 0) pos += n; };
+  const length = (classic) => {
+    if (flexible) return uvarint() - 1;
+    const n = classic === 2 ? frame.readInt16BE(pos) : frame.readInt32BE(pos);
+    pos += classic;
+    return n;
+  };
+  const skip = (n) => { if (n > 0) pos += n; };
+  const tags = () => { if (flexible) for (let n = uvarint(); n > 0; n--) { uvarint(); skip(uvarint()); } };
+  const nullableString = () => skip(length(2));
   tags();
   for (let topics = length(4); topics > 0; topics--) {
-    if (version >= 13) pos += 16; else pos += length(2);
+    if (version >= 13) skip(16); else skip(length(2));
     for (let partitions = length(4); partitions > 0; partitions--) {
       pos += 4 + 2 + 8 + 8 + (version >= 5 ? 8 : 0);
       if (version >= 8) {
@@ -208,10 +231,10 @@ test("a client quota set with kafka-configs throttles Produce and Fetch, and the
   await createTopics([{ topic: "insight.quota" }]);
   // Through the broker's own listener, as an operator would.
   await kafkaTool("kafka.admin.ConfigCommand", ["--bootstrap-server", stack.direct, "--alter", "--entity-type", "clients",
-    "--entity-name", THROTTLED_CLIENT, "--add-config", "producer_byte_rate=8192,consumer_byte_rate=8192"]);
+    "--entity-name", THROTTLED_CLIENT, "--add-config", "producer_byte_rate=1024,consumer_byte_rate=1024"]);
   const described = await kafkaTool("kafka.admin.ConfigCommand", ["--bootstrap-server", stack.direct, "--describe",
     "--entity-type", "clients", "--entity-name", THROTTLED_CLIENT]);
-  assert.match(described, /producer_byte_rate=8192/);
+  assert.match(described, /producer_byte_rate=1024/);
   stack.tap.drain();
   const lines = Array.from({ length: 60 }, (_, i) => `${i} ${"q".repeat(1000)}\n`).join("");
   const produced = await kcat(["-b", stack.bootstrap, "-t", "insight.quota", "-P", "-X", `client.id=${THROTTLED_CLIENT}`,
@@ -252,7 +275,8 @@ test("consumer lag of groups that consumed part of a topic matches kafka-consume
   const topic = "insight.lag";
   await createTopics([{ topic, numPartitions: 2 }]);
   const lines = Array.from({ length: 3000 }, (_, i) => `lag record ${i} ${"l".repeat(i % 60)}\n`).join("");
-  const produced = await kcat(["-b", stack.bootstrap, "-t", topic, "-P", "-X", "linger.ms=20"], { input: lines });
+  // Small batches, so that one fetch (max.partition.fetch.bytes 2 KB) brings a few dozen records.
+  const produced = await kcat(["-b", stack.bootstrap, "-t", topic, "-P", "-X", "linger.ms=5", "-X", "batch.num.messages=20"], { input: lines });
   assert.equal(produced.code, 0, produced.stderr);
   const figures = [];
   for (const [group, protocol, take] of [["insight-lag-classic", "classic", 700], ["insight-lag-kip848", "consumer", 1200]]) {
@@ -262,10 +286,13 @@ test("consumer lag of groups that consumed part of a topic matches kafka-consume
       "--group", group, "--from-beginning", "--max-messages", String(take),
       "--consumer-property", `group.protocol=${protocol}`, "--consumer-property", "max.partition.fetch.bytes=2048",
       "--consumer-property", "fetch.max.bytes=4096", "--consumer-property", "max.poll.records=50"], { timeoutMs: 120000 });
-    const fetched = capturedBatches(stack.tap.drain()).filter((b) => b.kind === "fetched" && b.topic === topic);
+    // The Java consumer fetches by topic id (Fetch v13+), which the tap's parse does not resolve; it fetches only this topic.
+    const fetched = capturedBatches(stack.tap.drain()).filter((b) => b.kind === "fetched" && (b.topic === topic || b.topic === "unknown_topic_id"));
     assert.ok(fetched.length > 0, "the consumer fetched through Envoy");
-    // One fetch's worth: the most records one Fetch response gave one partition (batches of at most 2 KB).
-    const oneFetch = 2048 / Math.min(...fetched.map((b) => b.bytes / b.records));
+    // One fetch's worth: the most records one Fetch response brought (all partitions).
+    const perResponse = new Map();
+    for (const b of fetched) perResponse.set(b.frame, (perResponse.get(b.frame) ?? 0) + b.records);
+    const oneFetch = Math.max(...perResponse.values());
     const described = await kafkaTool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
       ["--bootstrap-server", stack.direct, "--describe", "--group", group]);
     const kafkaLag = describedLag(described, topic);
@@ -277,10 +304,10 @@ test("consumer lag of groups that consumed part of a topic matches kafka-consume
     const series = { kafka_consumer_group: group, kafka_topic: topic };
     const filterSum = sum(pick(samples, "kafka_consumer_lag_sum_records", series));
     const filterMax = sum(pick(samples, "kafka_consumer_lag_max_records", series));
-    figures.push({ group, protocol, consumed: take, kafkaLag: Object.fromEntries(kafkaLag), kafkaSum, kafkaMax, filterSum, filterMax, oneFetch: Math.ceil(oneFetch) });
+    figures.push({ group, protocol, consumed: take, kafkaLag: Object.fromEntries(kafkaLag), kafkaSum, kafkaMax, filterSum, filterMax, oneFetch });
     // The filter measures from the consumer's last fetch position, Kafka from its committed offset.
-    assert.ok(Math.abs(filterSum - kafkaSum) <= 2 * oneFetch, `${group}: filter sum ${filterSum} vs Kafka ${kafkaSum} (one fetch ~${oneFetch})`);
-    assert.ok(Math.abs(filterMax - kafkaMax) <= oneFetch, `${group}: filter max ${filterMax} vs Kafka ${kafkaMax} (one fetch ~${oneFetch})`);
+    assert.ok(Math.abs(filterSum - kafkaSum) <= oneFetch, `${group}: filter sum ${filterSum} vs Kafka ${kafkaSum} (one fetch: ${oneFetch} records)`);
+    assert.ok(Math.abs(filterMax - kafkaMax) <= oneFetch, `${group}: filter max ${filterMax} vs Kafka ${kafkaMax} (one fetch: ${oneFetch} records)`);
     assert.ok(filterSum > 0 && filterMax > 0);
   }
   // Every lag series is labelled by group: the fetch connections were tied to their groups.

@@ -94,14 +94,17 @@ function batchesOf(buffer, start, length) {
 
 /**
  * Every complete v2 batch in captured Produce requests and Fetch responses, as
- * { kind: "produced" | "fetched", topic, codec, logAppendTime, maxTimestamp, records, bytes }.
+ * { kind: "produced" | "fetched", topic, frame (its frame's index in `captured`, from 1), codec, logAppendTime,
+ * maxTimestamp, records, bytes }.
  */
 export function capturedBatches(captured) {
   const batches = [];
+  let frameIndex = 0;
   const visit = (topic, kind, buffer, start, n) => {
-    for (const b of batchesOf(buffer, start, n)) batches.push({ kind, topic, ...b });
+    for (const b of batchesOf(buffer, start, n)) batches.push({ kind, topic, frame: frameIndex, ...b });
   };
   for (const { direction, apiKey, apiVersion, frame } of captured) {
+    frameIndex += 1;
     if (direction === "request" && apiKey === 0) produceRequest(frame, apiVersion, visit);
     if (direction === "response" && apiKey === 1) fetchResponse(frame, apiVersion, visit);
   }
