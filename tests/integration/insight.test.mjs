@@ -21,6 +21,9 @@ import { waitFor } from "../../scripts/lib/processes.mjs";
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 const AGE_MS = 2 * 3600 * 1000;
 const THROTTLED_CLIENT = "insight-throttled";
+// Brokers measure a client's rate over at least 10 s (quota.window.num 11 of 1 s), so
+// 60 KB at 4 KB/s is over quota, and the client is held back some seconds.
+const QUOTA = 4096;
 let stack;
 
 before(async () => {
@@ -81,7 +84,7 @@ async function createTopics(topics) {
   await admin.disconnect();
 }
 
-test("produced batches are counted under their compression codec, per topic and per client software, as the wire shows", { timeout: 180000 }, async () => {
+test("produced batches are counted under their compression codec, per topic and per client software, as the wire shows", { timeout: 180000 }, async (t) => {
   await createTopics([...CODECS.map((codec) => ({ topic: `insight.codec.${codec}` })), { topic: "insight.java.lz4" }]);
   stack.tap.drain();
   for (const codec of CODECS) {
@@ -126,6 +129,7 @@ test("produced batches are counted under their compression codec, per topic and 
     // The producers used the codec asked for (librdkafka sends a batch that does not shrink uncompressed).
     assert.ok(onWire[codec]?.batches > 1, `${topic}: ${codec} batches on the wire: ${JSON.stringify(onWire)}`);
     assert.deepEqual(filterByCodec("kafka_topic", { kafka_topic: topic }), onWire, `${topic}: filter vs wire`);
+    t.diagnostic(`codec figures: ${topic}: filter ${JSON.stringify(filterByCodec("kafka_topic", { kafka_topic: topic }))} wire ${JSON.stringify(onWire)}`);
   }
   // Per client software: kcat's librdkafka for the five codec topics, the Java client for lz4.
   assert.deepEqual(filterByCodec("kafka_client", { kafka_client_software: "librdkafka" }),
@@ -150,7 +154,7 @@ test("produced batches are counted under their compression codec, per topic and 
   assert.ok(smallestBucketAll >= maxRecords, `all ${onWire.length} batches fall at or below ${smallestBucketAll} records (largest ${maxRecords})`);
 });
 
-test("fetched record age: CreateTime batches are as old as their producer's timestamps, LogAppendTime ones as their append", { timeout: 120000 }, async () => {
+test("fetched record age: CreateTime batches are as old as their producer's timestamps, LogAppendTime ones as their append", { timeout: 120000 }, async (t) => {
   await createTopics([
     { topic: "insight.age.create" },
     { topic: "insight.age.append", configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }] },
@@ -193,6 +197,9 @@ test("fetched record age: CreateTime batches are as old as their producer's time
   const low = (fetchedFrom - timestamp) * 0.98;
   const high = (fetchedTo - timestamp) * 1.02;
   assert.ok(mean >= low && mean <= high, `mean age ${mean} ms within [${low}, ${high}]`);
+  t.diagnostic(`age figures: produced with timestamp now-${AGE_MS} ms; fetched between ${fetchedFrom - timestamp} and ${fetchedTo - timestamp} ms after it; ` +
+    `filter CreateTime batches ${create.length}, mean age ${Math.round(mean)} ms; LogAppendTime batches ${append.length}, ` +
+    `mean age ${Math.round(series(samples, "insight.age.append", "_sum")[0].value / append.length)} ms`);
   // LogAppendTime: the broker's append time, seconds ago, whatever the producer said.
   assert.equal(bucket("insight.age.append", "60000"), append.length);
 });
@@ -227,21 +234,24 @@ function produceThrottle(frame, version) {
   return frame.readInt32BE(pos);
 }
 
-test("a client quota set with kafka-configs throttles Produce and Fetch, and the throttle stats show it per API and client id", { timeout: 150000 }, async () => {
+test("a client quota set with kafka-configs throttles Produce and Fetch, and the throttle stats show it per API and client id", { timeout: 150000 }, async (t) => {
   await createTopics([{ topic: "insight.quota" }]);
   // Through the broker's own listener, as an operator would.
   await kafkaTool("kafka.admin.ConfigCommand", ["--bootstrap-server", stack.direct, "--alter", "--entity-type", "clients",
-    "--entity-name", THROTTLED_CLIENT, "--add-config", "producer_byte_rate=1024,consumer_byte_rate=1024"]);
+    "--entity-name", THROTTLED_CLIENT, "--add-config", `producer_byte_rate=${QUOTA},consumer_byte_rate=${QUOTA}`]);
   const described = await kafkaTool("kafka.admin.ConfigCommand", ["--bootstrap-server", stack.direct, "--describe",
     "--entity-type", "clients", "--entity-name", THROTTLED_CLIENT]);
-  assert.match(described, /producer_byte_rate=1024/);
+  assert.match(described, new RegExp(`producer_byte_rate=${QUOTA}`));
   stack.tap.drain();
   const lines = Array.from({ length: 60 }, (_, i) => `${i} ${"q".repeat(1000)}\n`).join("");
+  // Batches of 5 records (5 KB): a Fetch response holds at least one whole batch, and the broker never sends a
+  // throttled client a response larger than its quota allows (it sends an empty throttled one instead).
   const produced = await kcat(["-b", stack.bootstrap, "-t", "insight.quota", "-P", "-X", `client.id=${THROTTLED_CLIENT}`,
-    "-X", "linger.ms=5"], { input: lines });
+    "-X", "linger.ms=5", "-X", "batch.num.messages=5"], { input: lines, timeoutMs: 120000 });
   assert.equal(produced.code, 0, produced.stderr);
-  const consumed = await kcat(["-b", stack.bootstrap, "-t", "insight.quota", "-C", "-o", "beginning", "-e", "-q",
-    "-X", `client.id=${THROTTLED_CLIENT}`]);
+  // Small fetches: one batch each.
+  const consumed = await kcat(["-b", stack.bootstrap, "-t", "insight.quota", "-C", "-o", "beginning", "-c", "60", "-q",
+    "-X", `client.id=${THROTTLED_CLIENT}`, "-X", "fetch.message.max.bytes=4096"], { timeoutMs: 120000 });
   assert.equal(consumed.code, 0, consumed.stderr);
 
   const captured = stack.tap.drain().filter((f) => f.direction === "response" && f.apiKey === 0);
@@ -253,6 +263,9 @@ test("a client quota set with kafka-configs throttles Produce and Fetch, and the
   assert.equal(sum(pick(samples, "kafka_throttle_time_ms", label)), throttles.reduce((a, b) => a + b, 0));
   const fetchThrottled = sum(pick(samples, "kafka_throttle_responses", { kafka_api: "Fetch", kafka_client_id: THROTTLED_CLIENT }));
   assert.ok(fetchThrottled > 0, "the consumer's Fetch responses were throttled");
+  t.diagnostic(`throttle figures: broker Produce responses throttled ${throttles.length}, ThrottleTimeMs sum ${throttles.reduce((a, b) => a + b, 0)}; ` +
+    `filter Produce responses ${sum(pick(samples, "kafka_throttle_responses", label))}, time_ms ${sum(pick(samples, "kafka_throttle_time_ms", label))}; ` +
+    `filter Fetch responses ${fetchThrottled}, time_ms ${sum(pick(samples, "kafka_throttle_time_ms", { kafka_api: "Fetch", kafka_client_id: THROTTLED_CLIENT }))}`);
   // No other client was throttled.
   assert.deepEqual([...new Set(pick(samples, "kafka_throttle_responses", {}).map((s) => s.labels.kafka_client_id))], [THROTTLED_CLIENT]);
 });
@@ -310,7 +323,11 @@ test("consumer lag of groups that consumed part of a topic matches kafka-consume
     assert.ok(Math.abs(filterMax - kafkaMax) <= oneFetch, `${group}: filter max ${filterMax} vs Kafka ${kafkaMax} (one fetch: ${oneFetch} records)`);
     assert.ok(filterSum > 0 && filterMax > 0);
   }
-  // Every lag series is labelled by group: the fetch connections were tied to their groups.
-  assert.deepEqual(pick(await prometheus(), "kafka_consumer_lag_sum_records", {}).filter((s) => s.labels.kafka_client_id !== undefined), []);
+  // The topic's lag series are labelled by group: the fetch connections were tied to their groups. (kcat
+  // consumers without a group, earlier in this file, have series labelled by client id.)
+  const lagSeries = pick(await prometheus(), "kafka_consumer_lag_sum_records", { kafka_topic: topic });
+  assert.deepEqual(lagSeries.map((s) => s.labels.kafka_consumer_group).sort(), ["insight-lag-classic", "insight-lag-kip848"]);
+  assert.ok(pick(await prometheus(), "kafka_consumer_lag_sum_records", { kafka_client_id: "rdkafka" }).length > 0,
+    "kcat's group-less consumers are labelled by client id");
   t.diagnostic(`lag figures: ${JSON.stringify(figures)}`);
 });
