@@ -1,8 +1,11 @@
 // The filter's stats, defined through the proxy-wasm metrics ABI.
 //
 // Names are dotted: kafka.<stat_prefix>.api.<ApiName>.v<version>.<stat>,
-// kafka.<stat_prefix>.connections_<stat>, kafka.<stat_prefix>.filter.<stat> and
-// kafka.<stat_prefix>.topic.<topic>.<stat> (topics.ts).
+// kafka.<stat_prefix>.connections_<stat>, kafka.<stat_prefix>.filter.<stat>,
+// kafka.<stat_prefix>.topic.<topic>.<stat> (topics.ts; .produced.<codec>.<stat> for
+// batches by codec), kafka.<stat_prefix>.client.<name>.<version>.<stat>,
+// kafka.<stat_prefix>.throttle.<Api>.client_id.<client id>.<stat> (client-ids.ts) and
+// kafka.<stat_prefix>.consumer_lag.<group|client_id>.<consumer>.<topic>.<stat> (lag/).
 // envoy/envoy.yaml's stats_tags turn the prefix, API name and version into
 // Prometheus labels. Per-API stats are defined the first time an (API, version) is
 // seen, so /stats lists only what clients actually use, and the ids are cached in a
@@ -113,7 +116,6 @@ const TOPIC_RECORD_AGE: i32 = 1;
 const TOPIC_HISTOGRAMS: i32 = 2;
 /** Per client software label: its codec counters, then its records-per-batch histogram. */
 const SOFTWARE_STATS: i32 = CODEC_SLOTS * CODEC_STATS + 1;
-
 
 /** True when per-API stats may be kept for this pair; unknown pairs only reach filter stats. */
 export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
