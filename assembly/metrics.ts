@@ -12,12 +12,12 @@
 // flat table so counting costs one array load and one host call.
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
 import { errorName } from "./codec/generated/errors";
-import { INVALID_METRIC, MetricType, defineMetric, incrementMetric, recordMetric } from "./proxy/host";
+import { INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, recordMetric, setSharedData } from "./proxy/host";
 import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
 import { ClientIdLabels } from "./client-ids";
 import { CODEC_COUNT } from "./walkers/sink";
 import { InsightOptions } from "./config/insight";
-import { ConsumerBy, ConsumerLagTable, LagGauges } from "./lag/consumer-lag";
+import { ConsumerBy, ConsumerLagTable, LagGauges, SharedTies } from "./lag/consumer-lag";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 
@@ -177,7 +177,7 @@ export class KafkaMetrics {
     this.topicStatIds = undefinedIds(topicSlots * TOPIC_STAT_COUNT);
     this.topicCodecIds = undefinedIds(insight.compression ? topicSlots * CODEC_SLOTS * CODEC_STATS : 0);
     this.topicHistogramIds = undefinedIds(insight.batchSizeHistograms || insight.recordAge ? topicSlots * TOPIC_HISTOGRAMS : 0);
-    this.lag = insight.lag.enabled ? new ConsumerLagTable(insight.lag, new HostLagGauges(statPrefix, topics)) : null;
+    this.lag = insight.lag.enabled ? new ConsumerLagTable(insight.lag, new HostLagGauges(statPrefix, topics), new HostSharedTies()) : null;
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
     for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
     this.apiStatIds = apiStatIds;
@@ -413,6 +413,23 @@ class HostLagGauges extends LagGauges {
   adjust(id: u32, delta: i64): void {
     incrementMetric(id, delta);
   }
+}
+
+/** Shares client id → group ties between this Envoy's VMs through proxy-wasm shared data. */
+class HostSharedTies extends SharedTies {
+  publish(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32): void {
+    const value = new ArrayBuffer(groupIdLength);
+    memory.copy(changetype<usize>(value), groupId, <usize>groupIdLength);
+    setSharedData(tieKey(clientId, clientIdLength), value);
+  }
+
+  lookup(clientId: usize, clientIdLength: i32): ArrayBuffer | null {
+    return getSharedData(tieKey(clientId, clientIdLength));
+  }
+}
+
+function tieKey(clientId: usize, clientIdLength: i32): string {
+  return "kafka_filter.consumer_group." + String.UTF8.decodeUnsafe(clientId, <usize>clientIdLength);
 }
 
 /**

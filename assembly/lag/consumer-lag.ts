@@ -38,6 +38,21 @@ export abstract class LagGauges {
   abstract adjust(id: u32, delta: i64): void;
 }
 
+/**
+ * Where the client id → group ties are shared between the VMs of one Envoy (one per
+ * worker): a consumer's coordinator connection and its fetch connections may land on
+ * different workers. metrics.ts keeps them in proxy-wasm shared data; tests in a map.
+ */
+export abstract class SharedTies {
+  /** Records that the client with `clientId` (raw bytes) is a member of `groupId` (raw bytes). */
+  abstract publish(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32): void;
+  /** The group id bytes another VM recorded for `clientId`, or null. */
+  abstract lookup(clientId: usize, clientIdLength: i32): ArrayBuffer | null;
+}
+
+/** A fetch connection not tied to a group asks the other VMs at most this often. */
+const SHARED_LOOKUP_INTERVAL_MS: i64 = 5000;
+
 /** One (consumer, topic) series: its gauges and the shares that make it. */
 export class LagSeries {
   readonly shares: Array<LagShare> = new Array<LagShare>();
@@ -175,7 +190,7 @@ export class ConsumerLagTable {
   private readonly series: Map<i64, LagSeries> = new Map<i64, LagSeries>();
   private readonly allSeries: Array<LagSeries> = new Array<LagSeries>();
 
-  constructor(readonly options: LagOptions, private readonly gauges: LagGauges) {
+  constructor(readonly options: LagOptions, private readonly gauges: LagGauges, private readonly ties: SharedTies | null = null) {
     this.groups = new ClientIdLabels(options.maxConsumerLabels);
     this.clientIds = new ClientIdLabels(options.maxConsumerLabels);
     // Members are not labels: enough room for every member of the labelled groups, and more.
@@ -186,12 +201,29 @@ export class ConsumerLagTable {
     this.groupOfMember = groupOfMember;
   }
 
-  /** A group membership request: the client with this client id belongs to this group. */
-  learnMember(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32): void {
+  /**
+   * A group membership request: the client with this client id belongs to this group.
+   * A new or changed tie is shared with the other VMs (`share`), once.
+   */
+  learnMember(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32, share: bool = true): void {
     if (clientIdLength <= 0 || groupIdLength <= 0) return;
     const member = this.members.labelOfBytes(clientId, clientIdLength);
     if (member == this.members.overflowLabel) return;
-    unchecked(this.groupOfMember[member] = this.groups.labelOfBytes(groupId, groupIdLength));
+    const group = this.groups.labelOfBytes(groupId, groupIdLength);
+    if (unchecked(this.groupOfMember[member]) == group) return;
+    unchecked(this.groupOfMember[member] = group);
+    const ties = this.ties;
+    if (share && ties != null) ties.publish(clientId, clientIdLength, groupId, groupIdLength);
+  }
+
+  /** Looks for a tie another VM learned; true when it found one (now known here too). */
+  learnShared(clientId: usize, clientIdLength: i32): bool {
+    const ties = this.ties;
+    if (ties == null || clientIdLength <= 0) return false;
+    const group = ties.lookup(clientId, clientIdLength);
+    if (group == null || group.byteLength == 0) return false;
+    this.learnMember(clientId, clientIdLength, changetype<usize>(group), group.byteLength, false);
+    return this.groupOf(clientId, clientIdLength) >= 0;
   }
 
   /** The group label of a client id, or -1 when no membership request named it. */
@@ -274,6 +306,8 @@ export class ConnectionLag {
   private readonly shareByTopic: Map<i32, LagShare> = new Map<i32, LagShare>();
   /** The connection's client id as sent, to find its group. */
   private clientId: ArrayBuffer | null = null;
+  /** When this connection last asked the other VMs for its group. */
+  private sharedLookupMs: i64 = -SHARED_LOOKUP_INTERVAL_MS;
   nowMs: i64 = 0;
 
   constructor(private readonly table: ConsumerLagTable) {
@@ -368,7 +402,11 @@ export class ConnectionLag {
     const clientId = this.clientId;
     const data: usize = clientId == null ? 0 : changetype<usize>(clientId);
     const length = clientId == null ? -1 : clientId.byteLength;
-    const group = this.table.groupOf(data, length);
+    let group = this.table.groupOf(data, length);
+    if (group < 0 && this.nowMs - this.sharedLookupMs >= SHARED_LOOKUP_INTERVAL_MS) {
+      this.sharedLookupMs = this.nowMs;
+      if (this.table.learnShared(data, length)) group = this.table.groupOf(data, length);
+    }
     if (group >= 0) {
       if (this.consumer >= 0) this.withdraw();
       this.by = ConsumerBy.Group;

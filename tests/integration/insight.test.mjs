@@ -8,7 +8,7 @@
 // broker's responses; and consumer lag of groups (classic and KIP-848) that consumed
 // part of a topic with Kafka's console consumer, held against the LAG column of
 // kafka-consumer-groups --describe (ConsumerGroupCommand) read from the broker's own
-// listener. One broker and one Envoy (one worker) for the whole file.
+// listener. One broker and one Envoy (two workers) for the whole file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -32,7 +32,8 @@ before(async () => {
   stack = await startStack({
     name: "insight",
     tap: "capture",
-    concurrency: 1,
+    // Two workers: a consumer's coordinator and fetch connections may land on different ones.
+    concurrency: 2,
     pluginConfig: { stat_prefix: "broker1", batch_size_histograms: true, record_age: true, consumer_lag: {} },
   });
 }, { timeout: 420000 });
@@ -123,13 +124,27 @@ test("produced batches are counted under their compression codec, per topic and 
     }
     return tally;
   };
+  const mergeTallies = (a, b) => {
+    const merged = structuredClone(a);
+    for (const [codec, { batches, bytes }] of Object.entries(b)) {
+      merged[codec] ??= { batches: 0, bytes: 0 };
+      merged[codec].batches += batches;
+      merged[codec].bytes += bytes;
+    }
+    return merged;
+  };
   for (const [topic, codec] of [...CODECS.map((c) => [`insight.codec.${c}`, c]), ["insight.java.lz4", "lz4"]]) {
     // The Java producer names topics by id (Produce v13), which the tap's parse does not resolve; it is the only one here.
     const onWire = wireByCodec((b) => b.topic === (topic === "insight.java.lz4" ? "unknown_topic_id" : topic));
     // The producers used the codec asked for (librdkafka sends a batch that does not shrink uncompressed).
     assert.ok(onWire[codec]?.batches > 1, `${topic}: ${codec} batches on the wire: ${JSON.stringify(onWire)}`);
-    assert.deepEqual(filterByCodec("kafka_topic", { kafka_topic: topic }), onWire, `${topic}: filter vs wire`);
-    t.diagnostic(`codec figures: ${topic}: filter ${JSON.stringify(filterByCodec("kafka_topic", { kafka_topic: topic }))} wire ${JSON.stringify(onWire)}`);
+    // Produce v13 names topics by id: a worker that has not seen a Metadata response naming it counts the
+    // batches under unknown_topic_id (README, "Limits today"); only the Java producer uses v13 here.
+    const counted = topic === "insight.java.lz4"
+      ? mergeTallies(filterByCodec("kafka_topic", { kafka_topic: topic }), filterByCodec("kafka_topic", { kafka_topic: "unknown_topic_id" }))
+      : filterByCodec("kafka_topic", { kafka_topic: topic });
+    assert.deepEqual(counted, onWire, `${topic}: filter vs wire`);
+    t.diagnostic(`codec figures: ${topic}: filter ${JSON.stringify(counted)} wire ${JSON.stringify(onWire)}`);
   }
   // Per client software: kcat's librdkafka for the five codec topics, the Java client for lz4.
   assert.deepEqual(filterByCodec("kafka_client", { kafka_client_software: "librdkafka" }),
@@ -297,6 +312,9 @@ test("consumer lag of groups that consumed part of a topic matches kafka-consume
     // Small fetches, so that "one fetch's worth" is a few dozen records.
     await kafkaTool("org.apache.kafka.tools.consumer.ConsoleConsumer", ["--bootstrap-server", stack.bootstrap, "--topic", topic,
       "--group", group, "--from-beginning", "--max-messages", String(take),
+      // The console consumer's own client id is "console-consumer" in every group; a client id per group
+      // is what the filter ties a fetch connection to its group by.
+      "--consumer-property", `client.id=${group}-1`,
       "--consumer-property", `group.protocol=${protocol}`, "--consumer-property", "max.partition.fetch.bytes=2048",
       "--consumer-property", "fetch.max.bytes=4096", "--consumer-property", "max.poll.records=50"], { timeoutMs: 120000 });
     // The Java consumer fetches by topic id (Fetch v13+), which the tap's parse does not resolve; it fetches only this topic.

@@ -5,7 +5,7 @@
 // with 10,000 topics.
 import { ByteSource, FrameHandler, FrameScanner, FrameWalker, FramingError } from "../../../assembly/framing";
 import { FetchRequestSink, FetchRequestWalker } from "../../../assembly/walkers/fetch-request";
-import { ConnectionLag, ConsumerBy, ConsumerLagTable, LagGauges, LagOptions } from "../../../assembly/lag/consumer-lag";
+import { ConnectionLag, ConsumerBy, ConsumerLagTable, LagGauges, LagOptions, SharedTies } from "../../../assembly/lag/consumer-lag";
 import { TopicLabels, TopicNames } from "../../../assembly/topics";
 import { Writer } from "../../../assembly/codec/writer";
 import { Uuid } from "../../../assembly/codec/types";
@@ -148,6 +148,24 @@ class RecordingGauges extends LagGauges {
   }
 }
 
+/** Shared data between two tables, as proxy-wasm shared data is between VMs. */
+class MapTies extends SharedTies {
+  store: Map<string, ArrayBuffer> = new Map<string, ArrayBuffer>();
+  publishes: i32 = 0;
+  lookups: i32 = 0;
+  publish(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32): void {
+    this.publishes++;
+    const value = new ArrayBuffer(groupIdLength);
+    memory.copy(changetype<usize>(value), groupId, <usize>groupIdLength);
+    this.store.set(String.UTF8.decodeUnsafe(clientId, <usize>clientIdLength), value);
+  }
+  lookup(clientId: usize, clientIdLength: i32): ArrayBuffer | null {
+    this.lookups++;
+    const key = String.UTF8.decodeUnsafe(clientId, <usize>clientIdLength);
+    return this.store.has(key) ? this.store.get(key) : null;
+  }
+}
+
 function bytesOf(text: string): ArrayBuffer {
   return String.UTF8.encode(text);
 }
@@ -223,6 +241,31 @@ describe("consumer lag", () => {
     second.fetchedPartition(1, 2, 1, 0, 50, 50, 2000);
     second.update(2000);
     expect(gauges.summary()).toBe("group:orders-app/7 max=45; group:orders-app/7 sum=75");
+  });
+
+  it("ties a fetch connection to a group learned by another VM (worker), asking at most every 5 s", () => {
+    const ties = new MapTies();
+    const coordinatorVm = new ConsumerLagTable(new LagOptions(), new RecordingGauges(), ties);
+    const gauges = new RecordingGauges();
+    const fetchVm = new ConsumerLagTable(new LagOptions(), gauges, ties);
+    const lag = connection(fetchVm, "consumer-g-1");
+    lag.fetchStarted(false, true, 1000);
+    expect(ties.lookups).toBe(1);
+    lag.fetchOffset(ORDERS, 1, 2, 0, 10);
+    lag.fetchedPartition(1, 2, 0, 0, 25, 25, 1000);
+    lag.update(1000);
+    expect(gauges.summary()).toBe("client:consumer-g-1/7 max=15; client:consumer-g-1/7 sum=15");
+    learn(coordinatorVm, "consumer-g-1", "g");
+    learn(coordinatorVm, "consumer-g-1", "g");
+    expect(ties.publishes).toBe(1);
+    lag.fetchStarted(false, false, 5999);
+    expect(ties.lookups).toBe(1);
+    lag.fetchStarted(false, false, 6000);
+    expect(ties.lookups).toBe(2);
+    lag.update(6000);
+    expect(gauges.summary()).toBe("group:g/7 max=15; group:g/7 sum=15");
+    lag.fetchStarted(false, false, 20000);
+    expect(ties.lookups).toBe(2);
   });
 
   it("lets a consumer that stops fetching expire, and comes back when it fetches again", () => {
