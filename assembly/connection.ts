@@ -26,6 +26,9 @@ import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/prod
 import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
 import { TopicStat, learnTopicIds } from "./topics";
 import { WalkSink } from "./walkers/sink";
+import { FETCH_REQUEST_MAX_WALKED_VERSION, FETCH_REQUEST_MIN_WALKED_VERSION, FetchRequestSink, FetchRequestWalker } from "./walkers/fetch-request";
+import { ConnectionLag } from "./lag/consumer-lag";
+import { TopicLabels } from "./topics";
 import { InFlightRequests, PendingRequest } from "./correlation";
 import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
@@ -104,6 +107,12 @@ class Exchanges {
   readonly sasl: LegacySaslExchange = new LegacySaslExchange();
   /** SaslHandshake and SaslAuthenticate requests awaiting their responses. */
   private saslInFlight: i32 = 0;
+  /** The connection's client software label (metrics.ts), once its ApiVersions named it; -1 before. */
+  clientSoftwareLabel: i32 = -1;
+  /** The client id label (client-ids.ts) of the connection's first request; -1 before it. */
+  clientIdLabel: i32 = -1;
+  /** The connection's consumer lag, from its first Fetch request on; null before, or without consumer_lag. */
+  lag: ConnectionLag | null = null;
 
   /**
    * True while a SASL exchange waits on the broker: a SaslHandshake or SaslAuthenticate
@@ -183,13 +192,67 @@ class Exchanges {
   }
 }
 
+const OFFSET_COMMIT: i16 = 8;
+const OFFSET_FETCH: i16 = 9;
+const JOIN_GROUP: i16 = 11;
+const HEARTBEAT: i16 = 12;
+const LEAVE_GROUP: i16 = 13;
+const SYNC_GROUP: i16 = 14;
+const CONSUMER_GROUP_HEARTBEAT: i16 = 68;
+/** OffsetFetch v8 moved GroupId into a Groups array. */
+const LAST_OFFSET_FETCH_WITH_GROUP_ID: i16 = 7;
+
+/** Requests a group member sends to its coordinator whose body starts with its GroupId. */
+function namesGroupMember(apiKey: i16, apiVersion: i16): bool {
+  return apiKey == JOIN_GROUP || apiKey == SYNC_GROUP || apiKey == HEARTBEAT || apiKey == OFFSET_COMMIT || apiKey == LEAVE_GROUP ||
+    apiKey == CONSUMER_GROUP_HEARTBEAT || (apiKey == OFFSET_FETCH && apiVersion <= LAST_OFFSET_FETCH_WITH_GROUP_ID);
+}
+
 function isSaslRequest(apiKey: i16): bool {
   return apiKey == SASL_HANDSHAKE || apiKey == SASL_AUTHENTICATE;
 }
 
-/** Hands what the walkers find to the stats. */
+/** Hands what the walkers find to the stats, with the connection's client labels. */
 class MetricsWalkSink extends WalkSink {
-  constructor(private readonly metrics: KafkaMetrics) { super(metrics.topics); }
+  /** Wall-clock ms at the start of the response being walked, for record age. */
+  nowMs: i64 = 0;
+  /** False while the response editor decodes the walked response whole: it counts the throttle time then. */
+  countThrottle: bool = true;
+
+  constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(metrics.topics); }
+
+  producedBatches(label: i32, codec: i32, batches: i64, bytes: i64): void {
+    this.metrics.addProducedBatches(label, this.clientSoftware(), codec, batches, bytes);
+  }
+
+  producedBatch(label: i32, records: i32): void {
+    if (this.metrics.insight.batchSizeHistograms) this.metrics.recordBatchSize(label, this.clientSoftware(), records);
+  }
+
+  fetchedBatch(label: i32, attributes: i16, maxTimestamp: i64): void {
+    // NO_TIMESTAMP (-1): the batch's records carry no timestamp (message format v0).
+    if (maxTimestamp >= 0 && this.nowMs > 0) this.metrics.recordAge(label, this.nowMs - maxTimestamp);
+  }
+
+  fetchedPartition(label: i32, topicKeyHi: u64, topicKeyLo: u64, partition: i32, errorCode: i16, highWatermark: i64,
+    lastStableOffset: i64): void {
+    const lag = this.exchanges.lag;
+    if (lag != null) lag.fetchedPartition(topicKeyHi, topicKeyLo, partition, errorCode, highWatermark, lastStableOffset, this.nowMs);
+  }
+
+  fetchEnded(): void {
+    const lag = this.exchanges.lag;
+    if (lag != null) lag.update(this.nowMs);
+  }
+
+  throttleTime(apiKey: i32, ms: i32): void {
+    if (ms > 0 && this.countThrottle) this.metrics.addThrottle(apiKey, this.exchanges.clientIdLabel, ms);
+  }
+
+  private clientSoftware(): i32 {
+    const label = this.exchanges.clientSoftwareLabel;
+    return label >= 0 ? label : this.metrics.unknownClientSoftware;
+  }
 
   addTopic(label: i32, stat: TopicStat, delta: i64): void {
     this.metrics.addTopic(label, stat, delta);
@@ -197,6 +260,25 @@ class MetricsWalkSink extends WalkSink {
 
   errorCode(apiKey: i32, code: i16): void {
     this.metrics.countError(apiKey, code);
+  }
+
+  walkFailed(): void {
+    this.metrics.count(FilterStat.WalkErrors);
+  }
+}
+
+/** Hands what a consumer's Fetch requests ask for to the connection's lag. */
+class LagRequestSink extends FetchRequestSink {
+  constructor(labels: TopicLabels, private readonly exchanges: Exchanges, private readonly metrics: KafkaMetrics) { super(labels); }
+
+  fetchStarted(readCommitted: bool, full: bool): void {
+    const lag = this.exchanges.lag;
+    if (lag != null) lag.fetchStarted(readCommitted, full, <i64>(nowNanoseconds() / 1000000));
+  }
+
+  fetchOffset(label: i32, topicKeyHi: u64, topicKeyLo: u64, partition: i32, offset: i64): void {
+    const lag = this.exchanges.lag;
+    if (lag != null) lag.fetchOffset(label, topicKeyHi, topicKeyLo, partition, offset);
   }
 
   walkFailed(): void {
@@ -212,7 +294,10 @@ class RequestFrames extends FrameHandler {
   private decidedOnHead: bool = false;
   /** Streams Produce requests for per-topic stats; null when those are off. */
   private readonly produceWalker: ProduceRequestWalker | null;
+  /** Streams consumers' Fetch requests for consumer lag; null without consumer_lag. */
+  private readonly fetchWalker: FetchRequestWalker | null;
   private walkThisFrame: bool = false;
+  private walker: FrameWalker | null = null;
 
   constructor(
     private readonly exchanges: Exchanges,
@@ -224,7 +309,9 @@ class RequestFrames extends FrameHandler {
   ) {
     super();
     const metrics = exchanges.metrics;
-    this.produceWalker = metrics.topics.enabled ? new ProduceRequestWalker(new MetricsWalkSink(metrics)) : null;
+    this.produceWalker = metrics.topics.enabled ? new ProduceRequestWalker(new MetricsWalkSink(metrics, exchanges)) : null;
+    this.fetchWalker = metrics.lag != null && metrics.topics.enabled
+      ? new FetchRequestWalker(new LagRequestSink(metrics.topics, exchanges, metrics)) : null;
   }
 
   /**
@@ -253,7 +340,7 @@ class RequestFrames extends FrameHandler {
   walkerFor(frameSize: i32): FrameWalker | null {
     if (!this.walkThisFrame) return null;
     this.walkThisFrame = false;
-    return this.produceWalker;
+    return this.walker;
   }
 
   onFrameStart(frameSize: i32, frame: ArrayBuffer, prefixStart: i32, prefixEnd: i32): void {
@@ -325,6 +412,7 @@ class RequestFrames extends FrameHandler {
       }
       return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize, true);
     }
+    if (this.exchanges.clientIdLabel < 0 && metrics.insight.throttle) this.noteClientId();
     if (apiKey == SASL_HANDSHAKE && apiVersion == 0) {
       const bodyStart = reader.pos;
       if (saslHandshakeRequest.decode(reader, 0)) this.exchanges.sasl.handshakeRequested(saslHandshakeRequest.mechanism);
@@ -336,7 +424,21 @@ class RequestFrames extends FrameHandler {
     const produceWalker = this.produceWalker;
     if (apiKey == PRODUCE && produceWalker != null && apiVersion <= PRODUCE_MAX_WALKED_VERSION) {
       produceWalker.prepare(apiVersion, reader.pos - prefixStart);
+      this.walker = produceWalker;
       this.walkThisFrame = true;
+    }
+    const lagTable = metrics.lag;
+    if (lagTable != null) {
+      const fetchWalker = this.fetchWalker;
+      if (apiKey == FETCH && fetchWalker != null && apiVersion >= FETCH_REQUEST_MIN_WALKED_VERSION &&
+          apiVersion <= FETCH_REQUEST_MAX_WALKED_VERSION) {
+        this.startLag();
+        fetchWalker.prepare(apiVersion, reader.pos - prefixStart);
+        this.walker = fetchWalker;
+        this.walkThisFrame = true;
+      } else if (namesGroupMember(apiKey, apiVersion)) {
+        this.learnGroupMember(headerVersion >= 2);
+      }
     }
     return this.exchanges.requestStarted(requestHeader.correlationId, apiKey, apiVersion, frameSize,
       expectsResponse(apiKey, apiVersion, reader));
@@ -355,13 +457,49 @@ class RequestFrames extends FrameHandler {
     return true;
   }
 
+  /** A consumer's first Fetch request gives its connection a lag table, and its client id. */
+  private startLag(): void {
+    const exchanges = this.exchanges;
+    let lag = exchanges.lag;
+    if (lag != null) return;
+    const table = exchanges.metrics.lag;
+    if (table == null) return;
+    lag = new ConnectionLag(table);
+    exchanges.lag = lag;
+    const buffer = requestHeader.clientIdBuffer;
+    if (buffer != null) lag.noteClientId(changetype<usize>(buffer) + <usize>requestHeader.clientIdOffset, requestHeader.clientIdLength);
+  }
+
+  /** A group membership request ties its client id to its group (GroupId is the body's first field). */
+  private learnGroupMember(flexible: bool): void {
+    const table = this.exchanges.metrics.lag;
+    const buffer = requestHeader.clientIdBuffer;
+    if (table == null || buffer == null) return;
+    const bodyStart = reader.pos;
+    const offset = reader.readStringView(flexible, false);
+    if (reader.ok) {
+      table.learnMember(changetype<usize>(buffer) + <usize>requestHeader.clientIdOffset, requestHeader.clientIdLength,
+        changetype<usize>(reader.buffer) + <usize>offset, reader.lastLength);
+    }
+    reader.pos = bodyStart;
+  }
+
+  /** The client id of the connection's first request labels its throttling stats; clients keep one per connection. */
+  private noteClientId(): void {
+    const buffer = requestHeader.clientIdBuffer;
+    const length = buffer == null ? -1 : requestHeader.clientIdLength;
+    const data: usize = buffer == null ? 0 : changetype<usize>(buffer) + <usize>requestHeader.clientIdOffset;
+    this.exchanges.clientIdLabel = this.exchanges.metrics.clientIds.labelOfBytes(data, length);
+  }
+
   /** Once per connection at most: clients send ApiVersions first, and usually once. */
   private noteClientSoftware(apiVersion: i16, frameSize: i32, prefixLength: i32): void {
     if (this.clientSoftwareNoted || frameSize > prefixLength) return;
     const bodyStart = reader.pos;
     if (apiVersionsRequest.decode(reader, apiVersion)) {
       this.clientSoftwareNoted = true;
-      this.exchanges.metrics.clientSoftwareSeen(apiVersionsRequest.clientSoftwareName, apiVersionsRequest.clientSoftwareVersion);
+      this.exchanges.clientSoftwareLabel =
+        this.exchanges.metrics.clientSoftwareSeen(apiVersionsRequest.clientSoftwareName, apiVersionsRequest.clientSoftwareVersion);
     }
     reader.pos = bodyStart;
   }
@@ -374,10 +512,14 @@ class RequestFrames extends FrameHandler {
 /** Counts the error codes of one decoded response under its API. */
 class ErrorCounter extends ErrorCodeSink {
   apiKey: i32 = 0;
-  constructor(private readonly metrics: KafkaMetrics) { super(); }
+  constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(); }
 
   errorCode(code: i16): void {
     if (code != 0) this.metrics.countError(this.apiKey, code);
+  }
+
+  throttleTime(ms: i32): void {
+    if (ms > 0) this.metrics.addThrottle(this.apiKey, this.exchanges.clientIdLabel, ms);
   }
 }
 
@@ -388,19 +530,28 @@ class ErrorCounter extends ErrorCodeSink {
  */
 class WalkedErrorCodes extends ErrorCodeSink {
   private readonly codes: Array<i16> = new Array<i16>();
+  private throttleMs: i32 = 0;
 
   errorCode(code: i16): void {
     if (code != 0) this.codes.push(code);
   }
 
-  clear(): void {
-    this.codes.length = 0;
+  throttleTime(ms: i32): void {
+    this.throttleMs = ms;
   }
 
-  countAll(metrics: KafkaMetrics, apiKey: i32): void {
+  clear(): void {
+    this.codes.length = 0;
+    this.throttleMs = 0;
+  }
+
+  /** Counts the codes, and the throttle time under the connection's client id label. */
+  countAll(metrics: KafkaMetrics, apiKey: i32, clientIdLabel: i32): void {
     const codes = this.codes;
     for (let i = 0, n = codes.length; i < n; i++) metrics.countError(apiKey, unchecked(codes[i]));
     codes.length = 0;
+    if (this.throttleMs > 0) metrics.addThrottle(apiKey, clientIdLabel, this.throttleMs);
+    this.throttleMs = 0;
   }
 }
 
@@ -420,6 +571,7 @@ class ResponseFrames extends FrameHandler {
    * Null when neither is wanted.
    */
   private readonly fetchWalker: FetchResponseWalker | null;
+  private readonly fetchSink: MetricsWalkSink;
   private walkThisFrame: bool = false;
 
   constructor(
@@ -431,11 +583,13 @@ class ResponseFrames extends FrameHandler {
   ) {
     super();
     const metrics = exchanges.metrics;
-    this.errors = new ErrorCounter(metrics);
+    this.errors = new ErrorCounter(metrics, exchanges);
     this.acl = editor != null ? editor.acl : null;
     const rewriting = editor != null && editor.rewriter != null;
-    const fetchWalker = metrics.topics.enabled || inspectLimit > 0 || rewriting
-      ? new FetchResponseWalker(new MetricsWalkSink(metrics)) : null;
+    const fetchSink = new MetricsWalkSink(metrics, exchanges);
+    this.fetchSink = fetchSink;
+    const fetchWalker = metrics.topics.enabled || inspectLimit > 0 || rewriting || metrics.insight.throttle
+      ? new FetchResponseWalker(fetchSink) : null;
     this.fetchWalker = fetchWalker;
     this.fetchTail = rewriting && fetchWalker != null
       ? new FetchTailEdit(changetype<ResponseEditor>(editor), fetchWalker, maxHeldFrameBytes) : null;
@@ -539,6 +693,9 @@ class ResponseFrames extends FrameHandler {
       const fetchTail = this.fetchTail;
       const findTail = fetchTail != null && fetchTail.start(apiVersion, heldForEnforcer);
       fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer, findTail);
+      // proxy_get_current_time_nanoseconds is Envoy's wall clock, as batch timestamps are.
+      this.fetchSink.nowMs = exchanges.metrics.insight.recordAge || exchanges.lag != null ? <i64>(nowNanoseconds() / 1000000) : 0;
+      this.fetchSink.countThrottle = !heldForEnforcer;
       this.walkThisFrame = true;
       return;
     }
@@ -587,7 +744,7 @@ class ResponseFrames extends FrameHandler {
       metrics.count(FilterStat.ResponseBodyErrors);
       return;
     }
-    walked.countAll(metrics, apiKey);
+    walked.countAll(metrics, apiKey, this.exchanges.clientIdLabel);
   }
 
   onFrameEnd(frameSize: i32): void {

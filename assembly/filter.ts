@@ -3,7 +3,7 @@
 import "./proxy/runtime";
 import { ConnectionContext, RootContext } from "./proxy/context";
 import { registerRootContext } from "./proxy/registry";
-import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, log } from "./proxy/host";
+import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, log, nowNanoseconds, setTickPeriod } from "./proxy/host";
 import { FilterConfig, parseFilterConfig } from "./config/filter-config";
 import { FilterStat, KafkaMetrics } from "./metrics";
 import { KafkaConnection } from "./connection";
@@ -72,7 +72,8 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
-    const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels);
+    const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels,
+      config.insight);
     this.metrics = metrics;
     const acl = config.acl;
     this.aclContext = acl == null ? null
@@ -81,7 +82,16 @@ class KafkaFilterRoot extends RootContext {
     const brokerAddresses = config.brokerAddresses;
     this.rewriter = brokerAddresses == null ? null : new AddressRewriter(new BrokerAddressMap(brokerAddresses));
     this.rewriteCounters = new RewriteCounters(metrics);
+    // Consumer lag shares expire on a timer, so a consumer that stops fetching leaves the gauges.
+    if (metrics.lag != null) setTickPeriod(<u32>min(5000, config.insight.lag.expiryMs / 4));
     return true;
+  }
+
+  onTick(): void {
+    const metrics = this.metrics;
+    if (metrics == null) return;
+    const lag = metrics.lag;
+    if (lag != null) lag.sweep(<i64>(nowNanoseconds() / 1000000));
   }
 
   createConnectionContext(contextId: u32): ConnectionContext {
@@ -89,7 +99,7 @@ class KafkaFilterRoot extends RootContext {
     if (metrics == null) {
       // Envoy configures a root context before any connection; this only guards the contract.
       metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels,
-        this.config.maxTopicLabels, this.config.topicLabels);
+        this.config.maxTopicLabels, this.config.topicLabels, this.config.insight);
       this.metrics = metrics;
     }
     if (memoryNearLimit()) {

@@ -1,16 +1,23 @@
 // The filter's stats, defined through the proxy-wasm metrics ABI.
 //
 // Names are dotted: kafka.<stat_prefix>.api.<ApiName>.v<version>.<stat>,
-// kafka.<stat_prefix>.connections_<stat>, kafka.<stat_prefix>.filter.<stat> and
-// kafka.<stat_prefix>.topic.<topic>.<stat> (topics.ts).
+// kafka.<stat_prefix>.connections_<stat>, kafka.<stat_prefix>.filter.<stat>,
+// kafka.<stat_prefix>.topic.<topic>.<stat> (topics.ts; .produced.<codec>.<stat> for
+// batches by codec), kafka.<stat_prefix>.client.<name>.<version>.<stat>,
+// kafka.<stat_prefix>.throttle.<Api>.client_id.<client id>.<stat> (client-ids.ts) and
+// kafka.<stat_prefix>.consumer_lag.<group|client_id>.<consumer>.<topic>.<stat> (lag/).
 // envoy/envoy.yaml's stats_tags turn the prefix, API name and version into
 // Prometheus labels. Per-API stats are defined the first time an (API, version) is
 // seen, so /stats lists only what clients actually use, and the ids are cached in a
 // flat table so counting costs one array load and one host call.
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
 import { errorName } from "./codec/generated/errors";
-import { MetricType, defineMetric, incrementMetric, recordMetric } from "./proxy/host";
+import { INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, recordMetric, setSharedData } from "./proxy/host";
 import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
+import { ClientIdLabels } from "./client-ids";
+import { CODEC_COUNT } from "./walkers/sink";
+import { InsightOptions } from "./config/insight";
+import { ConsumerBy, ConsumerLagTable, LagGauges, SharedTies } from "./lag/consumer-lag";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 
@@ -97,6 +104,19 @@ const FILTER_STAT_NAMES: StaticArray<string> = [
 
 const WASM_PAGE_BYTES: i64 = 65536;
 
+/** Codec label values by codec index (walkers/sink.ts), ids Kafka does not define last. */
+const CODEC_LABELS: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd", "unknown"];
+const CODEC_SLOTS: i32 = CODEC_COUNT + 1;
+/** Per (label, codec): batches, then batch bytes. */
+const CODEC_STATS: i32 = 2;
+const CODEC_STAT_NAMES: StaticArray<string> = ["batches", "batch_bytes"];
+/** Per-topic histograms, by index into a label's slots. */
+const TOPIC_RECORDS_PER_BATCH: i32 = 0;
+const TOPIC_RECORD_AGE: i32 = 1;
+const TOPIC_HISTOGRAMS: i32 = 2;
+/** Per client software label: its codec counters, then its records-per-batch histogram. */
+const SOFTWARE_STATS: i32 = CODEC_SLOTS * CODEC_STATS + 1;
+
 /** True when per-API stats may be kept for this pair; unknown pairs only reach filter stats. */
 export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
   return apiVersion >= 0 && apiVersion < VERSION_SLOTS && isSupportedVersion(apiKey, apiVersion);
@@ -104,6 +124,14 @@ export function isTrackedApi(apiKey: i32, apiVersion: i32): bool {
 
 /** Label value for client software beyond the configured cap. */
 export const OTHER_CLIENT_SOFTWARE = "other";
+/** Label value for connections whose client did not name itself (no ApiVersions v3+ seen). */
+export const UNKNOWN_CLIENT_SOFTWARE = "unknown";
+
+function undefinedIds(count: i32): StaticArray<u32> {
+  const ids = new StaticArray<u32>(count);
+  for (let i = 0; i < count; i++) unchecked(ids[i] = NOT_DEFINED);
+  return ids;
+}
 
 export class KafkaMetrics {
   private readonly apiStatIds: StaticArray<u32>;
@@ -120,14 +148,36 @@ export class KafkaMetrics {
   readonly topics: TopicLabels;
   /** Per-topic counter ids by (label, TopicStat); defined the first time a label is counted. */
   private readonly topicStatIds: StaticArray<u32>;
+  /** Per-topic codec counter ids by ((label, codec), CODEC_STATS); empty without compression stats. */
+  private readonly topicCodecIds: StaticArray<u32>;
+  /** Per-topic histogram ids by (label, TOPIC_HISTOGRAMS); empty when no histogram is on. */
+  private readonly topicHistogramIds: StaticArray<u32>;
+  /** Client software label texts ("name.version"), by label index. */
+  private readonly clientSoftwareNames: string[] = [];
+  /** Per client software label stats by (label * SOFTWARE_STATS + stat); defined when first counted. */
+  private readonly clientSoftwareStatIds: Map<i32, u32> = new Map<i32, u32>();
+  /** The label of connections whose client did not name itself; -1 until needed. */
+  private unknownClientSoftwareLabel: i32 = -1;
+  private clientSoftwareOverflow: i32 = -1;
+  /** Which client ids get a label in throttling stats. */
+  readonly clientIds: ClientIdLabels;
+  /** Throttle counter ids by (api key << 20 | client id label << 1 | stat); throttling is rare. */
+  private readonly throttleIds: Map<i32, u32> = new Map<i32, u32>();
+  readonly insight: InsightOptions;
+  /** Consumer lag of this VM; null unless `consumer_lag` is configured. */
+  readonly lag: ConsumerLagTable | null;
 
   constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32,
-    maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null) {
+    maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null, insight: InsightOptions = new InsightOptions()) {
     const topics = new TopicLabels(maxTopicLabels, topicAllowlist);
     this.topics = topics;
-    const topicStatIds = new StaticArray<u32>(maxTopicLabels > 0 ? topics.slotCount * TOPIC_STAT_COUNT : 0);
-    for (let i = 0; i < topicStatIds.length; i++) unchecked(topicStatIds[i] = NOT_DEFINED);
-    this.topicStatIds = topicStatIds;
+    this.insight = insight;
+    this.clientIds = new ClientIdLabels(insight.throttle ? insight.maxClientIdLabels : 0, insight.clientIdLabels);
+    const topicSlots = maxTopicLabels > 0 ? topics.slotCount : 0;
+    this.topicStatIds = undefinedIds(topicSlots * TOPIC_STAT_COUNT);
+    this.topicCodecIds = undefinedIds(insight.compression ? topicSlots * CODEC_SLOTS * CODEC_STATS : 0);
+    this.topicHistogramIds = undefinedIds(insight.batchSizeHistograms || insight.recordAge ? topicSlots * TOPIC_HISTOGRAMS : 0);
+    this.lag = insight.lag.enabled ? new ConsumerLagTable(insight.lag, new HostLagGauges(statPrefix, topics), new HostSharedTies()) : null;
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
     for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
     this.apiStatIds = apiStatIds;
@@ -207,25 +257,129 @@ export class KafkaMetrics {
   }
 
   /**
-   * Counts a connection whose client named itself in ApiVersions v3+. Distinct
-   * (name, version) pairs are capped; the rest share the "other" label.
+   * Counts a connection whose client named itself in ApiVersions v3+, and returns its
+   * client software label for the per-client-software stats. Distinct (name, version)
+   * pairs are capped; the rest share the "other" label.
    */
-  clientSoftwareSeen(name: string, version: string): void {
+  clientSoftwareSeen(name: string, version: string): i32 {
     const label = statLabel(name, true) + "." + statLabel(version, false);
     let id: u32;
+    let index: i32;
     if (this.clientSoftwareIds.has(label)) {
       id = this.clientSoftwareIds.get(label);
+      index = this.clientSoftwareNames.indexOf(label);
     } else if (this.clientSoftwareIds.size < this.maxClientSoftwareLabels) {
       id = defineMetric(MetricType.Counter, "kafka." + this.statPrefix + ".client." + label + ".connections");
       this.clientSoftwareIds.set(label, id);
+      index = this.clientSoftwareNames.length;
+      this.clientSoftwareNames.push(label);
     } else {
       if (this.clientSoftwareOverflowId == NOT_DEFINED) {
         this.clientSoftwareOverflowId = defineMetric(MetricType.Counter,
           "kafka." + this.statPrefix + ".client." + OTHER_CLIENT_SOFTWARE + "." + OTHER_CLIENT_SOFTWARE + ".connections");
       }
       id = this.clientSoftwareOverflowId;
+      if (this.clientSoftwareOverflow < 0) {
+        this.clientSoftwareOverflow = this.clientSoftwareNames.length;
+        this.clientSoftwareNames.push(OTHER_CLIENT_SOFTWARE + "." + OTHER_CLIENT_SOFTWARE);
+      }
+      index = this.clientSoftwareOverflow;
     }
     incrementMetric(id, 1);
+    return index;
+  }
+
+  /** The client software label of connections whose client never named itself (no ApiVersions v3+). */
+  get unknownClientSoftware(): i32 {
+    if (this.unknownClientSoftwareLabel < 0) {
+      this.unknownClientSoftwareLabel = this.clientSoftwareNames.length;
+      this.clientSoftwareNames.push(UNKNOWN_CLIENT_SOFTWARE + "." + UNKNOWN_CLIENT_SOFTWARE);
+    }
+    return this.unknownClientSoftwareLabel;
+  }
+
+  /**
+   * Counts `batches` produced v2 batches of `bytes` bytes compressed with `codec` (a
+   * codec index, walkers/sink.ts) for a topic label and a client software label.
+   */
+  addProducedBatches(topic: i32, software: i32, codec: i32, batches: i64, bytes: i64): void {
+    if (!this.insight.compression || codec < 0 || codec >= CODEC_SLOTS) return;
+    if (topic != NO_TOPIC_LABEL) {
+      const slot = (topic * CODEC_SLOTS + codec) * CODEC_STATS;
+      if (slot >= 0 && slot < this.topicCodecIds.length) {
+        if (unchecked(this.topicCodecIds[slot]) == NOT_DEFINED) {
+          const base = "kafka." + this.statPrefix + ".topic." + this.topics.labelName(topic) + ".produced." + unchecked(CODEC_LABELS[codec]) + ".";
+          for (let stat = 0; stat < CODEC_STATS; stat++) {
+            unchecked(this.topicCodecIds[slot + stat] = defineMetric(MetricType.Counter, base + unchecked(CODEC_STAT_NAMES[stat])));
+          }
+        }
+        incrementMetric(unchecked(this.topicCodecIds[slot]), batches);
+        incrementMetric(unchecked(this.topicCodecIds[slot + 1]), bytes);
+      }
+    }
+    if (software >= 0 && software < this.clientSoftwareNames.length) {
+      const key = software * SOFTWARE_STATS + codec * CODEC_STATS;
+      incrementMetric(this.clientSoftwareStat(software, key, MetricType.Counter, "produced." + unchecked(CODEC_LABELS[codec]) + ".batches"), batches);
+      incrementMetric(this.clientSoftwareStat(software, key + 1, MetricType.Counter, "produced." + unchecked(CODEC_LABELS[codec]) + ".batch_bytes"), bytes);
+    }
+  }
+
+  /** Records one produced batch's record count in the records-per-batch histograms of a topic and a client software. */
+  recordBatchSize(topic: i32, software: i32, records: i32): void {
+    if (!this.insight.batchSizeHistograms || records < 0) return;
+    if (topic != NO_TOPIC_LABEL) {
+      const id = this.topicHistogram(topic, TOPIC_RECORDS_PER_BATCH, "produced_records_per_batch");
+      recordMetric(id, <u64>records);
+    }
+    if (software >= 0 && software < this.clientSoftwareNames.length) {
+      recordMetric(this.clientSoftwareStat(software, software * SOFTWARE_STATS + SOFTWARE_STATS - 1, MetricType.Histogram,
+        "produced_records_per_batch"), <u64>records);
+    }
+  }
+
+  /** Records the age of one fetched batch (ms, clamped at 0) in its topic's record age histogram. */
+  recordAge(topic: i32, ageMs: i64): void {
+    if (!this.insight.recordAge || topic == NO_TOPIC_LABEL) return;
+    recordMetric(this.topicHistogram(topic, TOPIC_RECORD_AGE, "fetched_record_age_ms"), ageMs < 0 ? 0 : <u64>ageMs);
+  }
+
+  /** Counts a response of `apiKey` the broker delayed by `ms` (> 0) for a quota, under a client id label. */
+  addThrottle(apiKey: i32, clientIdLabel: i32, ms: i32): void {
+    if (!this.insight.throttle || ms <= 0 || clientIdLabel < 0) return;
+    const key = (apiKey << 20) | (clientIdLabel << 1);
+    let responses: u32;
+    let time: u32;
+    if (this.throttleIds.has(key)) {
+      responses = this.throttleIds.get(key);
+      time = this.throttleIds.get(key | 1);
+    } else {
+      const base = "kafka." + this.statPrefix + ".throttle." + apiName(apiKey) + ".client_id." + this.clientIds.labelName(clientIdLabel) + ".";
+      responses = defineMetric(MetricType.Counter, base + "responses");
+      time = defineMetric(MetricType.Counter, base + "time_ms");
+      this.throttleIds.set(key, responses);
+      this.throttleIds.set(key | 1, time);
+    }
+    incrementMetric(responses, 1);
+    incrementMetric(time, ms);
+  }
+
+  private topicHistogram(topic: i32, which: i32, name: string): u32 {
+    const slot = topic * TOPIC_HISTOGRAMS + which;
+    if (slot < 0 || slot >= this.topicHistogramIds.length) return INVALID_METRIC;
+    let id = unchecked(this.topicHistogramIds[slot]);
+    if (id == NOT_DEFINED) {
+      id = defineMetric(MetricType.Histogram, "kafka." + this.statPrefix + ".topic." + this.topics.labelName(topic) + "." + name);
+      unchecked(this.topicHistogramIds[slot] = id);
+    }
+    return id;
+  }
+
+  private clientSoftwareStat(software: i32, key: i32, type: MetricType, name: string): u32 {
+    const ids = this.clientSoftwareStatIds;
+    if (ids.has(key)) return ids.get(key);
+    const id = defineMetric(type, "kafka." + this.statPrefix + ".client." + this.clientSoftwareNames[software] + "." + name);
+    ids.set(key, id);
+    return id;
   }
 
   private apiStatId(apiKey: i32, apiVersion: i32, stat: ApiStat): u32 {
@@ -238,6 +392,44 @@ export class KafkaMetrics {
     }
     return id;
   }
+}
+
+/**
+ * The consumer lag gauges: kafka.<prefix>.consumer_lag.<group|client_id>.<consumer>.<topic>.max_records
+ * and .sum_records, in records.
+ */
+class HostLagGauges extends LagGauges {
+  constructor(private readonly statPrefix: string, private readonly topics: TopicLabels) { super(); }
+
+  define(by: ConsumerBy, consumer: string, topicLabel: i32): StaticArray<u32> {
+    const base = "kafka." + this.statPrefix + ".consumer_lag." + (by == ConsumerBy.Group ? "group." : "client_id.") + consumer + "." +
+      this.topics.labelName(topicLabel) + ".";
+    const ids = new StaticArray<u32>(2);
+    ids[0] = defineMetric(MetricType.Gauge, base + "max_records");
+    ids[1] = defineMetric(MetricType.Gauge, base + "sum_records");
+    return ids;
+  }
+
+  adjust(id: u32, delta: i64): void {
+    incrementMetric(id, delta);
+  }
+}
+
+/** Shares client id → group ties between this Envoy's VMs through proxy-wasm shared data. */
+class HostSharedTies extends SharedTies {
+  publish(clientId: usize, clientIdLength: i32, groupId: usize, groupIdLength: i32): void {
+    const value = new ArrayBuffer(groupIdLength);
+    memory.copy(changetype<usize>(value), groupId, <usize>groupIdLength);
+    setSharedData(tieKey(clientId, clientIdLength), value);
+  }
+
+  lookup(clientId: usize, clientIdLength: i32): ArrayBuffer | null {
+    return getSharedData(tieKey(clientId, clientIdLength));
+  }
+}
+
+function tieKey(clientId: usize, clientIdLength: i32): string {
+  return "kafka_filter.consumer_group." + String.UTF8.decodeUnsafe(clientId, <usize>clientIdLength);
 }
 
 /**

@@ -7,6 +7,12 @@ import { Writer } from "./writer";
 /** Receives error codes found in a decoded message. */
 export abstract class ErrorCodeSink {
   abstract errorCode(code: i16): void;
+  /**
+   * A response's top-level ThrottleTimeMs (ms the broker delayed it for a quota, KIP-219),
+   * handed over by collectErrorCodes (0 in versions without the field) and by the
+   * generated error-code walks (only in versions with it). Ignored unless overridden.
+   */
+  throttleTime(ms: i32): void {}
 }
 
 export abstract class Message {

@@ -4,6 +4,7 @@ import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
 import { AclConfig, parseAclConfig } from "../acl/config";
 import { isTopicName } from "../topics";
 import { BrokerAddressesConfig, parseBrokerAddresses } from "../rewrite/config";
+import { InsightOptions } from "./insight";
 
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
@@ -30,13 +31,20 @@ export class FilterConfig {
   topicLabels: string[] | null = null;
   /** Cluster mode: the Envoy address fronting each broker, by node id; null: no address rewriting. */
   brokerAddresses: BrokerAddressesConfig | null = null;
+  /** Compression, batching, record age and throttling stats read off the wire. */
+  insight: InsightOptions = new InsightOptions();
 }
 
 const KNOWN_FIELDS: string[] = [
   "stat_prefix", "max_frame_bytes", "max_in_flight_requests", "max_client_software_labels", "max_inspected_response_bytes",
   "max_topic_labels", "topic_labels",
   "max_held_frame_bytes", "acl", "broker_addresses",
+  "compression_stats", "batch_size_histograms", "record_age", "throttle_stats", "max_client_id_labels", "client_id_labels",
+  "consumer_lag",
 ];
+const LAG_FIELDS: string[] = ["max_consumer_labels", "expiry_ms", "max_partitions_per_connection"];
+/** Longest client id accepted in client_id_labels (Kafka sets no limit; real ones are short). */
+const MAX_CLIENT_ID_LABEL_LENGTH: i32 = 255;
 
 export class ConfigResult {
   config: FilterConfig | null = null;
@@ -100,6 +108,29 @@ export function parseFilterConfig(text: string): ConfigResult {
   const maxHeld = integerField(root, "max_held_frame_bytes", 1024, 1073741824, result);
   if (result.error.length > 0) return result;
   if (maxHeld >= 0) config.maxHeldFrameBytes = <i32>maxHeld;
+  const insight = config.insight;
+  insight.compression = boolField(root, "compression_stats", insight.compression, result);
+  insight.batchSizeHistograms = boolField(root, "batch_size_histograms", insight.batchSizeHistograms, result);
+  insight.recordAge = boolField(root, "record_age", insight.recordAge, result);
+  insight.throttle = boolField(root, "throttle_stats", insight.throttle, result);
+  if (result.error.length > 0) return result;
+  const maxClientIds = integerField(root, "max_client_id_labels", 0, 10000, result);
+  if (result.error.length > 0) return result;
+  if (maxClientIds >= 0) insight.maxClientIdLabels = <i32>maxClientIds;
+  const clientIdLabels = root.member("client_id_labels");
+  if (clientIdLabels != null) {
+    const ids = clientIdList(clientIdLabels, insight.maxClientIdLabels, result);
+    if (ids == null) return result;
+    insight.clientIdLabels = ids;
+  }
+  const lag = root.member("consumer_lag");
+  if (lag != null && lag.kind != JsonKind.Null) {
+    if (!parseLag(lag, insight, result)) return result;
+    if (config.maxTopicLabels == 0) {
+      result.error = "field \"consumer_lag\": needs per-topic stats (max_topic_labels above 0)";
+      return result;
+    }
+  }
   const acl = root.member("acl");
   if (acl != null && acl.kind != JsonKind.Null) {
     const parsed = parseAclConfig(acl);
@@ -124,14 +155,76 @@ export function parseFilterConfig(text: string): ConfigResult {
 }
 
 /** Returns the field's value, -1 when absent; sets result.error when out of range. */
-function integerField(root: JsonValue, name: string, minimum: i64, maximum: i64, result: ConfigResult): i64 {
+function integerField(root: JsonValue, name: string, minimum: i64, maximum: i64, result: ConfigResult, path: string = ""): i64 {
   const value = root.member(name);
   if (value == null) return -1;
   if (!value.isInteger || value.numberValue < <f64>minimum || value.numberValue > <f64>maximum) {
-    result.error = "field \"" + name + "\": must be an integer from " + minimum.toString() + " to " + maximum.toString();
+    result.error = "field \"" + path + name + "\": must be an integer from " + minimum.toString() + " to " + maximum.toString();
     return -1;
   }
   return <i64>value.numberValue;
+}
+
+/** The consumer_lag object: every field optional; its presence turns consumer lag on. */
+function parseLag(value: JsonValue, insight: InsightOptions, result: ConfigResult): bool {
+  if (value.kind != JsonKind.Object) {
+    result.error = "field \"consumer_lag\": must be an object or null, got " + jsonKindName(value.kind);
+    return false;
+  }
+  for (let i = 0; i < value.keys.length; i++) {
+    if (!LAG_FIELDS.includes(value.keys[i])) {
+      result.error = "field \"consumer_lag." + value.keys[i] + "\": unknown field (known: " + LAG_FIELDS.join(", ") + ")";
+      return false;
+    }
+  }
+  const lag = insight.lag;
+  lag.enabled = true;
+  const labels = integerField(value, "max_consumer_labels", 0, 10000, result, "consumer_lag.");
+  if (result.error.length > 0) return false;
+  if (labels >= 0) lag.maxConsumerLabels = <i32>labels;
+  const expiry = integerField(value, "expiry_ms", 1000, 86400000, result, "consumer_lag.");
+  if (result.error.length > 0) return false;
+  if (expiry >= 0) lag.expiryMs = <i32>expiry;
+  const partitions = integerField(value, "max_partitions_per_connection", 1, 100000, result, "consumer_lag.");
+  if (result.error.length > 0) return false;
+  if (partitions >= 0) lag.maxPartitionsPerConnection = <i32>partitions;
+  return true;
+}
+
+/** Returns the boolean field's value, `fallback` when absent; sets result.error when not a boolean. */
+function boolField(root: JsonValue, name: string, fallback: bool, result: ConfigResult): bool {
+  const value = root.member(name);
+  if (value == null || result.error.length > 0) return fallback;
+  if (value.kind != JsonKind.Bool) {
+    result.error = "field \"" + name + "\": must be true or false, got " + jsonKindName(value.kind);
+    return fallback;
+  }
+  return value.boolValue;
+}
+
+/** The client_id_labels allowlist: distinct non-empty client ids, no more than max_client_id_labels. */
+function clientIdList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
+  if (value.kind != JsonKind.Array) {
+    result.error = "field \"client_id_labels\": must be an array of client ids, got " + jsonKindName(value.kind);
+    return null;
+  }
+  const ids: string[] = [];
+  for (let i = 0; i < value.items.length; i++) {
+    const item = value.items[i];
+    if (item.kind != JsonKind.String || item.stringValue.length == 0 ||
+        String.UTF8.byteLength(item.stringValue) > MAX_CLIENT_ID_LABEL_LENGTH) {
+      result.error = "field \"client_id_labels\": item " + i.toString() + " must be a non-empty string of at most " +
+        MAX_CLIENT_ID_LABEL_LENGTH.toString() + " bytes";
+      return null;
+    }
+    if (!ids.includes(item.stringValue)) ids.push(item.stringValue);
+  }
+  if (ids.length > maxLabels) {
+    result.error = "field \"client_id_labels\": lists " + ids.length.toString() + " client ids, more than max_client_id_labels (" +
+      maxLabels.toString() + ")";
+    return null;
+  }
+  return ids;
 }
 
 /** The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels. */

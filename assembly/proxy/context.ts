@@ -11,6 +11,9 @@ export class RootContext {
   /** Return false to reject the configuration; Envoy then refuses to load the plugin. */
   onConfigure(pluginConfigurationSize: u32): bool { return true; }
 
+  /** Called every tick period set with setTickPeriod (proxy_set_tick_period_milliseconds). */
+  onTick(): void {}
+
   createConnectionContext(contextId: u32): ConnectionContext {
     return new ConnectionContext(contextId, this);
   }

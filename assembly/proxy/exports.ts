@@ -35,6 +35,10 @@ export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: 
     : false;
 }
 
+export function proxy_on_tick(rootContextId: u32): void {
+  if (rootContexts.has(rootContextId)) rootContexts.get(rootContextId).onTick();
+}
+
 export function proxy_on_new_connection(contextId: u32): FilterStatus {
   return connectionContexts.has(contextId)
     ? connectionContexts.get(contextId).onNewConnection()

@@ -4,7 +4,7 @@ import {
   proxy_log, proxy_get_log_level, proxy_get_current_time_nanoseconds,
   proxy_get_buffer_bytes, proxy_get_property, proxy_close_stream,
   proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric,
-  proxy_set_buffer_bytes, proxy_get_shared_data, proxy_set_shared_data,
+  proxy_set_buffer_bytes, proxy_get_shared_data, proxy_set_shared_data, proxy_set_tick_period_milliseconds,
 } from "./imports";
 
 export const enum WasmResult { Ok = 0, NotFound = 1, BadArgument = 2 }
@@ -140,6 +140,11 @@ export function log(level: LogLevel, message: string): void {
 export function nowNanoseconds(): u64 {
   if (proxy_get_current_time_nanoseconds(RETURN_U64) != WasmResult.Ok) return 0;
   return load<u64>(RETURN_U64);
+}
+
+/** Asks Envoy to call proxy_on_tick on the current root context every `periodMs` ms (0 stops it). */
+export function setTickPeriod(periodMs: u32): void {
+  proxy_set_tick_period_milliseconds(periodMs);
 }
 
 /** Closes the connection this filter instance sits on (both directions). */

@@ -20,8 +20,7 @@ const S_TAGGED_TAG: i32 = -7;
 const S_TAGGED_SIZE: i32 = -8;
 const S_BATCH_START: i32 = -9;
 const S_BATCH_HEAD: i32 = -10;
-const S_BATCH_AT_COUNT: i32 = -11;
-const S_BATCH_COUNT: i32 = -12;
+const S_BATCH_REST: i32 = -12;
 const S_RECORDS_LENGTH: i32 = -13;
 const S_RECORDS_WALKED: i32 = -14;
 const S_TOPIC_COUNT: i32 = -15;
@@ -47,7 +46,16 @@ const ENTRY_HEAD_BYTES: i32 = 17;
 const LOG_OVERHEAD: i32 = 12;
 /** A v2 batch's fixed header; the record count is its last field, at offset 57. */
 const BATCH_HEADER_BYTES: i32 = 61;
-const BATCH_COUNT_OFFSET: i32 = 57;
+/**
+ * The rest of a v2 batch header after the magic byte, read in one copy: crc (17),
+ * attributes (21), lastOffsetDelta (23), baseTimestamp (27), maxTimestamp (35),
+ * producerId (43), producerEpoch (51), baseSequence (53), records count (57); offsets
+ * into the batch, from Kafka's DefaultRecordBatch.
+ */
+const BATCH_REST_BYTES: i32 = BATCH_HEADER_BYTES - ENTRY_HEAD_BYTES;
+const REST_ATTRIBUTES: i32 = 21 - ENTRY_HEAD_BYTES;
+const REST_MAX_TIMESTAMP: i32 = 35 - ENTRY_HEAD_BYTES;
+const REST_COUNT: i32 = 57 - ENTRY_HEAD_BYTES;
 /** The smallest legacy message after its size field: crc, magic, attributes, key and value lengths. */
 const MIN_LEGACY_MESSAGE_SIZE: i32 = 14;
 
@@ -60,6 +68,10 @@ export const NULL_LENGTH: i32 = -1;
 
 @inline export function int32At(data: usize, offset: i32): i32 {
   return bswap<i32>(load<i32>(data + <usize>offset));
+}
+
+@inline export function int64At(data: usize, offset: i32): i64 {
+  return bswap<i64>(load<i64>(data + <usize>offset));
 }
 
 @inline export function uint64At(data: usize, offset: i32): u64 {
@@ -94,7 +106,8 @@ export abstract class KafkaBodyWalker extends FrameWalker {
 
   private recordsLeft: i32 = 0;
   private recordsThen: i32 = 0;
-  private batchRest: i32 = 0;
+  /** The v2 batch being walked: its whole size, log overhead included. */
+  private batchBytes: i32 = 0;
   private fieldRecords: i64 = 0;
   private recordsFieldThen: i32 = 0;
   /** Bytes of the records fields walked, each added once its length is read; the subclass resets it. */
@@ -110,6 +123,22 @@ export abstract class KafkaBodyWalker extends FrameWalker {
   private partitionState: i32 = 0;
   /** The label of the topic walkTopicsThen is in; the subclass resets it for each frame. */
   protected topicLabel: i32 = NO_TOPIC_LABEL;
+  /**
+   * Identifies the topic walkTopicsThen is in, whatever its label: its topic id, or a
+   * 64-bit hash of its name (and the name's length, with the top bit set). Requests and
+   * responses of one version name topics alike, so their keys match.
+   */
+  protected topicKeyHi: u64 = 0;
+  protected topicKeyLo: u64 = 0;
+
+  /**
+   * Called for each complete v2 record batch of a records field, once its header is
+   * read: `attributes` (low 3 bits the compression codec, bit 3 the timestamp type),
+   * `maxTimestamp` (ms since the epoch; -1 when none), its record count and its size in
+   * bytes (log overhead included). Legacy (magic 0/1) entries and batches cut by the end
+   * of the field are not reported.
+   */
+  protected onBatch(attributes: i16, maxTimestamp: i64, records: i32, bytes: i32): void {}
 
   /** Continues the subclass's machine at `state`, with the bytes it asked for. */
   protected abstract onState(state: i32, data: usize, length: i32): void;
@@ -137,8 +166,7 @@ export abstract class KafkaBodyWalker extends FrameWalker {
       case S_TAGGED_SIZE: this.skipThen(<i64>this.varintValue, S_TAGGED_NEXT); break;
       case S_BATCH_START: this.nextBatch(); break;
       case S_BATCH_HEAD: this.batchHead(data); break;
-      case S_BATCH_AT_COUNT: this.readThen(4, S_BATCH_COUNT); break;
-      case S_BATCH_COUNT: this.batchCount(int32At(data, 0)); break;
+      case S_BATCH_REST: this.batchRest(data); break;
       case S_RECORDS_LENGTH: this.recordsLengthRead(); break;
       case S_RECORDS_WALKED: this.recordsFieldWalked(); break;
       case S_TOPIC_COUNT: this.topicsLeft = this.length; this.nextTopic(); break;
@@ -304,17 +332,19 @@ export abstract class KafkaBodyWalker extends FrameWalker {
       this.skipThen(entrySize - ENTRY_HEAD_BYTES, S_BATCH_START);
       return;
     }
-    this.batchRest = <i32>entrySize - BATCH_HEADER_BYTES;
-    this.skipThen(BATCH_COUNT_OFFSET - ENTRY_HEAD_BYTES, S_BATCH_AT_COUNT);
+    this.batchBytes = <i32>entrySize;
+    this.readThen(BATCH_REST_BYTES, S_BATCH_REST);
   }
 
-  private batchCount(count: i32): void {
+  private batchRest(data: usize): void {
+    const count = int32At(data, REST_COUNT);
     if (count < 0) {
       this.fail();
       return;
     }
     this.fieldRecords += count;
-    this.skipThen(this.batchRest, S_BATCH_START);
+    this.onBatch(int16At(data, REST_ATTRIBUTES), int64At(data, REST_MAX_TIMESTAMP), count, this.batchBytes);
+    this.skipThen(this.batchBytes - BATCH_HEADER_BYTES, S_BATCH_START);
   }
 
   /**
@@ -354,12 +384,18 @@ export abstract class KafkaBodyWalker extends FrameWalker {
   }
 
   private topicNamed(data: usize, length: i32): void {
+    let hash: u64 = 0xcbf29ce484222325;
+    for (let i = 0; i < length; i++) hash = (hash ^ <u64>load<u8>(data + <usize>i)) * 0x100000001b3;
+    this.topicKeyHi = hash;
+    this.topicKeyLo = (<u64>1 << 63) | <u64>length;
     const labels = this.topicLabels;
     this.topicLabel = labels != null ? labels.labelOfBytes(data, length) : NO_TOPIC_LABEL;
     this.readLengthThen(LengthKind.Array, false, S_PARTITION_COUNT);
   }
 
   private topicIdentified(hi: u64, lo: u64): void {
+    this.topicKeyHi = hi;
+    this.topicKeyLo = lo;
     const labels = this.topicLabels;
     this.topicLabel = labels != null ? labels.labelOfId(hi, lo) : NO_TOPIC_LABEL;
     this.readLengthThen(LengthKind.Array, false, S_PARTITION_COUNT);

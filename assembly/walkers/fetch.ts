@@ -1,5 +1,6 @@
 // Streams through Fetch responses (versions 0-18) to count fetched bytes and records
-// per topic and the top-level and per-partition error codes, without holding the
+// per topic, the top-level and per-partition error codes, the throttle time and each
+// complete batch's header (for record age), without holding the
 // response: a 50 MB response costs the same memory as a small one.
 //
 // Header: CorrelationId (already read by the handler), then tags in flexible versions.
@@ -10,7 +11,7 @@
 // FirstOffset int64, tags] (v4+), PreferredReadReplica int32 (v11+), Records nullable
 // bytes, tags], tags], tags. Flexible from v12; in flexible partitions the tagged
 // fields (DivergingEpoch, CurrentLeader, SnapshotId) come after Records.
-import { KafkaBodyWalker, LengthKind, PARTITION_WALKED, WALK_DONE, int16At } from "./body-walker";
+import { KafkaBodyWalker, LengthKind, PARTITION_WALKED, WALK_DONE, int16At, int32At, int64At } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicStat } from "../topics";
 import { WalkSink } from "./sink";
 
@@ -80,6 +81,7 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         this.readThen((version >= 1 ? 4 : 0) + (version >= 7 ? 6 : 0), TOP_LEVEL);
         break;
       case TOP_LEVEL:
+        if (version >= 1) this.sink.throttleTime(FETCH_API_KEY, int32At(data, 0));
         if (version >= 7) this.noteError(int16At(data, 4));
         this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION,
           this.findTail ? TOPICS_WALKED : WALK_DONE);
@@ -95,6 +97,8 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         break;
       case PARTITION_FIXED:
         this.noteError(int16At(data, 4));
+        this.sink.fetchedPartition(this.topicLabel, this.topicKeyHi, this.topicKeyLo, int32At(data, 0), int16At(data, 4),
+          int64At(data, 6), version >= 4 ? int64At(data, 14) : -1);
         if (version >= 4) {
           this.readLengthThen(LengthKind.Array, true, ABORTED_COUNT);
         } else {
@@ -140,6 +144,11 @@ export class FetchResponseWalker extends KafkaBodyWalker {
   frameEnded(): void {
     this.flushTopic();
     if (this.failed) this.sink.walkFailed();
+    this.sink.fetchEnded();
+  }
+
+  protected onBatch(attributes: i16, maxTimestamp: i64, records: i32, bytes: i32): void {
+    this.sink.fetchedBatch(this.topicLabel, attributes, maxTimestamp);
   }
 
   private noteError(code: i16): void {

@@ -1,5 +1,5 @@
 // Streams through Produce requests (versions 0-13) to count produced bytes and
-// records per topic. Only the lengths, topic names (or ids) and batch headers are
+// records per topic, and batches and their bytes by compression codec. Only the lengths, topic names (or ids) and batch headers are
 // copied; record data is skipped.
 //
 // Body: TransactionalId (v3+, nullable string), Acks int16, TimeoutMs int32,
@@ -7,7 +7,7 @@
 // Records nullable bytes, tags], tags], tags. Flexible from v9.
 import { KafkaBodyWalker, LengthKind, NULL_LENGTH, PARTITION_WALKED, WALK_DONE } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicStat } from "../topics";
-import { WalkSink } from "./sink";
+import { CODEC_COUNT, WalkSink, codecOf } from "./sink";
 
 const FIRST_FLEXIBLE_VERSION: i16 = 9;
 const FIRST_VERSION_WITH_TRANSACTIONAL_ID: i16 = 3;
@@ -22,6 +22,9 @@ const PARTITION_INDEX: i32 = 5;
 
 export class ProduceRequestWalker extends KafkaBodyWalker {
   private version: i16 = 0;
+  /** The current topic's batches and bytes by codec (CODEC_NAMES, then unknown ids), reported with its totals. */
+  private readonly codecBatches: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
+  private readonly codecBytes: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
 
   constructor(private readonly sink: WalkSink) { super(); }
 
@@ -36,6 +39,7 @@ export class ProduceRequestWalker extends KafkaBodyWalker {
     this.topicLabel = NO_TOPIC_LABEL;
     this.recordBytes = 0;
     this.recordCount = 0;
+    this.clearCodecs();
     if (this.version < 0 || this.version > PRODUCE_MAX_WALKED_VERSION) {
       this.fail();
       return;
@@ -74,10 +78,31 @@ export class ProduceRequestWalker extends KafkaBodyWalker {
     if (this.failed) this.sink.walkFailed();
   }
 
+  protected onBatch(attributes: i16, maxTimestamp: i64, records: i32, bytes: i32): void {
+    const codec = codecOf(attributes);
+    unchecked(this.codecBatches[codec]++);
+    unchecked(this.codecBytes[codec] += bytes);
+    this.sink.producedBatch(this.topicLabel, records);
+  }
+
   protected flushTopic(): void {
-    this.sink.addTopic(this.topicLabel, TopicStat.ProducedBytes, this.recordBytes);
-    this.sink.addTopic(this.topicLabel, TopicStat.ProducedRecords, this.recordCount);
+    const sink = this.sink;
+    const label = this.topicLabel;
+    sink.addTopic(label, TopicStat.ProducedBytes, this.recordBytes);
+    sink.addTopic(label, TopicStat.ProducedRecords, this.recordCount);
+    for (let codec = 0; codec <= CODEC_COUNT; codec++) {
+      const batches = unchecked(this.codecBatches[codec]);
+      if (batches != 0) sink.producedBatches(label, codec, batches, unchecked(this.codecBytes[codec]));
+    }
     this.recordBytes = 0;
     this.recordCount = 0;
+    this.clearCodecs();
+  }
+
+  private clearCodecs(): void {
+    for (let codec = 0; codec <= CODEC_COUNT; codec++) {
+      unchecked(this.codecBatches[codec] = 0);
+      unchecked(this.codecBytes[codec] = 0);
+    }
   }
 }

@@ -41,6 +41,12 @@ export const REWRITE_ACL_CONFIG = {
   broker_addresses: { nodes: { 0: "127.0.0.1:19092", 1: "e1:1", 2: "a-much-longer-envoy-host-name.fuzz.example:65535" } },
 };
 
+/** Every insight stat on, with tiny caps so that overflow labels and full tables are reached. */
+const INSIGHT_CONFIG = {
+  stat_prefix: "fuzz_insight", max_topic_labels: 3, batch_size_histograms: true, record_age: true, max_client_id_labels: 2,
+  consumer_lag: { max_consumer_labels: 2, expiry_ms: 1000, max_partitions_per_connection: 8 },
+};
+
 /** The plugin configuration of a batch, chosen from its seed. */
 export function batchSettings(seed, batch) {
   const rng = new Rng(mixSeed(seed, 0x6261, batch));
@@ -49,6 +55,7 @@ export function batchSettings(seed, batch) {
     [15, ACL_CONFIG],
     [12, REWRITE_CONFIG],
     [8, REWRITE_ACL_CONFIG],
+    [12, INSIGHT_CONFIG],
     [15, {}],
     [12, { stat_prefix: "fuzz", max_frame_bytes: 64, max_in_flight_requests: 1 }],
     [13, { stat_prefix: "fuzz_small", max_frame_bytes: rng.range(64, 4096), max_in_flight_requests: rng.range(1, 8) }],
@@ -187,6 +194,7 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
   let next = first;
   const end = first + count;
   let steps = 0;
+  let ticks = 0;
   let stop = false;
 
   const fail = (type, message, conn, extra = {}) => {
@@ -271,6 +279,15 @@ export function runBatch({ module, corpus, seed, batch, first, count, memoryLimi
 
   while (!stop && (next < end || active.length > 0)) {
     if (deadline && (++steps & 63) === 0 && Date.now() > deadline) { stats.stoppedEarly = true; break; }
+    // Envoy's timer (proxy_on_tick) fires between callbacks when the filter asked for one.
+    if ((++ticks & 255) === 0) {
+      try {
+        host.tick();
+      } catch (error) {
+        handleTrap(error, null);
+        continue;
+      }
+    }
     if (next < end && (active.length === 0 || (active.length < settings.concurrency && rng.chance(0.5)))) {
       const index = next++;
       const input = inputs ? inputs[index - first] : generateInput(seed, index, corpus, cfg.maxFrameBytes);

@@ -230,6 +230,12 @@ export class ProxyWasmHost {
   // -------------------------------------------------------------------------
   // Connections, driven like Envoy drives a network filter.
 
+  /** Fires the root context's timer, as Envoy does every tick period the filter set (nothing when it set none). */
+  tick() {
+    if (this.tickPeriodMs === 0 || !this.exports.proxy_on_tick) return;
+    this.call("proxy_on_tick", () => this.exports.proxy_on_tick(ROOT_CONTEXT_ID));
+  }
+
   /** Opens connection `id`; `properties` ({ "source.address": "10.0.0.1:4000", ... }) answer proxy_get_property. */
   openConnection(id, { properties = {} } = {}) {
     if (this.connections.has(id)) throw new Error(`connection ${id} is already open`);

@@ -372,7 +372,7 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
 
     // collectErrorCodes
     c.line("");
-    emitCollectErrorCodes(c, s, regular, tagged);
+    emitCollectErrorCodes(c, s, regular, tagged, m.kind === "response" ? throttleTimeField(s) : undefined);
 
     if (m.kind === "response") {
       c.line("");
@@ -417,18 +417,30 @@ export function hasErrorCodes(s: StructDef): boolean {
 }
 
 /**
+ * A response's top-level `ThrottleTimeMs` (int32, the time the broker's quota manager
+ * delayed the response by, KIP-219), which the sink gets alongside the error codes;
+ * undefined when the struct is not a root or has none.
+ */
+function throttleTimeField(s: StructDef): FieldDef | undefined {
+  if (!s.isRoot) return undefined;
+  return s.fields.find((f) => f.name === "ThrottleTimeMs" && !isTagged(f) && f.type.kind === "primitive" && f.type.name === "int32");
+}
+
+/**
  * `collectErrorCodes(sink)`: every error code of the struct and of the structs it
  * contains, in wire order (regular fields, then tagged fields by tag). Subtrees without
  * error codes are not visited; arrays are walked by index, so nothing is allocated.
+ * A response's ThrottleTimeMs goes to the sink first (0 in versions without it).
  */
-function emitCollectErrorCodes(c: Code, s: StructDef, regular: FieldDef[], tagged: FieldDef[]): void {
+function emitCollectErrorCodes(c: Code, s: StructDef, regular: FieldDef[], tagged: FieldDef[], throttle: FieldDef | undefined): void {
   c.line(`/** Hands every error code field (\`...ErrorCode\`, int16), nested ones included, to \`sink\` in wire order. */`);
   const fields = [...regular, ...tagged].filter((f) => isErrorCodeField(f) || (structOf(f.type) !== undefined && hasErrorCodes(structOf(f.type)!)));
-  if (fields.length === 0) {
+  if (fields.length === 0 && throttle === undefined) {
     c.line(`collectErrorCodes(sink: ErrorCodeSink): void {}`);
     return;
   }
   c.block(`collectErrorCodes(sink: ErrorCodeSink): void`, () => {
+    if (throttle !== undefined) c.line(`sink.throttleTime(this.${throttle.prop});`);
     for (const f of fields) {
       const v = `this.${f.prop}`;
       const nullable = isNullableProp(f);
@@ -498,8 +510,17 @@ function emitWalkErrorCodes(c: Code, ctx: Ctx, s: StructDef, regular: FieldDef[]
   c.block(`static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool`, () => {
     if (s.isRoot) emitVersionGuard(c, m, "decode");
     if (ctx.flexible === "flexible") c.line(`const flexible = ${flexCond};`);
+    const throttle = throttleTimeField(s);
     for (const f of regular) {
       const cond = versionCondition(f.versions, ctx.within);
+      if (f === throttle) {
+        c.when(cond, () => c.scoped(() => {
+          c.line(`const throttleMs = r.readInt32();`);
+          c.line(`if (!r.ok) return false;`);
+          c.line(`sink.throttleTime(throttleMs);`);
+        }));
+        continue;
+      }
       const defaults = defaultErrorCodes(f);
       c.when(cond, () => emitWalkValue(c, ctx, f, ctx.flexible, memo),
         cond === "true" || defaults.length === 0 ? undefined : () => {

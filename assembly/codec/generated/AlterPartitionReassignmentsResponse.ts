@@ -379,6 +379,7 @@ export class AlterPartitionReassignmentsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.responses;
@@ -389,8 +390,11 @@ export class AlterPartitionReassignmentsResponse extends Message {
   /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionReassignmentsResponse");
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (version >= 1) {
       r.skip(1);
       if (!r.ok) return false;

@@ -413,6 +413,7 @@ export class AlterPartitionResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.topics;
@@ -423,8 +424,11 @@ export class AlterPartitionResponse extends Message {
   /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 2 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionResponse");
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const code = r.readInt16();
       if (!r.ok) return false;

@@ -717,6 +717,7 @@ export class ApiVersionsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -735,8 +736,11 @@ export class ApiVersionsResponse extends Message {
       for (let i = 0; i < count; i++) if (!ApiVersionsResponse_ApiVersion.walkErrorCodes(r, version, sink)) return false;
     }
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     if (flexible) {
       let taggedCount = r.readTaggedFieldCount();

@@ -115,14 +115,18 @@ export class BrokerHeartbeatResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
   /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "BrokerHeartbeatResponse");
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const code = r.readInt16();
       if (!r.ok) return false;

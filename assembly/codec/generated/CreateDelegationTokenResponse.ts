@@ -187,6 +187,7 @@ export class CreateDelegationTokenResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -221,8 +222,11 @@ export class CreateDelegationTokenResponse extends Message {
     if (!r.ok) return false;
     r.readBytesView(flexible, false);
     if (!r.ok) return false;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (flexible) {
       let taggedCount = r.readTaggedFieldCount();
       if (!r.ok) return false;

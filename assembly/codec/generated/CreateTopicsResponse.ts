@@ -597,6 +597,7 @@ export class CreateTopicsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -607,8 +608,11 @@ export class CreateTopicsResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 2 || version > 7) return r.failWith(DecodeError.UnsupportedVersion, "CreateTopicsResponse");
     const flexible = version >= 5;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const count = r.readArrayLength(flexible, false, 6);
       if (!r.ok) return false;

@@ -373,6 +373,7 @@ export class DeleteRecordsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -383,8 +384,11 @@ export class DeleteRecordsResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DeleteRecordsResponse");
     const flexible = version >= 2;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const count = r.readArrayLength(flexible, false, 3);
       if (!r.ok) return false;

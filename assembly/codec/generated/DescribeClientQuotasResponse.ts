@@ -516,6 +516,7 @@ export class DescribeClientQuotasResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -523,8 +524,11 @@ export class DescribeClientQuotasResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClientQuotasResponse");
     const flexible = version >= 1;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const code = r.readInt16();
       if (!r.ok) return false;

@@ -611,6 +611,7 @@ export class DescribeConfigsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.results;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -621,8 +622,11 @@ export class DescribeConfigsResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 1 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "DescribeConfigsResponse");
     const flexible = version >= 4;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const count = r.readArrayLength(flexible, false, 7);
       if (!r.ok) return false;

@@ -468,6 +468,7 @@ export class DescribeDelegationTokenResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -485,8 +486,11 @@ export class DescribeDelegationTokenResponse extends Message {
       if (!r.ok) return false;
       for (let i = 0; i < count; i++) if (!DescribeDelegationTokenResponse_DescribedDelegationToken.walkErrorCodes(r, version, sink)) return false;
     }
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (flexible) {
       let taggedCount = r.readTaggedFieldCount();
       if (!r.ok) return false;

@@ -507,6 +507,7 @@ export class DescribeGroupsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.groups;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -518,8 +519,11 @@ export class DescribeGroupsResponse extends Message {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DescribeGroupsResponse");
     const flexible = version >= 5;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const count = r.readArrayLength(flexible, false, 12);

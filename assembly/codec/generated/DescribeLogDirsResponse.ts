@@ -592,6 +592,7 @@ export class DescribeLogDirsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.results;
@@ -603,8 +604,11 @@ export class DescribeLogDirsResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 1 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "DescribeLogDirsResponse");
     const flexible = version >= 2;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (version >= 3) {
       {
         const code = r.readInt16();

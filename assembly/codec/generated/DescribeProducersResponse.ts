@@ -506,6 +506,7 @@ export class DescribeProducersResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -515,8 +516,11 @@ export class DescribeProducersResponse extends Message {
   /** Reads this struct off `r` handing its error codes to `sink` as decode + collectErrorCodes would; no allocation. */
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeProducersResponse");
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const count = r.readArrayLength(true, false, 3);
       if (!r.ok) return false;

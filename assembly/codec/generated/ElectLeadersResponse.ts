@@ -402,6 +402,7 @@ export class ElectLeadersResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.replicaElectionResults;
@@ -413,8 +414,11 @@ export class ElectLeadersResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ElectLeadersResponse");
     const flexible = version >= 2;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (version >= 1) {
       {
         const code = r.readInt16();

@@ -1400,6 +1400,7 @@ export class FetchResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.responses;
@@ -1411,8 +1412,11 @@ export class FetchResponse extends Message {
   static walkErrorCodes(r: Reader, version: i16, sink: ErrorCodeSink): bool {
     if (version < 4 || version > 18) return r.failWith(DecodeError.UnsupportedVersion, "FetchResponse");
     const flexible = version >= 12;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (version >= 7) {
       {
         const code = r.readInt16();

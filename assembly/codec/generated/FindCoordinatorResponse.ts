@@ -478,6 +478,7 @@ export class FindCoordinatorResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.coordinators;
@@ -490,8 +491,11 @@ export class FindCoordinatorResponse extends Message {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "FindCoordinatorResponse");
     const flexible = version >= 3;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     if (version <= 3) {
       {

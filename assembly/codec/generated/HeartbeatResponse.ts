@@ -115,6 +115,7 @@ export class HeartbeatResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -123,8 +124,11 @@ export class HeartbeatResponse extends Message {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "HeartbeatResponse");
     const flexible = version >= 4;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const code = r.readInt16();

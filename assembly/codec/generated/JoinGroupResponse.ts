@@ -339,6 +339,7 @@ export class JoinGroupResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -347,8 +348,11 @@ export class JoinGroupResponse extends Message {
     if (version < 0 || version > 9) return r.failWith(DecodeError.UnsupportedVersion, "JoinGroupResponse");
     const flexible = version >= 6;
     if (version >= 2) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const code = r.readInt16();

@@ -321,6 +321,7 @@ export class LeaveGroupResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.members;
@@ -333,8 +334,11 @@ export class LeaveGroupResponse extends Message {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "LeaveGroupResponse");
     const flexible = version >= 4;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const code = r.readInt16();

@@ -284,6 +284,7 @@ export class ListGroupsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -292,8 +293,11 @@ export class ListGroupsResponse extends Message {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "ListGroupsResponse");
     const flexible = version >= 3;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const code = r.readInt16();

@@ -414,6 +414,7 @@ export class ListOffsetsResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -425,8 +426,11 @@ export class ListOffsetsResponse extends Message {
     if (version < 1 || version > 11) return r.failWith(DecodeError.UnsupportedVersion, "ListOffsetsResponse");
     const flexible = version >= 6;
     if (version >= 2) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const count = r.readArrayLength(flexible, false, 3);

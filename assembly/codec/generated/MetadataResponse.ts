@@ -816,6 +816,7 @@ export class MetadataResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -828,8 +829,11 @@ export class MetadataResponse extends Message {
     if (version < 0 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "MetadataResponse");
     const flexible = version >= 9;
     if (version >= 3) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const count = r.readArrayLength(flexible, false, 10);

@@ -402,6 +402,7 @@ export class OffsetCommitResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -413,8 +414,11 @@ export class OffsetCommitResponse extends Message {
     if (version < 2 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetCommitResponse");
     const flexible = version >= 8;
     if (version >= 3) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const count = r.readArrayLength(flexible, false, 3);

@@ -241,6 +241,7 @@ export class OffsetDeleteResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
     {
       const items = this.topics;
@@ -256,8 +257,11 @@ export class OffsetDeleteResponse extends Message {
       if (!r.ok) return false;
       sink.errorCode(code);
     }
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     {
       const count = r.readArrayLength(false, false, 6);
       if (!r.ok) return false;

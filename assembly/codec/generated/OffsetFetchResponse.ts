@@ -1142,6 +1142,7 @@ export class OffsetFetchResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.topics;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -1158,8 +1159,11 @@ export class OffsetFetchResponse extends Message {
     if (version < 1 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetFetchResponse");
     const flexible = version >= 6;
     if (version >= 3) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     if (version <= 7) {
       {

@@ -1054,6 +1054,7 @@ export class ProduceResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     {
       const items = this.responses;
       for (let i = 0, count = items.length; i < count; i++) unchecked(items[i]).collectErrorCodes(sink);
@@ -1069,8 +1070,11 @@ export class ProduceResponse extends Message {
       if (!r.ok) return false;
       for (let i = 0; i < count; i++) if (!ProduceResponse_TopicProduceResponse.walkErrorCodes(r, version, sink)) return false;
     }
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (flexible) {
       let taggedCount = r.readTaggedFieldCount();
       if (!r.ok) return false;

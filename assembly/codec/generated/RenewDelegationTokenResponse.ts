@@ -113,6 +113,7 @@ export class RenewDelegationTokenResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -127,8 +128,11 @@ export class RenewDelegationTokenResponse extends Message {
     }
     r.skip(8);
     if (!r.ok) return false;
-    r.skip(4);
-    if (!r.ok) return false;
+    {
+      const throttleMs = r.readInt32();
+      if (!r.ok) return false;
+      sink.throttleTime(throttleMs);
+    }
     if (flexible) {
       let taggedCount = r.readTaggedFieldCount();
       if (!r.ok) return false;

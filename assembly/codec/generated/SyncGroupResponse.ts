@@ -159,6 +159,7 @@ export class SyncGroupResponse extends Message {
 
   /** Hands every error code field (`...ErrorCode`, int16), nested ones included, to `sink` in wire order. */
   collectErrorCodes(sink: ErrorCodeSink): void {
+    sink.throttleTime(this.throttleTimeMs);
     sink.errorCode(this.errorCode);
   }
 
@@ -167,8 +168,11 @@ export class SyncGroupResponse extends Message {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "SyncGroupResponse");
     const flexible = version >= 4;
     if (version >= 1) {
-      r.skip(4);
-      if (!r.ok) return false;
+      {
+        const throttleMs = r.readInt32();
+        if (!r.ok) return false;
+        sink.throttleTime(throttleMs);
+      }
     }
     {
       const code = r.readInt16();

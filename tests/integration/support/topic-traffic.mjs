@@ -65,8 +65,50 @@ function add(tally, topic, kind, bytes, records) {
 function records(cursor, flexible, tally, topic, kind) {
   const n = cursor.length(flexible, 4);
   if (n < 0) return;
-  add(tally, topic, kind, n, countRecords(cursor.b, cursor.pos, n));
+  if (typeof tally === "function") tally(topic, kind, cursor.b, cursor.pos, n);
+  else add(tally, topic, kind, n, countRecords(cursor.b, cursor.pos, n));
   cursor.skip(n);
+}
+
+const CODECS = ["none", "gzip", "snappy", "lz4", "zstd", "unknown", "unknown", "unknown"];
+
+/** Every complete v2 batch of a records field: { codec, logAppendTime, maxTimestamp, records, bytes }. */
+function batchesOf(buffer, start, length) {
+  const batches = [];
+  let at = start;
+  const end = start + length;
+  while (end - at >= 17) {
+    const entry = buffer.readInt32BE(at + 8) + 12;
+    if (entry > end - at) break;
+    if (buffer.readInt8(at + 16) === 2) {
+      const attributes = buffer.readInt16BE(at + 21);
+      batches.push({
+        codec: CODECS[attributes & 7], logAppendTime: (attributes & 8) !== 0, maxTimestamp: Number(buffer.readBigInt64BE(at + 35)),
+        records: buffer.readInt32BE(at + 57), bytes: entry,
+      });
+    }
+    at += entry;
+  }
+  return batches;
+}
+
+/**
+ * Every complete v2 batch in captured Produce requests and Fetch responses, as
+ * { kind: "produced" | "fetched", topic, frame (its frame's index in `captured`, from 1), codec, logAppendTime,
+ * maxTimestamp, records, bytes }.
+ */
+export function capturedBatches(captured) {
+  const batches = [];
+  let frameIndex = 0;
+  const visit = (topic, kind, buffer, start, n) => {
+    for (const b of batchesOf(buffer, start, n)) batches.push({ kind, topic, frame: frameIndex, ...b });
+  };
+  for (const { direction, apiKey, apiVersion, frame } of captured) {
+    frameIndex += 1;
+    if (direction === "request" && apiKey === 0) produceRequest(frame, apiVersion, visit);
+    if (direction === "response" && apiKey === 1) fetchResponse(frame, apiVersion, visit);
+  }
+  return batches;
 }
 
 function produceRequest(frame, version, tally) {

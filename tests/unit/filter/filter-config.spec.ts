@@ -23,7 +23,7 @@ describe("plugin configuration", () => {
 
   it("names an unknown field", () => {
     expect(parseFilterConfig('{"stat_prefix":"a","max_frame_byte":1}').error)
-      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes, max_topic_labels, topic_labels, max_held_frame_bytes, acl, broker_addresses)');
+      .toBe('field "max_frame_byte": unknown field (known: stat_prefix, max_frame_bytes, max_in_flight_requests, max_client_software_labels, max_inspected_response_bytes, max_topic_labels, topic_labels, max_held_frame_bytes, acl, broker_addresses, compression_stats, batch_size_histograms, record_age, throttle_stats, max_client_id_labels, client_id_labels, consumer_lag)');
   });
 
   it("reads the held-frame limit and the ACL section, and passes on an ACL error as is", () => {

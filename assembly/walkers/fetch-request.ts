@@ -1,0 +1,92 @@
+// Streams through a consumer's Fetch requests (versions 4-18) for consumer lag: the
+// isolation level, the fetch session epoch and each partition's FetchOffset, without
+// holding the request. ForgottenTopicsData and RackId after the topics are not read:
+// forgotten partitions age out of the lag table instead (lag/consumer-lag.ts).
+//
+// Body (FetchRequest.json): ReplicaId int32 (v0-14), MaxWaitMs int32, MinBytes int32,
+// MaxBytes int32 (v3+), IsolationLevel int8 (v4+), SessionId int32 (v7+), SessionEpoch
+// int32 (v7+), Topics [Topic string (v0-12) | TopicId uuid (v13+), Partitions
+// [Partition int32, CurrentLeaderEpoch int32 (v9+), FetchOffset int64, LastFetchedEpoch
+// int32 (v12+), LogStartOffset int64 (v5+), PartitionMaxBytes int32, tags], tags], ...
+// Flexible from v12 (ClusterId and ReplicaState are tagged fields of the body).
+import { KafkaBodyWalker, PARTITION_WALKED, WALK_DONE, int32At, int64At } from "./body-walker";
+import { NO_TOPIC_LABEL, TopicLabels } from "../topics";
+
+const FIRST_FLEXIBLE_VERSION: i16 = 12;
+const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
+export const FETCH_REQUEST_MIN_WALKED_VERSION: i16 = 4;
+export const FETCH_REQUEST_MAX_WALKED_VERSION: i16 = 18;
+
+const FIXED_FIELDS: i32 = 1;
+const PARTITION: i32 = 2;
+const PARTITION_FIELDS: i32 = 3;
+
+/** Receives what a Fetch request asks for. */
+export abstract class FetchRequestSink {
+  constructor(readonly labels: TopicLabels) {}
+  /**
+   * The request's head: `readCommitted` (IsolationLevel 1), and whether it starts a
+   * fetch session or fetches without one (SessionEpoch 0 or -1, KIP-227: the request
+   * lists every partition the consumer wants), rather than adding to a session.
+   */
+  abstract fetchStarted(readCommitted: bool, full: bool): void;
+  /** One partition's FetchOffset: the consumer's position. Topic keys as in KafkaBodyWalker. */
+  abstract fetchOffset(label: i32, topicKeyHi: u64, topicKeyLo: u64, partition: i32, offset: i64): void;
+  /** A walk met data it could not follow and stopped (once per frame). */
+  abstract walkFailed(): void;
+}
+
+export class FetchRequestWalker extends KafkaBodyWalker {
+  private version: i16 = 0;
+
+  constructor(private readonly sink: FetchRequestSink) { super(); }
+
+  /** Prepares a walk of a Fetch request of `version` whose body starts `bodyOffset` bytes into the frame. */
+  prepare(version: i16, bodyOffset: i32): void {
+    this.version = version;
+    this.flexible = version >= FIRST_FLEXIBLE_VERSION;
+    this.startOffset = bodyOffset;
+  }
+
+  protected begin(): void {
+    this.topicLabel = NO_TOPIC_LABEL;
+    const version = this.version;
+    if (version < FETCH_REQUEST_MIN_WALKED_VERSION || version > FETCH_REQUEST_MAX_WALKED_VERSION) {
+      this.fail();
+      return;
+    }
+    this.readThen(this.fixedBytes(), FIXED_FIELDS);
+  }
+
+  /** ReplicaId (to v14), MaxWaitMs, MinBytes, MaxBytes, IsolationLevel, then SessionId and SessionEpoch (v7+). */
+  private fixedBytes(): i32 {
+    return (this.version <= 14 ? 4 : 0) + 13 + (this.version >= 7 ? 8 : 0);
+  }
+
+  protected onState(state: i32, data: usize, length: i32): void {
+    const version = this.version;
+    switch (state) {
+      case FIXED_FIELDS: {
+        const isolationAt = (version <= 14 ? 4 : 0) + 12;
+        const epoch = version >= 7 ? int32At(data, isolationAt + 5) : -1;
+        this.sink.fetchStarted(load<u8>(data + <usize>isolationAt) == 1, epoch <= 0);
+        this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION, WALK_DONE);
+        break;
+      }
+      case PARTITION:
+        this.readThen(4 + (version >= 9 ? 4 : 0) + 8 + (version >= 12 ? 4 : 0) + (version >= 5 ? 8 : 0) + 4, PARTITION_FIELDS);
+        break;
+      case PARTITION_FIELDS:
+        this.sink.fetchOffset(this.topicLabel, this.topicKeyHi, this.topicKeyLo, int32At(data, 0),
+          int64At(data, version >= 9 ? 8 : 4));
+        this.continueAt(PARTITION_WALKED);
+        break;
+      default:
+        this.fail();
+    }
+  }
+
+  frameEnded(): void {
+    if (this.failed) this.sink.walkFailed();
+  }
+}
