@@ -1,9 +1,10 @@
 // Real Kafka clients driven by the tests: kcat (librdkafka), kafkajs and Kafka's own
 // Java clients (through tests/clients/java/AclClient.java).
 import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { root } from "../../../scripts/lib/envoy.mjs";
-import { compiledJavaClasspath } from "../../../scripts/lib/java.mjs";
+import { compiledJavaClasspath, requireJava } from "../../../scripts/lib/java.mjs";
 
 export function requireKcat() {
   const probe = spawnSync("kcat", ["-V"], { encoding: "utf8" });
@@ -75,4 +76,16 @@ export function javaClient(subcommand, args, { timeoutMs = 90000, jvmArgs = [] }
       resolve(result);
     });
   });
+}
+
+/**
+ * The class path of Kafka's own tools (VerifiableProducer, VerifiableConsumer: the
+ * kafka-tools jar in .deps/kafka/lib); fails loudly, naming it, when it is missing.
+ */
+export function kafkaToolsClasspath() {
+  const lib = requireJava();
+  if (!fs.readdirSync(lib).some((f) => /^kafka-tools-.*\.jar$/.test(f))) {
+    throw new Error(`Kafka's tools jar (VerifiableProducer, VerifiableConsumer) is missing from ${lib} (scripts/install-kafka.sh installs it)`);
+  }
+  return `${lib}/*`;
 }
