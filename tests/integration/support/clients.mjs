@@ -89,3 +89,35 @@ export function kafkaToolsClasspath() {
   }
   return `${lib}/*`;
 }
+
+/**
+ * JVM arguments that make a Kafka tool log to standard error as
+ * "[<ms since the epoch>] LEVEL message (logger)": WARN and above, plus DEBUG from the
+ * consumer's FetchCollector, which is where the Java consumer reports a Fetch partition
+ * error such as UNKNOWN_TOPIC_ID ("Received unknown topic ID error in fetch for
+ * partition …"; the producer's retried errors are WARN lines from its Sender). The
+ * log4j2 configuration is written to `dir`.
+ */
+export function kafkaToolLogging(dir) {
+  const file = path.join(dir, "kafka-tools-log4j2.properties");
+  fs.writeFileSync(file, [
+    "status = error",
+    "appender.stderr.type = Console",
+    "appender.stderr.name = STDERR",
+    "appender.stderr.target = SYSTEM_ERR",
+    "appender.stderr.layout.type = PatternLayout",
+    "appender.stderr.layout.pattern = [%d{UNIX_MILLIS}] %p %m (%c)%n",
+    "rootLogger.level = warn",
+    "rootLogger.appenderRef.stderr.ref = STDERR",
+    "logger.fetch.name = org.apache.kafka.clients.consumer.internals.FetchCollector",
+    "logger.fetch.level = debug",
+    "",
+  ].join("\n"));
+  return [`-Dlog4j2.configurationFile=${file}`];
+}
+
+/** The lines of a kafkaToolLogging log `file` that contain `text`, as [{ at (ms), line }]. */
+export function kafkaToolLogLines(file, text) {
+  return fs.readFileSync(file, "utf8").split("\n").filter((line) => line.includes(text))
+    .map((line) => ({ at: Number(/^\[(\d+)\]/.exec(line)?.[1] ?? NaN), line }));
+}
