@@ -1,7 +1,9 @@
-// Two Envoy replicas behind one shared address (README "Failure behaviour", several
-// replicas): a layer-4 round-robin balancer (support/balancer.mjs) in front of two Envoy
-// processes, each with the filter and the same ACLs, and a broker advertising the
-// balancer's address. Every new client connection lands on the next replica, so a
+// Two Envoy replicas in front of one 3-broker cluster, behind shared addresses (README
+// "Failure behaviour", several replicas): both replicas run the generated cluster-mode
+// configuration (a listener per broker, the same ACLs), and for each broker a layer-4
+// round-robin balancer (support/balancer.mjs) spreads connections over the two replicas'
+// listeners for that broker; broker_addresses sends clients to the balancers. Every new
+// client connection lands on the next replica, so a
 // client's Metadata can pass through one replica while its Fetch or Produce, naming the
 // topic by id, lands on the other, which has not learned the id (ids live in each
 // process's proxy-wasm shared data) and answers UNKNOWN_TOPIC_ID. The suite measures what
@@ -15,50 +17,76 @@ import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { spawn } from "node:child_process";
-import { startKafka } from "../../scripts/lib/kafka.mjs";
-import { renderEnvoyConfig, startEnvoy } from "../../scripts/lib/envoy.mjs";
-import { freePort } from "../../scripts/lib/processes.mjs";
+import { renderClusterEnvoyConfig, startEnvoy } from "../../scripts/lib/envoy.mjs";
+import { freePort, freePortRun, waitFor } from "../../scripts/lib/processes.mjs";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
-import { kafkaToolsClasspath, kcat, requireKcat } from "./support/clients.mjs";
-import { appPolicy, createTopicsDirectly } from "./support/acl.mjs";
+import { startTestCluster } from "./support/cluster.mjs";
+import { javaClient, kafkaToolLogLines, kafkaToolLogging, kafkaToolsClasspath, kcat, requireKcat } from "./support/clients.mjs";
+import { appPolicy } from "./support/acl.mjs";
 import { startBalancer } from "./support/balancer.mjs";
-import { topicIdOf, unknownTopicIdAnswers } from "./support/topic-ids.mjs";
+import { unknownTopicIdErrors } from "./support/topic-ids.mjs";
 
-const RECORDS = 500;
+const RECORDS = 600;
+const PARTITIONS = 3;
 const CONVERGE_WITHIN_MS = 30000;
 
 let runDir;
-let kafka;
-let balancer;
+let cluster;
+let balancers = [];
 const replicas = [];
 const figures = { consumer: [], producer: [] };
 
 before(async () => {
   requireKcat();
   runDir = newRunDir("replicas");
-  const sharedPort = await freePort();
-  const ports = { client: await freePort(), direct: await freePort(), controller: await freePort() };
-  // The broker advertises the shared address: clients come back through the balancer.
-  kafka = await startKafka({ runDir, ports, advertisedPort: sharedPort, extraProperties: { "auto.create.topics.enable": "false" } });
+  cluster = await startTestCluster({ runDir, extraProperties: { "auto.create.topics.enable": "false" } });
+  const brokers = cluster.nodes.map((n) => ({ nodeId: n.nodeId, host: n.host, port: n.clientPort }));
+  const shared = {};
+  for (const { nodeId } of brokers) shared[nodeId] = await freePort();
+  // Both replicas advertise the shared addresses: clients come back through the balancers.
+  const { stat_prefix: _prefix, ...plugin } = appPolicy();
   for (const name of ["a", "b"]) {
-    const listenerPort = await freePort();
-    const config = renderEnvoyConfig({ listenerPort, adminPort: await freePort(), brokerPort: ports.client, wasmFile: filterWasm(), pluginConfig: appPolicy() });
+    const firstPort = await freePortRun(brokers.length);
+    const config = renderClusterEnvoyConfig({
+      brokers, firstPort, adminPort: await freePort(), wasmFile: filterWasm(), pluginConfig: plugin,
+      advertisedAddresses: Object.fromEntries(Object.entries(shared).map(([id, port]) => [id, `127.0.0.1:${port}`])),
+    });
     const envoy = await startEnvoy({ runDir, config, name: `envoy-${name}` });
-    replicas.push({ name, port: listenerPort, envoy });
+    replicas.push({ name, firstPort, envoy });
   }
-  balancer = await startBalancer({ port: sharedPort, upstreams: replicas.map(({ name, port }) => ({ name, port })) });
+  for (const [i, { nodeId }] of brokers.entries()) {
+    balancers.push(await startBalancer({ port: shared[nodeId], upstreams: replicas.map(({ name, firstPort }) => ({ name, port: firstPort + i })) }));
+  }
 }, { timeout: 240000 });
 
 after(async () => {
-  await balancer?.stop();
+  for (const balancer of balancers) await balancer.stop();
   for (const { envoy } of replicas) await envoy.stop().catch(() => {});
-  await kafka?.stop().catch(() => {});
+  await cluster?.stop().catch(() => {});
   fs.writeFileSync(path.join(runDir ?? ".", "figures.json"), JSON.stringify(figures, null, 2));
   console.log(JSON.stringify(figures));
 });
 
-const bootstrap = () => `127.0.0.1:${balancer.port}`;
-const jvm = () => ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", kafkaToolsClasspath()];
+const bootstrap = () => balancers.map((b) => `127.0.0.1:${b.port}`).join(",");
+
+/** Creates `topic` (PARTITIONS partitions, led by different brokers) on the cluster directly and waits until every partition answers. */
+async function createTopic(topic) {
+  const created = await javaClient("create-topics", { bootstrap: cluster.bootstrap, topics: [topic], partitions: PARTITIONS });
+  assert.ok(created.results[topic]?.ok, JSON.stringify(created));
+  let last = null;
+  await waitFor(`the partitions of ${topic}`, async () => {
+    last = await kcat(["-b", cluster.bootstrap, "-Q", ...Array.from({ length: PARTITIONS }, (_, p) => ["-t", `${topic}:${p}:-1`]).flat()]);
+    return last.code === 0 && Array.from({ length: PARTITIONS }, (_, p) => `${topic} [${p}] offset `).every((t) => last.stdout.includes(t));
+  }, { timeoutMs: 30000, hint: () => `\n${JSON.stringify(last)}` });
+}
+
+/** Every record value of `topic`, read from the brokers directly (past Envoy). */
+async function brokerValues(topic) {
+  const landed = await kcat(["-b", cluster.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n"]);
+  assert.equal(landed.code, 0, landed.stderr);
+  return landed.stdout.split("\n").filter(Boolean);
+}
+const jvm = () => ["-Xmx256m", "-XX:TieredStopAtLevel=1", ...kafkaToolLogging(runDir), "-cp", kafkaToolsClasspath()];
 
 /**
  * Runs one of Kafka's Verifiable* tools to completion; `onEvent(event, at)` gets each
@@ -66,43 +94,66 @@ const jvm = () => ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", kafkaToolsClass
  */
 function runTool(className, args, { log, onEvent }) {
   const child = spawn("java", [...jvm(), className, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr.pipe(fs.createWriteStream(log));
   readline.createInterface({ input: child.stdout }).on("line", (line) => {
     let event;
     try { event = JSON.parse(line); } catch { return; }
     onEvent(event, Date.now());
   });
+  const out = fs.createWriteStream(log);
+  const written = new Promise((resolve) => out.once("close", resolve));
+  child.stderr.pipe(out);
   const timer = setTimeout(() => child.kill("SIGKILL"), 120000);
-  return new Promise((resolve) => child.once("close", (code) => { clearTimeout(timer); resolve(code); }));
+  const exited = new Promise((resolve) => child.once("close", resolve));
+  return Promise.all([exited, written]).then(([code]) => { clearTimeout(timer); return code; });
 }
 
-/** What one client run met: where its connections went, the UNKNOWN_TOPIC_ID answers per replica, and the times. */
-function summarize({ api, topicId, startedAt, firstSuccessAt, doneAt, connectionsBefore }) {
-  const unknown = Object.fromEntries(replicas.map(({ name, envoy }) => [name, unknownTopicIdAnswers(envoy.logFile, { api, id: topicId })]));
-  const all = Object.values(unknown).flat().map((a) => a.at).sort((x, y) => x - y);
+/** Each replica's count of UNKNOWN_TOPIC_ID answers to `api` so far, over its listeners: { a: n, b: n }. */
+async function unknownIdCounts(api) {
+  const counts = {};
+  for (const { name, envoy } of replicas) {
+    counts[name] = 0;
+    for (const node of cluster.nodes) counts[name] += await unknownTopicIdErrors(envoy.admin, api, `broker${node.nodeId}`);
+  }
+  return counts;
+}
+
+/** The replica each new connection went to, in accept order over all balancers: "abba…". */
+const connectionsSince = (marks) => balancers.flatMap((b, i) => b.connections.slice(marks[i])).sort((x, y) => x.at - y.at).map((c) => c.upstream).join("");
+
+/**
+ * What one client run met: where its connections went (one letter per connection, in
+ * order), the UNKNOWN_TOPIC_ID answers each replica sent it (`before`: the counts before
+ * the run), the client's own log lines about them, and the times (ms from the start).
+ */
+async function summarize({ api, before, log, logText, startedAt, firstSuccessAt, doneAt, connectionsBefore }) {
+  const after = await unknownIdCounts(api);
+  const logged = kafkaToolLogLines(log, logText);
   return {
-    connections: balancer.connections.slice(connectionsBefore).map((c) => c.upstream).join(""),
-    unknownTopicIdAnswers: Object.fromEntries(Object.entries(unknown).map(([name, list]) => [name, list.length])),
+    connections: connectionsSince(connectionsBefore),
+    unknownTopicIdAnswers: Object.fromEntries(Object.keys(after).map((name) => [name, after[name] - before[name]])),
+    clientLogLines: logged.length,
     firstSuccessMs: firstSuccessAt - startedAt,
     doneMs: doneAt - startedAt,
-    // From the first UNKNOWN_TOPIC_ID the client met to its first success.
-    convergedMs: all.length > 0 ? firstSuccessAt - all[0] : 0,
+    // From the first UNKNOWN_TOPIC_ID the client logged to its first success.
+    convergedMs: logged.length > 0 ? firstSuccessAt - logged[0].at : 0,
+    lastErrorMs: logged.length > 0 ? logged.at(-1).at - startedAt : null,
   };
 }
 
 for (const shift of [0, 1]) {
   test(`the Java consumer (Fetch by topic id) through two replicas, balancer turn shifted by ${shift}: every record is read, within ${CONVERGE_WITHIN_MS} ms of any UNKNOWN_TOPIC_ID`, { timeout: 180000 }, async () => {
     const topic = `allowed.replicas-consumer-${shift}`;
-    await createTopicsDirectly({ direct: kafka.directBootstrap }, [topic]);
+    await createTopic(topic);
     const values = Array.from({ length: RECORDS }, (_, i) => `c${shift}-${i}`);
-    const seeded = await kcat(["-b", kafka.directBootstrap, "-P", "-t", topic], { input: `${values.join("\n")}\n` });
+    // Spread over the partitions (kcat's default partitioner with no key: random).
+    const seeded = await kcat(["-b", cluster.bootstrap, "-P", "-t", topic], { input: `${values.join("\n")}\n` });
     assert.equal(seeded.code, 0, seeded.stderr);
-    const topicId = await topicIdOf(kafka.directBootstrap, topic);
 
     const config = path.join(runDir, "consumer.properties");
     fs.writeFileSync(config, "reconnect.backoff.ms=100\nreconnect.backoff.max.ms=1000\nretry.backoff.ms=100\nretry.backoff.max.ms=1000\n");
-    balancer.resetTo(shift);
-    const connectionsBefore = balancer.connections.length;
+    for (const balancer of balancers) balancer.resetTo(shift);
+    const connectionsBefore = balancers.map((b) => b.connections.length);
+    const before = await unknownIdCounts("Fetch");
     const read = new Set();
     let firstSuccessAt = null;
     let doneAt = null;
@@ -121,7 +172,8 @@ for (const shift of [0, 1]) {
     });
     assert.equal(code, 0, `VerifiableConsumer exited ${code}; see ${runDir}/consumer-${shift}.log`);
     assert.deepEqual([...read].sort(), [...values].sort(), "every record read");
-    const summary = summarize({ api: "Fetch", topicId, startedAt, firstSuccessAt, doneAt, connectionsBefore });
+    const log = path.join(runDir, `consumer-${shift}.log`);
+    const summary = await summarize({ api: "Fetch", before, log, logText: "unknown topic ID", startedAt, firstSuccessAt, doneAt, connectionsBefore });
     figures.consumer.push({ shift, ...summary });
     assert.ok(summary.convergedMs <= CONVERGE_WITHIN_MS, JSON.stringify(summary));
   });
@@ -130,12 +182,12 @@ for (const shift of [0, 1]) {
 for (const shift of [0, 1]) {
   test(`VerifiableProducer (Produce v13, topic by id; acks=all, idempotent) through two replicas, balancer turn shifted by ${shift}: every record acknowledged once, within ${CONVERGE_WITHIN_MS} ms of any UNKNOWN_TOPIC_ID`, { timeout: 180000 }, async () => {
     const topic = `allowed.replicas-producer-${shift}`;
-    await createTopicsDirectly({ direct: kafka.directBootstrap }, [topic]);
-    const topicId = await topicIdOf(kafka.directBootstrap, topic);
+    await createTopic(topic);
     const config = path.join(runDir, "producer.properties");
     fs.writeFileSync(config, "enable.idempotence=true\nacks=all\nretries=2147483647\nmax.in.flight.requests.per.connection=5\nreconnect.backoff.ms=100\nreconnect.backoff.max.ms=1000\nretry.backoff.ms=100\nretry.backoff.max.ms=1000\nlinger.ms=5\n");
-    balancer.resetTo(shift);
-    const connectionsBefore = balancer.connections.length;
+    for (const balancer of balancers) balancer.resetTo(shift);
+    const connectionsBefore = balancers.map((b) => b.connections.length);
+    const before = await unknownIdCounts("Produce");
     const acked = [];
     let sendErrors = 0;
     let firstSuccessAt = null;
@@ -157,11 +209,9 @@ for (const shift of [0, 1]) {
     assert.equal(code, 0, `VerifiableProducer exited ${code}; see ${runDir}/producer-${shift}.log`);
     assert.equal(sendErrors, 0, `send errors; see ${runDir}/producer-${shift}.log`);
     assert.equal(acked.length, RECORDS);
-    const landed = await kcat(["-b", kafka.directBootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n"]);
-    assert.equal(landed.code, 0, landed.stderr);
-    assert.deepEqual(landed.stdout.split("\n").filter(Boolean).sort(), [...acked].sort(), "each acknowledged record on the broker once");
-    const warnings = fs.readFileSync(path.join(runDir, `producer-${shift}.log`), "utf8").split("\n").filter((l) => l.includes("UNKNOWN_TOPIC_ID")).length;
-    const summary = { ...summarize({ api: "Produce", topicId, startedAt, firstSuccessAt, doneAt, connectionsBefore }), producerLogLinesNamingUnknownTopicId: warnings };
+    assert.deepEqual((await brokerValues(topic)).sort(), [...acked].sort(), "each acknowledged record on the brokers once");
+    const log = path.join(runDir, `producer-${shift}.log`);
+    const summary = await summarize({ api: "Produce", before, log, logText: "UNKNOWN_TOPIC_ID", startedAt, firstSuccessAt, doneAt, connectionsBefore });
     figures.producer.push({ shift, ...summary });
     assert.ok(summary.convergedMs <= CONVERGE_WITHIN_MS, JSON.stringify(summary));
   });

@@ -1,8 +1,7 @@
 // Topic ids across proxy processes (README "Topic ACLs", topic ids): ask a broker or an
-// Envoy for a topic's id, and find the filter's UNKNOWN_TOPIC_ID answers in Envoy's log
-// (each is an audit line with rule "unknown_topic_id", naming the id in hex).
-import fs from "node:fs";
-import { RawConnection, metadataRequest, parseMetadataResponse, uuidBytes } from "./kafka-wire.mjs";
+// Envoy for a topic's id, and count the filter's UNKNOWN_TOPIC_ID answers.
+import { readStats } from "../../../scripts/lib/envoy.mjs";
+import { RawConnection, metadataRequest, parseMetadataResponse } from "./kafka-wire.mjs";
 
 /**
  * One Metadata v12 request for `topic` on a fresh connection to `address` ("host:port"):
@@ -27,21 +26,14 @@ export async function topicIdOf(address, topic) {
   return entry.topicId;
 }
 
-/** A Kafka topic id (base64url) in the 8-4-4-4-12 hex form the filter's audit lines use. */
-export const hexUuid = (id) => uuidBytes(id).toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
-
 /**
- * The filter's UNKNOWN_TOPIC_ID answers to `api` ("Fetch", "Produce", …) for topic id `id`
- * (base64url) in Envoy's log `logFile`: [{ at }] in log order, `at` in ms since the epoch
- * from the line's timestamp (startEnvoy's --log-format, local time).
+ * How many UNKNOWN_TOPIC_ID error codes the filter behind Envoy admin `admin` has sent
+ * clients in `api` ("Fetch", "Produce", …) responses (its kafka_errors counter, which
+ * counts the codes clients receive, the filter's own answers included; README
+ * "Metrics"). The filter neither audits nor counts as a decision an id it has not
+ * learned, so this is where those answers show.
  */
-export function unknownTopicIdAnswers(logFile, { api, id }) {
-  const resource = `"resource":"${hexUuid(id)}"`;
-  const answers = [];
-  for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
-    if (!line.includes(`"api":"${api}"`) || !line.includes("\"rule\":\"unknown_topic_id\"") || !line.includes(resource)) continue;
-    const stamp = /^\[(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})\]/.exec(line);
-    answers.push({ at: stamp ? new Date(`${stamp[1]}T${stamp[2]}`).getTime() : NaN });
-  }
-  return answers;
+export async function unknownTopicIdErrors(admin, api, statPrefix = "broker1") {
+  const name = `wasmcustom.kafka.${statPrefix}.errors.${api}.UNKNOWN_TOPIC_ID`;
+  return (await readStats(admin, name)).get(name) ?? 0;
 }
