@@ -220,6 +220,7 @@ async function main() {
     const all = await stats("");
     samples.push({
       t: Date.now() - startedAt,
+      reloads,
       rss: rssBytes(envoy.child.pid),
       heap: all.get("server.memory_allocated") ?? 0,
       wasm: all.get(`${prefix}.filter.wasm_memory_bytes`) ?? 0,
@@ -257,13 +258,25 @@ async function main() {
   const afterWarmup = samples.filter((s) => s.t >= warmupMs);
   const slope = (key, list) => slopePerHour(list.map((s) => [s.t, s[key]]));
   const MiB = (v) => (v === null ? null : Number((v / 1048576).toFixed(3)));
+  // The Wasm gauge with the step across each ACL reload taken out: a reload makes Envoy
+  // run a new root context (and possibly new VMs) while the old listener drains, and each
+  // root context reports its VM's memory into the gauge; what is left is the growth
+  // between reloads.
+  let steps = 0;
+  const wasmBetweenReloads = samples.map((sample, i) => {
+    if (i > 0 && sample.reloads !== samples[i - 1].reloads) steps += sample.wasm - samples[i - 1].wasm;
+    return { t: sample.t, wasm: sample.wasm - steps };
+  });
   const summary = {
     minutes, rate, churnSeconds: churnMs / 1000, aclReloadSeconds: aclReloadMs / 1000, connectionsPerSecond, drainTimeSeconds: Number(options["drain-time-s"]),
     samples: samples.length, reloads, churns,
     memory: {
       envoyRssMiB: { first: MiB(samples[0]?.rss), last: MiB(samples.at(-1)?.rss), slopeMiBPerHour: MiB(slope("rss", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("rss", afterWarmup)) },
       envoyHeapMiB: { first: MiB(samples[0]?.heap), last: MiB(samples.at(-1)?.heap), slopeMiBPerHour: MiB(slope("heap", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("heap", afterWarmup)) },
-      wasmMiB: { first: MiB(samples[0]?.wasm), last: MiB(samples.at(-1)?.wasm), slopeMiBPerHour: MiB(slope("wasm", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("wasm", afterWarmup)) },
+      wasmMiB: {
+        first: MiB(samples[0]?.wasm), last: MiB(samples.at(-1)?.wasm), slopeMiBPerHour: MiB(slope("wasm", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("wasm", afterWarmup)),
+        stepsAtReloadsMiB: MiB(steps), slopeBetweenReloadsAfterWarmupMiBPerHour: MiB(slope("wasm", wasmBetweenReloads.filter((s) => s.t >= warmupMs))),
+      },
     },
     traps: {
       failedWasmCalls: (log.match(/Function: \S+ failed/g) ?? []).length,
