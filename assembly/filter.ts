@@ -72,6 +72,8 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
+    const previous = this.metrics;
+    if (previous != null) previous.releaseMemory();
     const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels);
     this.metrics = metrics;
     const acl = config.acl;
@@ -81,6 +83,13 @@ class KafkaFilterRoot extends RootContext {
     const brokerAddresses = config.brokerAddresses;
     this.rewriter = brokerAddresses == null ? null : new AddressRewriter(new BrokerAddressMap(brokerAddresses));
     this.rewriteCounters = new RewriteCounters(metrics);
+    return true;
+  }
+
+  /** Envoy is done with this configuration: its share of wasm_memory_bytes goes (KafkaMetrics.releaseMemory). */
+  onDone(): bool {
+    const metrics = this.metrics;
+    if (metrics != null) metrics.releaseMemory();
     return true;
   }
 
