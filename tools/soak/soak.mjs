@@ -213,6 +213,7 @@ async function main() {
 
   const samples = [];
   let reloads = 0;
+  let lastReloadAt = null;
   let nextChurn = startedAt + churnMs;
   let nextReload = startedAt + aclReloadMs;
   const prefix = `wasmcustom.kafka.${STAT_PREFIX}`;
@@ -221,6 +222,7 @@ async function main() {
     samples.push({
       t: Date.now() - startedAt,
       reloads,
+      lastReloadAt,
       rss: rssBytes(envoy.child.pid),
       heap: all.get("server.memory_allocated") ?? 0,
       wasm: all.get(`${prefix}.filter.wasm_memory_bytes`) ?? 0,
@@ -238,6 +240,7 @@ async function main() {
       reloads += 1;
       const before = await stat("listener_manager.lds.update_success");
       publish(reloads);
+      lastReloadAt = Date.now() - startedAt;
       await waitFor("the ACL reload", async () => (await stat("listener_manager.lds.update_success")) > before, { timeoutMs: 30000 });
     }
     await sleep(Math.max(0, Math.min(sampleMs, endAt - Date.now())));
@@ -258,15 +261,12 @@ async function main() {
   const afterWarmup = samples.filter((s) => s.t >= warmupMs);
   const slope = (key, list) => slopePerHour(list.map((s) => [s.t, s[key]]));
   const MiB = (v) => (v === null ? null : Number((v / 1048576).toFixed(3)));
-  // The Wasm gauge with the step across each ACL reload taken out: a reload makes Envoy
-  // run a new root context (and possibly new VMs) while the old listener drains, and each
-  // root context reports its VM's memory into the gauge; what is left is the growth
-  // between reloads.
-  let steps = 0;
-  const wasmBetweenReloads = samples.map((sample, i) => {
-    if (i > 0 && sample.reloads !== samples[i - 1].reloads) steps += sample.wasm - samples[i - 1].wasm;
-    return { t: sample.t, wasm: sample.wasm - steps };
-  });
+  // While an old configuration drains after an ACL reload, both configurations count
+  // their VMs in the Wasm gauge (README "Metrics"); "settled" samples are those taken
+  // when no old configuration was draining (the drain time and a sample past the last
+  // reload), whose slope is the Wasm memory's own growth.
+  const drainMs = Number(options["drain-time-s"]) * 1000;
+  const settled = samples.filter((sample) => sample.t >= warmupMs && (sample.lastReloadAt === null || sample.t - sample.lastReloadAt > drainMs + sampleMs));
   const summary = {
     minutes, rate, churnSeconds: churnMs / 1000, aclReloadSeconds: aclReloadMs / 1000, connectionsPerSecond, drainTimeSeconds: Number(options["drain-time-s"]),
     samples: samples.length, reloads, churns,
@@ -275,7 +275,8 @@ async function main() {
       envoyHeapMiB: { first: MiB(samples[0]?.heap), last: MiB(samples.at(-1)?.heap), slopeMiBPerHour: MiB(slope("heap", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("heap", afterWarmup)) },
       wasmMiB: {
         first: MiB(samples[0]?.wasm), last: MiB(samples.at(-1)?.wasm), slopeMiBPerHour: MiB(slope("wasm", samples)), slopeAfterWarmupMiBPerHour: MiB(slope("wasm", afterWarmup)),
-        stepsAtReloadsMiB: MiB(steps), slopeBetweenReloadsAfterWarmupMiBPerHour: MiB(slope("wasm", wasmBetweenReloads.filter((s) => s.t >= warmupMs))),
+        settledSamples: settled.length, settledFirst: MiB(settled[0]?.wasm ?? null), settledLast: MiB(settled.at(-1)?.wasm ?? null),
+        slopeSettledAfterWarmupMiBPerHour: MiB(slope("wasm", settled)),
       },
     },
     traps: {
