@@ -285,4 +285,6 @@ test(`hot restart under load: VerifiableProducer (acks=all, idempotent) produces
   // The filter itself closed nothing in epoch 1 for an ACL or framing reason.
   assert.equal(stats.get(`${STATS}.filter.acl_connections_closed`) ?? 0, 0);
   assert.equal(stats.get(`${STATS}.filter.framing_errors`) ?? 0, 0);
+  // The Fetches it answered itself were not walked as Fetch responses.
+  assert.equal(stats.get(`${STATS}.filter.walk_errors`) ?? 0, 0);
 });
