@@ -689,7 +689,8 @@ class ResponseFrames extends FrameHandler {
         held, frameSize);
     }
     const fetchWalker = this.fetchWalker;
-    if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION) {
+    if (apiKey == FETCH && fetchWalker != null && apiVersion <= FETCH_MAX_WALKED_VERSION &&
+      (enforcement == null || !enforcement.answeredByProbe)) {
       const fetchTail = this.fetchTail;
       const findTail = fetchTail != null && fetchTail.start(apiVersion, heldForEnforcer);
       fetchWalker.prepare(apiVersion, this.inspectLimit > 0 && !heldForEnforcer, findTail);

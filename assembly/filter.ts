@@ -72,6 +72,8 @@ class KafkaFilterRoot extends RootContext {
       return false;
     }
     this.config = config;
+    const previous = this.metrics;
+    if (previous != null) previous.releaseMemory();
     const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels,
       config.insight);
     this.metrics = metrics;
@@ -92,6 +94,13 @@ class KafkaFilterRoot extends RootContext {
     if (metrics == null) return;
     const lag = metrics.lag;
     if (lag != null) lag.sweep(<i64>(nowNanoseconds() / 1000000));
+  }
+
+  /** Envoy is done with this configuration: its share of wasm_memory_bytes goes (KafkaMetrics.releaseMemory). */
+  onDone(): bool {
+    const metrics = this.metrics;
+    if (metrics != null) metrics.releaseMemory();
+    return true;
   }
 
   createConnectionContext(contextId: u32): ConnectionContext {

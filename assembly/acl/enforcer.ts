@@ -55,6 +55,16 @@ export class PendingEnforcement extends RequestAttachment {
     readonly apiVersion: i16,
     readonly gate: GateResult | null,
   ) { super(); }
+
+  /**
+   * Whether the request was denied whole, so the broker's answer is to the ApiVersions v0
+   * probe that replaced it, not a response of the request's API: it is not walked or
+   * read as one (the synthesized answer replaces it).
+   */
+  get answeredByProbe(): bool {
+    const gate = this.gate;
+    return gate != null && gate.verdict == Verdict.Deny;
+  }
 }
 
 /** Counters the enforcer moves; the connection backs them with stats. */

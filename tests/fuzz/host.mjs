@@ -227,6 +227,32 @@ export class ProxyWasmHost {
     }
   }
 
+  /**
+   * A configuration update in the same VM, as Envoy does it: a new root context
+   * `contextId` configured with `config` (string or object) next to the running one.
+   * Connections opened afterwards still belong to the first root context.
+   */
+  addRootContext(contextId, config) {
+    const text = typeof config === "string" ? config : JSON.stringify(config);
+    this.call("proxy_on_context_create(root)", () => this.exports.proxy_on_context_create(contextId, 0));
+    const bytes = encoder.encode(text);
+    const configured = this.withBuffer(null, BufferType.PluginConfiguration, bytes, "proxy_on_configure",
+      () => this.exports.proxy_on_configure(contextId, bytes.length));
+    if (configured !== 1) throw new Error(`proxy_on_configure returned ${configured} for ${text}\n${this.describeLogs()}`);
+  }
+
+  /**
+   * Envoy is done with root context `contextId` (its plugin was replaced or removed and
+   * its listener drained: proxy-wasm's startShutdown(plugin key)): proxy_on_done, then
+   * proxy_on_delete. Returns what proxy_on_done answered.
+   */
+  finishRootContext(contextId = ROOT_CONTEXT_ID) {
+    const e = this.exports;
+    const done = e.proxy_on_done ? this.call("proxy_on_done(root)", () => e.proxy_on_done(contextId)) : 1;
+    this.call("proxy_on_delete(root)", () => e.proxy_on_delete(contextId));
+    return done;
+  }
+
   // -------------------------------------------------------------------------
   // Connections, driven like Envoy drives a network filter.
 

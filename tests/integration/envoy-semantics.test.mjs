@@ -22,15 +22,19 @@ import { createCertificateAuthority, downstreamMutualTls, issueCertificate, requ
 const STOPS_PER_DIRECTION = 2;
 let envoy;
 let upstream;
+let greetingUpstream;
 let listenerPort;
+let continueListenerPort;
 let tlsListenerPort;
 let ca;
 let alice;
 let zoe;
 const upstreamReceived = [];
+// What the greeting upstream received per connection: it speaks first, 300 ms after accepting.
+const greetingReceived = [];
 
-function probeConfig({ listenerPort, tlsListenerPort, transportSocket, adminPort, upstreamPort, wasmFile }) {
-  const listener = (name, port, socket) => ({
+function probeConfig({ listenerPort, tlsListenerPort, continueListenerPort, transportSocket, adminPort, upstreamPort, greetingUpstreamPort, wasmFile }) {
+  const listener = (name, port, socket, { vmId = "", configuration = String(STOPS_PER_DIRECTION), cluster = "upstream" } = {}) => ({
     name,
     address: { socket_address: { address: "127.0.0.1", port_value: port } },
     filter_chains: [{
@@ -39,20 +43,21 @@ function probeConfig({ listenerPort, tlsListenerPort, transportSocket, adminPort
           { name: "envoy.filters.network.wasm", typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm",
             config: { name: "probe", root_id: "probe",
-              configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: String(STOPS_PER_DIRECTION) },
-              vm_config: { runtime: "envoy.wasm.runtime.v8", code: { local: { filename: wasmFile } } } } } },
+              configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: configuration },
+              vm_config: { vm_id: vmId, runtime: "envoy.wasm.runtime.v8", code: { local: { filename: wasmFile } } } } } },
           { name: "envoy.filters.network.tcp_proxy", typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
-            stat_prefix: "probe", cluster: "upstream" } },
+            stat_prefix: "probe", cluster } },
       ],
     }],
   });
   return {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: adminPort } } },
     static_resources: {
-      listeners: [listener("probe", listenerPort, null), listener("probe_tls", tlsListenerPort, transportSocket)],
-      clusters: [{ name: "upstream", connect_timeout: "2s", load_assignment: { cluster_name: "upstream",
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: upstreamPort } } } }] }] } }],
+      listeners: [listener("probe", listenerPort, null), listener("probe_tls", tlsListenerPort, transportSocket),
+        listener("probe_continue", continueListenerPort, null, { vmId: "probe_continue", configuration: "continue", cluster: "greeting" })],
+      clusters: [["upstream", upstreamPort], ["greeting", greetingUpstreamPort]].map(([name, port]) => ({ name, connect_timeout: "2s", load_assignment: { cluster_name: name,
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] } })),
     },
   };
 }
@@ -133,16 +138,27 @@ before(async () => {
     socket.on("end", () => socket.end());
   });
   await new Promise((resolve) => upstream.listen(upstreamPort, "127.0.0.1", resolve));
+  const greetingUpstreamPort = await freePort();
+  greetingUpstream = net.createServer((socket) => {
+    const received = { data: "" };
+    greetingReceived.push(received);
+    socket.on("data", (data) => { received.data += data; });
+    socket.on("error", () => {});
+    setTimeout(() => socket.write("HELLO"), 300);
+  });
+  await new Promise((resolve) => greetingUpstream.listen(greetingUpstreamPort, "127.0.0.1", resolve));
   listenerPort = await freePort();
   tlsListenerPort = await freePort();
+  continueListenerPort = await freePort();
   envoy = await startEnvoy({ runDir, concurrency: 1,
-    config: probeConfig({ listenerPort, tlsListenerPort, transportSocket: downstreamMutualTls(ca, server),
-      adminPort: await freePort(), upstreamPort, wasmFile }) });
+    config: probeConfig({ listenerPort, tlsListenerPort, continueListenerPort, transportSocket: downstreamMutualTls(ca, server),
+      adminPort: await freePort(), upstreamPort, greetingUpstreamPort, wasmFile }) });
 }, { timeout: 120000 });
 
 after(async () => {
   await envoy?.stop();
   upstream?.close();
+  greetingUpstream?.close();
 });
 
 test("StopIteration keeps data in Envoy's buffer; the next callback sees old and new bytes together", async () => {
@@ -234,4 +250,26 @@ test("mutual TLS listener: how Envoy renders a subject where RFC 2253 writers di
   // value not escaped (Java: "OU=eng\\=core+UID=42"). assembly/acl/subject.ts converts these to Kafka's form.
   assert.equal(calls.downstream_data_1["connection.subject_peer_certificate"],
     "emailAddress=zoe@example.org,CN=Zo\\C3\\AB Smith,UID=42+OU=eng=core,O=Example\\, Inc.,DC=example,DC=org");
+});
+
+test("a network filter may prepend bytes to the downstream buffer, and resume a held stream from the upstream callback with proxy_continue_stream (downstream only)", async () => {
+  const from = fs.statSync(envoy.logFile).size;
+  const client = net.connect(continueListenerPort, "127.0.0.1");
+  let fromUpstream = "";
+  client.on("data", (data) => { fromUpstream += data; });
+  await new Promise((resolve) => client.once("connect", resolve));
+  client.write("hold");
+  // The probe prepends "PRE|" and holds: nothing reaches the upstream...
+  await waitFor("the probe's prepend", () => /probe prepend result=0 size=4/.test(fs.readFileSync(envoy.logFile, "utf8").slice(from)), { timeoutMs: 10000 });
+  await sleep(100);
+  assert.equal(greetingReceived.at(-1)?.data ?? "", "", "held bytes are not forwarded");
+  // ...until the upstream speaks (after 300 ms) and the probe, in its upstream callback,
+  // calls proxy_continue_stream(downstream): the held bytes, prefix first, move on with
+  // no new downstream data.
+  await waitFor("the held bytes at the upstream", () => greetingReceived.at(-1)?.data === "PRE|hold", { timeoutMs: 10000, hint: () => JSON.stringify(greetingReceived) });
+  await waitFor("the greeting at the client", () => fromUpstream === "HELLO", { timeoutMs: 10000 });
+  const log = fs.readFileSync(envoy.logFile, "utf8").slice(from);
+  // Ok (0) for the downstream direction; Unimplemented (12) for the upstream one.
+  assert.match(log, /probe continue_stream downstream=0 upstream=12/);
+  client.destroy();
 });

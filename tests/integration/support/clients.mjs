@@ -1,9 +1,10 @@
 // Real Kafka clients driven by the tests: kcat (librdkafka), kafkajs and Kafka's own
 // Java clients (through tests/clients/java/AclClient.java).
 import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { root } from "../../../scripts/lib/envoy.mjs";
-import { compiledJavaClasspath } from "../../../scripts/lib/java.mjs";
+import { compiledJavaClasspath, requireJava } from "../../../scripts/lib/java.mjs";
 
 export function requireKcat() {
   const probe = spawnSync("kcat", ["-V"], { encoding: "utf8" });
@@ -75,4 +76,48 @@ export function javaClient(subcommand, args, { timeoutMs = 90000, jvmArgs = [] }
       resolve(result);
     });
   });
+}
+
+/**
+ * The class path of Kafka's own tools (VerifiableProducer, VerifiableConsumer: the
+ * kafka-tools jar in .deps/kafka/lib); fails loudly, naming it, when it is missing.
+ */
+export function kafkaToolsClasspath() {
+  const lib = requireJava();
+  if (!fs.readdirSync(lib).some((f) => /^kafka-tools-.*\.jar$/.test(f))) {
+    throw new Error(`Kafka's tools jar (VerifiableProducer, VerifiableConsumer) is missing from ${lib} (scripts/install-kafka.sh installs it)`);
+  }
+  return `${lib}/*`;
+}
+
+/**
+ * JVM arguments that make a Kafka tool log to standard error as
+ * "[<ms since the epoch>] LEVEL message (logger)": WARN and above, plus DEBUG from the
+ * consumer's FetchCollector, which is where the Java consumer reports a Fetch partition
+ * error such as UNKNOWN_TOPIC_ID ("Received unknown topic ID error in fetch for
+ * partition …"; the producer's retried errors are WARN lines from its Sender). The
+ * log4j2 configuration is written to `dir`.
+ */
+export function kafkaToolLogging(dir) {
+  const file = path.join(dir, "kafka-tools-log4j2.properties");
+  fs.writeFileSync(file, [
+    "status = error",
+    "appender.stderr.type = Console",
+    "appender.stderr.name = STDERR",
+    "appender.stderr.target = SYSTEM_ERR",
+    "appender.stderr.layout.type = PatternLayout",
+    "appender.stderr.layout.pattern = [%d{UNIX_MILLIS}] %p %m (%c)%n",
+    "rootLogger.level = warn",
+    "rootLogger.appenderRef.stderr.ref = STDERR",
+    "logger.fetch.name = org.apache.kafka.clients.consumer.internals.FetchCollector",
+    "logger.fetch.level = debug",
+    "",
+  ].join("\n"));
+  return [`-Dlog4j2.configurationFile=${file}`];
+}
+
+/** The lines of a kafkaToolLogging log `file` that contain `text`, as [{ at (ms), line }]. */
+export function kafkaToolLogLines(file, text) {
+  return fs.readFileSync(file, "utf8").split("\n").filter((line) => line.includes(text))
+    .map((line) => ({ at: Number(/^\[(\d+)\]/.exec(line)?.[1] ?? NaN), line }));
 }
