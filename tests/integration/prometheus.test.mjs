@@ -10,7 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
-import { kcat, requireKcat } from "./support/clients.mjs";
+import { spawn } from "node:child_process";
+import { kcat, requireJava, requireKcat } from "./support/clients.mjs";
 import { appPolicy } from "./support/acl.mjs";
 import { RawConnection, apiVersionsRequest, metadataRequest, parseProduceResponse, produceRequest } from "./support/kafka-wire.mjs";
 import { counterBehind, dashboardProblems, dashboardQueries, exposedMetrics, nameProblems, namesIn, substituteVariables } from "./support/promql.mjs";
@@ -26,6 +27,17 @@ const SCREENSHOT = path.join(root, "build/screenshots/prometheus-graph.png");
 const COMMITTED_SCREENSHOT = path.join(root, "docs/prometheus-graph.png");
 // The query the screenshot shows: the dashboard's "Requests per API/s".
 const SCREENSHOT_PANEL = "Requests per API/s";
+// The insight features the dashboard's producer and consumer rows chart, opt-in ones on.
+const INSIGHT = { batch_size_histograms: true, record_age: true, consumer_lag: {} };
+// A client id the broker holds to a tiny produce quota (kafka-configs): its Produce
+// responses carry a ThrottleTimeMs. Brokers average a client's rate over at least 10 s,
+// so 20 KB (in round 1 only) is over 1 KB/s from the first request on, and the delay
+// stays about 10 s.
+const THROTTLED_CLIENT = "prometheus-throttled";
+const QUOTA = 1024;
+// A consumer group (a classic one, librdkafka's) that reads part of the topic: the filter
+// ties its fetch connection to the group through its client id.
+const GROUP = "prometheus-lag";
 
 const started = [];
 let prometheus;
@@ -33,6 +45,7 @@ let admin;
 let bootstrap;
 let dryRunBootstrap;
 let runDir;
+let throttledProducerMs;
 
 after(async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); });
 
@@ -48,14 +61,14 @@ before(async () => {
   const wasmFile = filterWasm();
   const kafka = await startKafka({ runDir, ports, advertisedPort: listenerPort, extraProperties: { "auto.create.topics.enable": "false" } });
   started.push(kafka);
-  const config = renderEnvoyConfig({ listenerPort, adminPort, brokerPort: ports.client, wasmFile, pluginConfig: appPolicy() });
+  const config = renderEnvoyConfig({ listenerPort, adminPort, brokerPort: ports.client, wasmFile, pluginConfig: { ...appPolicy(), ...INSIGHT } });
   // A second listener, stat_prefix "dryrun": the dashboard's would_deny series come from it.
   const enforcing = config.static_resources.listeners[0];
   const dryRun = structuredClone(enforcing);
   dryRun.name = "kafka_dry_run";
   dryRun.address.socket_address.port_value = dryRunPort;
   const dryRunWasm = dryRun.filter_chains[0].filters.find((f) => f.name === "envoy.filters.network.wasm");
-  dryRunWasm.typed_config.config.configuration.value = JSON.stringify({ ...appPolicy({ mode: "dry_run" }), stat_prefix: "dryrun" });
+  dryRunWasm.typed_config.config.configuration.value = JSON.stringify({ ...appPolicy({ mode: "dry_run" }), ...INSIGHT, stat_prefix: "dryrun" });
   config.static_resources.listeners.push(dryRun);
   const envoy = await startEnvoy({ runDir, config });
   started.push(envoy);
@@ -71,6 +84,9 @@ before(async () => {
   await kafkaAdmin.connect();
   await kafkaAdmin.createTopics({ topics: [{ topic: ALLOWED, numPartitions: 2 }, { topic: DENIED }], waitForLeaders: true });
   await kafkaAdmin.disconnect();
+  // Through the broker's own listener, as an operator would.
+  await kafkaTool("kafka.admin.ConfigCommand", ["--bootstrap-server", kafka.directBootstrap, "--alter", "--entity-type", "clients",
+    "--entity-name", THROTTLED_CLIENT, "--add-config", `producer_byte_rate=${QUOTA}`]);
 
   // Two rounds of traffic with scrapes between, so that rate() sees every counter move.
   // Envoy publishes histograms at its stats flush (every 5 s), counters at once: wait
@@ -87,11 +103,43 @@ before(async () => {
     (await prometheusValue(latencyCount)) === responses, { timeoutMs: 30000, intervalMs: 500 });
 }, { timeout: 240000 });
 
-/** Real clients through Envoy: kcat (librdkafka) and kafkajs produce and consume, a denied produce, and a Metadata request through the dry-run listener. */
+/** Runs one of Kafka's own command-line tools (its main class, on the Kafka jars); rejects on failure. */
+function kafkaTool(mainClass, args, { timeoutMs = 90000 } = {}) {
+  const lib = requireJava();
+  return new Promise((resolve, reject) => {
+    const child = spawn("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", `${lib}/*`, mainClass, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${mainClass} timed out\n${output}`)); }, timeoutMs);
+    child.stdout.on("data", (d) => { output += d; });
+    child.stderr.on("data", (d) => { output += d; });
+    child.on("error", (error) => { clearTimeout(timer); reject(error); });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${mainClass} ${args.join(" ")} exited ${code}:\n${output.slice(-4000)}`));
+      else resolve(output);
+    });
+  });
+}
+
+/**
+ * Real clients through Envoy: kcat (librdkafka) and kafkajs produce and consume, a denied
+ * produce, a Metadata request through the dry-run listener, a producer over its quota
+ * (throttled), and in round 2 a consumer group that reads part of the topic (lag).
+ */
 async function traffic(round) {
   const lines = Array.from({ length: 200 }, (_, i) => `round ${round} message ${i}\n`).join("");
   const produced = await kcat(["-b", bootstrap, "-t", ALLOWED, "-P", "-X", "linger.ms=5"], { input: lines });
   assert.equal(produced.code, 0, produced.stderr);
+  if (round === 1) {
+    // One Produce request (everything lingers into it): the broker answers it at once with its
+    // ThrottleTimeMs and then holds the connection for that long, so a second request on it
+    // waits (and shows in the latency panels).
+    const overQuota = Array.from({ length: 20 }, (_, i) => `${i} ${"q".repeat(1000)}\n`).join("");
+    const startedAt = Date.now();
+    const throttled = await kcat(["-b", bootstrap, "-t", ALLOWED, "-P", "-X", `client.id=${THROTTLED_CLIENT}`, "-X", "linger.ms=500"], { input: overQuota });
+    assert.equal(throttled.code, 0, throttled.stderr);
+    throttledProducerMs = Date.now() - startedAt;
+  }
   const consumed = await kcat(["-b", bootstrap, "-t", ALLOWED, "-C", "-o", "beginning", "-e", "-q"]);
   assert.equal(consumed.code, 0, consumed.stderr);
   assert.equal(consumed.stdout.split("\n").filter((l) => l.startsWith("round ")).length, 200 * round);
@@ -119,13 +167,20 @@ async function traffic(round) {
     assert.equal((await raw.response({ flexibleHeader: true })).correlationId, 2);
   } finally {
     raw.close();
-  }
-
-  const client = new Kafka({ clientId: "prometheus-test", brokers: [bootstrap], logLevel: logLevel.ERROR });
+    const client = new Kafka({ clientId: "prometheus-test", brokers: [bootstrap], logLevel: logLevel.ERROR });
   const producer = client.producer();
   await producer.connect();
   await producer.send({ topic: ALLOWED, acks: -1, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `kafkajs ${round}.${i}` })) });
   await producer.disconnect();
+
+  if (round === 2) {
+    // 100 of the topic's 500 records, in fetches of at most 1 KB a partition: the group stops well behind the log end.
+    const group = await kcat(["-b", bootstrap, "-X", `client.id=${GROUP}-1`, "-X", "auto.offset.reset=earliest", "-X", "fetch.message.max.bytes=1024",
+      "-c", "100", "-q", "-G", GROUP, ALLOWED]);
+    assert.equal(group.code, 0, group.stderr);
+    assert.equal(group.stdout.split("\n").filter(Boolean).length, 100);
+  }
+}
 }
 
 /** Waits (10 s at most, Prometheus scrapes every second) until `check` holds; fails naming `what`. */
@@ -147,8 +202,8 @@ function filterFamilies(text) {
 
 // promtool's lint rules that Envoy's exposition breaks for every stat, Wasm or not: it
 // writes no HELP lines, and counters keep their Envoy names, without "_total". And one the
-// filter's own latency name breaks: "_us" is an abbreviated unit (README "Metrics";
-// renaming it would break users' queries). Any other finding fails the test.
+// filter's own names break: "_us" and "_ms" are abbreviated units (README "Metrics";
+// renaming them would break users' queries). Any other finding fails the test.
 const ACCEPTED_LINT = [
   /^no help text$/,
   /^counter metrics should have "_total" suffix$/,
@@ -171,7 +226,7 @@ test("promtool parses the filter's metrics as Envoy exposes them, and finds only
   for (const f of findings) kinds[f.text] = (kinds[f.text] ?? 0) + 1;
   t.diagnostic(`promtool check metrics: ${(families.match(/^# TYPE /gm) ?? []).length} families; findings: ${JSON.stringify(kinds)}`);
   const abbreviated = new Set(findings.filter((f) => f.text.includes("abbreviated")).map((f) => f.metric));
-  assert.deepEqual([...abbreviated], ["kafka_api_latency_us"]);
+  assert.deepEqual([...abbreviated].sort(), ["kafka_api_latency_us", "kafka_throttle_time_ms", "kafka_topic_fetched_record_age_ms"]);
 
   // The check can fail: a sample line cut short does not parse.
   const broken = promtool(["check", "metrics"], { input: `${families}kafka_api_requests{kafka_listener="x" 1\n` });
@@ -337,13 +392,15 @@ test("the overview's and memory panels' values are the ones Envoy counts for the
   assert.ok(await prometheusValue(substituteVariables(panelNamed(dashboard, "Requests/s").targets[0].expr)) > 0);
   await settled("the requests", async () => (await single("Requests/s")) === await envoyTotal(".requests"));
 
-  // Wasm memory: both listeners run in the same VMs and report the same memory; the panel shows it once.
+  // Wasm memory: both listeners run in the same VMs (one per worker); each listener's gauge is
+  // their memory as its own connections last saw it, so the one with the later traffic may
+  // report more. The panel shows the largest, once.
   const memory = (await queryPrometheus(prometheus.url, "kafka_filter_wasm_memory_bytes")).data.result.map((r) => Number(r.value[1]));
   assert.equal(memory.length, 2, JSON.stringify(memory));
   const panel = (await queryPrometheus(prometheus.url, substituteVariables(panelNamed(dashboard, "Wasm memory").targets[0].expr))).data.result;
   assert.equal(panel.length, 1, "one series per Envoy instance");
   assert.equal(Number(panel[0].value[1]), Math.max(...memory));
-  assert.equal(memory[0], memory[1], `listeners sharing the VMs report ${memory}`);
+  assert.ok(Math.min(...memory) >= 65536, `listeners sharing the VMs report ${memory}`);
 
   // Active connections: Envoy's listener gauge, every client connection closed by now.
   await settled("no active connection", async () => (await single("Active connections")) === 0);
@@ -371,6 +428,50 @@ test("every query of the dashboard returns data after the traffic, and the key o
   assert.ok(topics.get(ALLOWED) > 0, [...topics].join(", "));
   const decisions = new Set((await rows(byPanel("ACL decisions/s"))).map((r) => r.metric.kafka_acl_decision));
   assert.deepEqual([...decisions].sort(), ["allowed", "denied", "would_deny"]);
+});
+
+test("the producer and consumer rows show what Envoy counted: batches per codec, the uncompressed producers, the throttled client, the group's lag", async (t) => {
+  const { dashboard } = dashboardQueries();
+  const expr = (title) => substituteVariables(panelNamed(dashboard, title).targets[0].expr);
+  const rows = async (promql) => (await queryPrometheus(prometheus.url, promql)).data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+
+  // Batches per codec: the panel's counters are Envoy's kafka.<prefix>.topic.<topic>.produced.<codec>.batches, added up.
+  const envoyBatches = {};
+  for (const [name, value] of await readStats(admin, "wasmcustom.kafka.")) {
+    const codec = /^wasmcustom\.kafka\.[^.]+\.topic\..+\.produced\.([a-z]+)\.batches$/.exec(name)?.[1];
+    if (codec) envoyBatches[codec] = (envoyBatches[codec] ?? 0) + value;
+  }
+  assert.ok(envoyBatches.none > 0, JSON.stringify(envoyBatches));
+  const behind = counterBehind(await formatted(expr("Produced batches per codec/s")));
+  await settled("the produced batches per codec", async () => {
+    const shown = (await rows(behind)).map((r) => [r.labels.kafka_compression, r.value]).sort();
+    return JSON.stringify(shown) === JSON.stringify(Object.entries(envoyBatches).sort());
+  });
+  // kcat (librdkafka, which names itself) produced uncompressed: the per-client-software panel finds it.
+  const software = await rows(counterBehind(await formatted(expr("Produced batches per client software and codec/s"))));
+  assert.ok(software.some((r) => r.labels.kafka_client_software === "librdkafka" && r.labels.kafka_compression === "none" && r.value > 0), JSON.stringify(software));
+  // kcat's batches hold at most batch.num.messages=10 records in the throttled runs, more in the others: a median between 1 and 500.
+  const median = await rows(expr("Records per batch p50 per client software"));
+  assert.ok(median.some((r) => r.labels.kafka_client_software === "librdkafka" && r.value >= 1 && r.value <= 500), JSON.stringify(median));
+
+  // The client over its quota, and only it, is throttled; the panel's count is Envoy's.
+  const throttled = await rows(counterBehind(await formatted(expr("Throttled responses per API and client id/s"))));
+  assert.deepEqual([...new Set(throttled.map((r) => r.labels.kafka_client_id))], [THROTTLED_CLIENT], JSON.stringify(throttled));
+  const envoyThrottled = [...await readStats(admin, "wasmcustom.kafka.broker1.throttle.")].filter(([name]) => name.endsWith(`.client_id.${THROTTLED_CLIENT}.responses`)).reduce((sum, [, v]) => sum + v, 0);
+  assert.ok(envoyThrottled > 0, "Envoy counted no throttled response");
+  assert.equal(throttled.filter((r) => r.labels.kafka_api === "Produce").reduce((sum, r) => sum + r.value, 0), envoyThrottled);
+  const throttleTime = await rows(counterBehind(await formatted(expr("Throttle time per API and client id (ms/s)"))));
+  assert.ok(throttleTime.some((r) => r.labels.kafka_api === "Produce" && r.value > 0), JSON.stringify(throttleTime));
+  t.diagnostic(`throttled: ${JSON.stringify(throttled.map((r) => [r.labels.kafka_api, r.value]))} responses, ${JSON.stringify(throttleTime.map((r) => [r.labels.kafka_api, r.value]))} ms; the throttled producer ran ${throttledProducerMs} ms`);
+
+  // The group stopped after 100 records of the topic: its lag is the rest, less what it fetched ahead.
+  const lag = (await rows(expr("Consumer lag, sum per consumer and topic"))).filter((r) => r.labels.kafka_consumer_group === GROUP);
+  assert.equal(lag.length, 1, "the group's fetch connection was tied to it through its client id");
+  assert.equal(lag[0].labels.kafka_topic, ALLOWED);
+  assert.ok(lag[0].value > 0, `lag ${lag[0].value}`);
+  t.diagnostic(`group ${GROUP}: lag sum ${lag[0].value} records; batches per codec ${JSON.stringify(envoyBatches)}`);
+  const ages = await rows(expr("Record age at fetch p99 per topic"));
+  assert.ok(ages.some((r) => r.labels.kafka_topic === ALLOWED && r.value >= 0 && r.value < 3600e3), JSON.stringify(ages));
 });
 
 test("headless Chromium screenshots Prometheus's graph page for the dashboard's request-rate query", { timeout: 120000 }, async () => {
