@@ -11,10 +11,9 @@
 // listener. One broker and one Envoy (two workers) for the whole file.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { Kafka, logLevel } from "kafkajs";
 import { startStack } from "./support/stack.mjs";
-import { kcat, requireKcat, requireJava } from "./support/clients.mjs";
+import { kafkaTool, kcat, requireKcat, requireJava } from "./support/clients.mjs";
 import { capturedBatches } from "./support/topic-traffic.mjs";
 import { waitFor } from "../../scripts/lib/processes.mjs";
 
@@ -39,25 +38,6 @@ before(async () => {
 }, { timeout: 420000 });
 
 after(async () => { await stack?.stop(); });
-
-/** Runs one of Kafka's own command-line tools (its main class, on the Kafka jars); resolves its output, rejects on failure. */
-function kafkaTool(mainClass, args, { timeoutMs = 90000 } = {}) {
-  const lib = requireJava();
-  return new Promise((resolve, reject) => {
-    const child = spawn("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", `${lib}/*`, mainClass, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${mainClass} timed out\n${stderr}`)); }, timeoutMs);
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
-    child.on("error", (error) => { clearTimeout(timer); reject(error); });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${mainClass} ${args.join(" ")} exited ${code}:\n${stdout}\n${stderr.slice(-4000)}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** /stats/prometheus as [{ name, labels, value }] for the broker1 listener. */
 async function prometheus() {

@@ -10,8 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
-import { spawn } from "node:child_process";
-import { kcat, requireJava, requireKcat } from "./support/clients.mjs";
+import { kafkaTool, kcat, requireKcat } from "./support/clients.mjs";
 import { appPolicy } from "./support/acl.mjs";
 import { RawConnection, apiVersionsRequest, metadataRequest, parseProduceResponse, produceRequest } from "./support/kafka-wire.mjs";
 import { counterBehind, dashboardProblems, dashboardQueries, exposedMetrics, nameProblems, namesIn, substituteVariables } from "./support/promql.mjs";
@@ -102,24 +101,6 @@ before(async () => {
     (await prometheusValue(`sum(kafka_api_requests{kafka_listener="broker1", kafka_api="Produce"})`)) === requests &&
     (await prometheusValue(latencyCount)) === responses, { timeoutMs: 30000, intervalMs: 500 });
 }, { timeout: 240000 });
-
-/** Runs one of Kafka's own command-line tools (its main class, on the Kafka jars); rejects on failure. */
-function kafkaTool(mainClass, args, { timeoutMs = 90000 } = {}) {
-  const lib = requireJava();
-  return new Promise((resolve, reject) => {
-    const child = spawn("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", `${lib}/*`, mainClass, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${mainClass} timed out\n${output}`)); }, timeoutMs);
-    child.stdout.on("data", (d) => { output += d; });
-    child.stderr.on("data", (d) => { output += d; });
-    child.on("error", (error) => { clearTimeout(timer); reject(error); });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${mainClass} ${args.join(" ")} exited ${code}:\n${output.slice(-4000)}`));
-      else resolve(output);
-    });
-  });
-}
 
 /**
  * Real clients through Envoy: kcat (librdkafka) and kafkajs produce and consume, a denied

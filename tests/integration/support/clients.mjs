@@ -91,6 +91,34 @@ export function kafkaToolsClasspath() {
 }
 
 /**
+ * Runs one of Kafka's own command-line tools (ConfigCommand, ConsumerGroupCommand,
+ * ConsoleConsumer, ProducerPerformance, ...) by its main class, with a small quick-start
+ * JVM, and resolves to its standard output. Rejects when it exits non-zero (with the
+ * tail of its output) or outlives `timeoutMs` (then it is killed).
+ * @param {string} mainClass e.g. "kafka.admin.ConfigCommand"
+ * @param {string[]} args
+ * @param {{timeoutMs?: number}} [options]
+ * @returns {Promise<string>}
+ */
+export function kafkaTool(mainClass, args, { timeoutMs = 90000 } = {}) {
+  const classpath = kafkaToolsClasspath();
+  return new Promise((resolve, reject) => {
+    const child = spawn("java", ["-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, mainClass, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${mainClass} timed out\n${stderr.slice(-4000)}`)); }, timeoutMs);
+    child.stdout.on("data", (d) => { stdout += d; });
+    child.stderr.on("data", (d) => { stderr += d; });
+    child.on("error", (error) => { clearTimeout(timer); reject(error); });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${mainClass} ${args.join(" ")} exited ${code}:\n${stdout}\n${stderr.slice(-4000)}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
  * JVM arguments that make a Kafka tool log to standard error as
  * "[<ms since the epoch>] LEVEL message (logger)": WARN and above, plus DEBUG from the
  * consumer's FetchCollector, which is where the Java consumer reports a Fetch partition
