@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes the Istio manifests for the filter (README "Istio") into one directory:
-//   kafka-filter-stats.yaml  ConfigMap: the stats tags and latency buckets (bootstrap override)
+//   kafka-filter-stats.yaml  ConfigMap: the stats tags and histogram buckets (bootstrap override)
 //   sidecar.yaml             WasmPlugin (type NETWORK) on the brokers' inbound Kafka port
 //   gateway.yaml             Gateway, VirtualService and one WasmPlugin per broker (cluster mode)
 //   gateway-values.yaml      values for the istio/gateway Helm chart (ports, stats annotation)

@@ -201,7 +201,7 @@ export function renderIstioManifests(options = {}) {
   return {
     listeners,
     files: {
-      "kafka-filter-stats.yaml": header("The filter's stats tags and latency buckets for Istio's proxies (pod annotation sidecar.istio.io/bootstrapOverride: kafka-filter-stats).") +
+      "kafka-filter-stats.yaml": header("The filter's stats tags and histogram buckets for Istio's proxies (pod annotation sidecar.istio.io/bootstrapOverride: kafka-filter-stats).") +
         documents([statsConfigMap]),
       "sidecar.yaml": header("The filter in the Kafka brokers' sidecars, on their inbound Kafka port.") + documents([sidecarPlugin]),
       "gateway.yaml": header("A Kafka gateway: one gateway listener per broker, each with the filter (its broker_addresses map keeps clients on the gateway) and a TCP route to that broker.") +
