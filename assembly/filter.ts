@@ -73,7 +73,7 @@ class KafkaFilterRoot extends RootContext {
     }
     this.config = config;
     const previous = this.metrics;
-    if (previous != null) previous.releaseMemory();
+    if (previous != null) previous.releaseSharedGauges();
     const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels,
       config.insight);
     this.metrics = metrics;
@@ -96,10 +96,10 @@ class KafkaFilterRoot extends RootContext {
     if (lag != null) lag.sweep(<i64>(nowNanoseconds() / 1000000));
   }
 
-  /** Envoy is done with this configuration: its share of wasm_memory_bytes goes (KafkaMetrics.releaseMemory). */
+  /** Envoy is done with this configuration: what it added to shared gauges goes (KafkaMetrics.releaseSharedGauges). */
   onDone(): bool {
     const metrics = this.metrics;
-    if (metrics != null) metrics.releaseMemory();
+    if (metrics != null) metrics.releaseSharedGauges();
     return true;
   }
 

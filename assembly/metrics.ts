@@ -217,6 +217,18 @@ export class KafkaMetrics {
     this.reportedMemoryPages = 0;
   }
 
+  /**
+   * Takes back everything this instance added to gauges that outlive it: its share of
+   * wasm_memory_bytes (releaseMemory) and its consumer lag series
+   * (ConsumerLagTable.withdraw). Called when its configuration is replaced or Envoy is
+   * done with it (proxy_on_done).
+   */
+  releaseSharedGauges(): void {
+    this.releaseMemory();
+    const lag = this.lag;
+    if (lag != null) lag.withdraw();
+  }
+
   /** Adds to a counter or gauge of an (API, version) that isTrackedApi accepted. */
   addApi(apiKey: i32, apiVersion: i32, stat: ApiStat, delta: i64): void {
     incrementMetric(this.apiStatId(apiKey, apiVersion, stat), delta);

@@ -287,6 +287,24 @@ export class ConsumerLagTable {
     }
   }
 
+  /**
+   * Takes this table's whole contribution out of the shared Envoy gauges and forgets its
+   * shares: called when Envoy is done with the configuration that owns the table (a
+   * reload or removal). The gauges are shared by every VM and configuration that defines
+   * the same names, and only this table knows what it added, so without this a replaced
+   * configuration's last values would stay in them for good (its timer, which expires
+   * shares, stops with it). A connection still fetching re-attaches at its next update.
+   */
+  withdraw(): void {
+    for (let i = 0, n = this.allSeries.length; i < n; i++) {
+      const series = unchecked(this.allSeries[i]);
+      const shares = series.shares;
+      for (let j = 0, m = shares.length; j < m; j++) unchecked(shares[j]).attached = false;
+      shares.length = 0;
+      series.report(this.gauges);
+    }
+  }
+
   get seriesCount(): i32 {
     return this.allSeries.length;
   }

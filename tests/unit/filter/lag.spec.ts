@@ -296,6 +296,33 @@ describe("consumer lag", () => {
     expect(gauges.summary()).toBe("");
   });
 
+  it("withdraws a replaced configuration's series from the shared gauges, and a live connection reports again", () => {
+    // Two configurations of one VM define the same gauges; the old one's table must take
+    // its values back when Envoy is done with it, since its timer stops with it.
+    const gauges = new RecordingGauges();
+    const table = new ConsumerLagTable(new LagOptions(), gauges);
+    const gone = connection(table, "gone");
+    gone.fetchStarted(false, true, 1000);
+    gone.fetchOffset(ORDERS, 1, 2, 0, 10);
+    gone.fetchedPartition(1, 2, 0, 0, 40, 40, 1000);
+    gone.update(1000);
+    const live = connection(table, "live");
+    live.fetchStarted(false, true, 1000);
+    live.fetchOffset(LOGS, 3, 4, 0, 5);
+    live.fetchedPartition(3, 4, 0, 0, 7, 7, 1000);
+    live.update(1000);
+    expect(gauges.summary()).toBe("client:gone/7 max=30; client:gone/7 sum=30; client:live/9 max=2; client:live/9 sum=2");
+    table.withdraw();
+    expect(gauges.summary()).toBe("");
+    table.withdraw();
+    expect(gauges.summary()).toBe("");
+    live.fetchStarted(false, false, 2000);
+    live.fetchOffset(LOGS, 3, 4, 0, 6);
+    live.fetchedPartition(3, 4, 0, 0, 9, 9, 2000);
+    live.update(2000);
+    expect(gauges.summary()).toBe("client:live/9 max=3; client:live/9 sum=3");
+  });
+
   it("caps the partitions of a connection, and the consumer labels", () => {
     const gauges = new RecordingGauges();
     const options = new LagOptions();
