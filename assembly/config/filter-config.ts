@@ -31,7 +31,7 @@ export class FilterConfig {
   topicLabels: string[] | null = null;
   /** Cluster mode: the Envoy address fronting each broker, by node id; null: no address rewriting. */
   brokerAddresses: BrokerAddressesConfig | null = null;
-  /** Compression, batching, record age and throttling stats read off the wire. */
+  /** Compression, batching, record age, throttling and consumer lag stats read off the wire. */
   insight: InsightOptions = new InsightOptions();
 }
 

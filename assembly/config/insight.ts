@@ -16,7 +16,20 @@ export class InsightOptions {
   recordAge: bool = false;
   /** Responses delayed by a quota, and the delay, per (API, client id). */
   throttle: bool = true;
+  /**
+   * `max_client_id_labels` (0 … 10000, default 100): distinct client ids with their own
+   * `kafka_client_id` label in the throttling stats, per VM (Envoy worker). With
+   * `throttle` on, a connection's client id takes a slot at its first request, throttled
+   * or not, so the first ids to connect get the labels; later ones count under `_other`,
+   * connections without one under `_none` (client-ids.ts). Out of range: a config error.
+   */
   maxClientIdLabels: i32 = 100;
+  /**
+   * `client_id_labels`: an allowlist of client ids (raw, as clients send them; 1–255
+   * bytes each, at most maxClientIdLabels of them); only these get a label, the rest
+   * count under `_other`. null (absent): the first maxClientIdLabels ids to connect.
+   * Parsed by clientIdList in filter-config.ts, which rejects empty, long and too many ids.
+   */
   clientIdLabels: string[] | null = null;
   /** Consumer lag gauges (opt-in: the `consumer_lag` object). */
   lag: LagOptions = new LagOptions();

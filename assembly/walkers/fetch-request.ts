@@ -14,7 +14,9 @@ import { NO_TOPIC_LABEL, TopicLabels } from "../topics";
 
 const FIRST_FLEXIBLE_VERSION: i16 = 12;
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
+/** Lowest Fetch request version walked: Kafka 4.3.1's oldest (FetchRequest.json validVersions 4-18), the first with IsolationLevel. */
 export const FETCH_REQUEST_MIN_WALKED_VERSION: i16 = 4;
+/** Highest Fetch request version walked: Kafka 4.3.1's newest. Fetches outside the range do not feed consumer lag. */
 export const FETCH_REQUEST_MAX_WALKED_VERSION: i16 = 18;
 
 const FIXED_FIELDS: i32 = 1;
@@ -36,6 +38,17 @@ export abstract class FetchRequestSink {
   abstract walkFailed(): void;
 }
 
+/**
+ * Walks one Fetch request body at a time (versions FETCH_REQUEST_MIN_WALKED_VERSION to
+ * FETCH_REQUEST_MAX_WALKED_VERSION) as its bytes pass, without holding or copying the
+ * request: hands the sink the head (isolation level, full or incremental fetch) once,
+ * then each partition's topic label and key, partition index and FetchOffset (the
+ * consumer's position, an int64 offset). Fed by the frame scanner like every
+ * FrameWalker; call prepare() before each frame. A version outside the range, or bytes
+ * it cannot follow, fails the walk: the sink hears walkFailed() once, at the frame's end,
+ * and the request passes on untouched. One instance per connection, reused per frame;
+ * it allocates nothing per frame. Its sink, in connection.ts, feeds lag/consumer-lag.ts.
+ */
 export class FetchRequestWalker extends KafkaBodyWalker {
   private version: i16 = 0;
 
