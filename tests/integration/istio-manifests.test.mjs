@@ -284,7 +284,9 @@ test("under Istio's own stats tags, a topic named with 'cache.' is mis-tagged un
     const mine = lines.filter((l) => l.includes('kafka_listener="allowlisted"'));
     assert.ok(mine.includes('kafka_topic_produced_records{kafka_listener="allowlisted",kafka_topic="_other"} 1'), mine.join("\n"));
     assert.ok(mine.includes('kafka_topic_produced_records{kafka_listener="allowlisted",kafka_topic="orders"} 1'), mine.join("\n"));
-    assert.ok(mine.every((l) => /^kafka_topic_(produced|fetched)_(bytes|records)\{kafka_listener="allowlisted",kafka_topic="[^"]+"\} \d+$/.test(l)), mine.join("\n"));
+    // Every name whole: the filter's own stat names, no label of Istio's.
+    assert.ok(mine.every((l) => /^kafka_topic_(produced|fetched)_(bytes|records|batches|batch_bytes)\{kafka_listener="allowlisted",kafka_topic="[^"]+"(,kafka_compression="[a-z]+")?\} \d+$/.test(l)), mine.join("\n"));
+    assert.ok(mine.some((l) => l.startsWith('kafka_topic_produced_batches{kafka_listener="allowlisted",kafka_topic="_other",kafka_compression="none"}')), mine.join("\n"));
   } finally {
     await envoy.stop();
     broker.close();
