@@ -6,6 +6,7 @@
 // shares `_other`, and a request without one counts under `_none`. Lookups hash and
 // compare the raw header bytes and allocate nothing; the label text is made (and made
 // safe as one stat-name segment) the first time an id gets a label.
+import { BoundedLabels, FNV_OFFSET, FNV_PRIME } from "./labels";
 
 /** Label for client ids beyond max_client_id_labels or off the client_id_labels allowlist. */
 export const OVERFLOW_CLIENT_ID_LABEL = "_other";
@@ -14,36 +15,18 @@ export const NO_CLIENT_ID_LABEL = "_none";
 /** Longest label text; longer client ids are cut (and may then share a label). */
 const MAX_LABEL_CHARS: i32 = 64;
 
-const FNV_OFFSET: u32 = 2166136261;
-const FNV_PRIME: u32 = 16777619;
-
 /** The client id labels of one VM. A label is an index below slotCount. */
-export class ClientIdLabels {
-  private readonly keys: StaticArray<ArrayBuffer | null>;
-  private readonly hashes: StaticArray<u32>;
-  private readonly names: StaticArray<string | null>;
-  private readonly mask: i32;
-  private labelled: i32 = 0;
-  private readonly allowlisted: bool;
-  readonly overflowLabel: i32;
-  readonly noneLabel: i32;
+export class ClientIdLabels extends BoundedLabels {
+  /** Each labelled slot's client id bytes, one per hashed slot (sized once super() has sized the table). */
+  private keys!: StaticArray<ArrayBuffer | null>;
 
   /**
    * `maxLabels` distinct ids get a label (0: every id counts under `_other`); with an
    * `allowlist` (at most maxLabels ids, as clients send them) only those do.
    */
-  constructor(private readonly maxLabels: i32, allowlist: string[] | null = null) {
-    let slots = 16;
-    while (slots < (maxLabels + 1) * 2) slots <<= 1;
-    this.keys = new StaticArray<ArrayBuffer | null>(slots);
-    this.hashes = new StaticArray<u32>(slots);
-    this.names = new StaticArray<string | null>(slots + 2);
-    this.mask = slots - 1;
-    this.overflowLabel = slots;
-    this.noneLabel = slots + 1;
-    unchecked(this.names[slots] = OVERFLOW_CLIENT_ID_LABEL);
-    unchecked(this.names[slots + 1] = NO_CLIENT_ID_LABEL);
-    this.allowlisted = allowlist != null;
+  constructor(maxLabels: i32, allowlist: string[] | null = null) {
+    super(maxLabels, allowlist != null, maxLabels + 1, OVERFLOW_CLIENT_ID_LABEL, NO_CLIENT_ID_LABEL);
+    this.keys = new StaticArray<ArrayBuffer | null>(this.mask + 1);
     if (allowlist != null) {
       for (let i = 0; i < allowlist.length && this.labelled < maxLabels; i++) {
         const key = String.UTF8.encode(allowlist[i]);
@@ -52,27 +35,15 @@ export class ClientIdLabels {
     }
   }
 
+  /** The label of requests without a client id (`_none`). */
+  get noneLabel(): i32 {
+    return this.secondFixedLabel;
+  }
+
   /** The label of a client id given as `length` raw header bytes at `data` (length < 0: null). */
   labelOfBytes(data: usize, length: i32): i32 {
     if (length <= 0) return this.noneLabel;
-    return this.labelOf(data, length, !this.allowlisted && this.labelled < this.maxLabels);
-  }
-
-  /** Labels are below this. */
-  get slotCount(): i32 {
-    return this.names.length;
-  }
-
-  /** Distinct client ids holding a label of their own. */
-  get labelCount(): i32 {
-    return this.labelled;
-  }
-
-  /** The label's text: the client id with characters outside [A-Za-z0-9_-] made '_'. */
-  labelName(label: i32): string {
-    if (label < 0 || label >= this.names.length) return "";
-    const name = unchecked(this.names[label]);
-    return name == null ? "" : name;
+    return this.labelOf(data, length, this.mayLabelMore);
   }
 
   private labelOf(data: usize, length: i32, mayAdd: bool): i32 {
@@ -91,10 +62,7 @@ export class ClientIdLabels {
     const key = new ArrayBuffer(length);
     memory.copy(changetype<usize>(key), data, <usize>length);
     unchecked(this.keys[slot] = key);
-    unchecked(this.hashes[slot] = hash);
-    unchecked(this.names[slot] = labelText(data, length));
-    this.labelled++;
-    return slot;
+    return this.claim(slot, hash, labelText(data, length));
   }
 }
 

@@ -8,6 +8,7 @@
 // overflow label. A label is a small integer; metrics.ts keeps the counters per label.
 
 import { Message } from "./codec/message";
+import { BoundedLabels, FNV_OFFSET, FNV_PRIME } from "./labels";
 import { MetadataResponse } from "./codec/generated/MetadataResponse";
 import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
 
@@ -28,8 +29,6 @@ export const enum TopicStat {
   FetchedRecords = 3,
 }
 
-const FNV_OFFSET: u32 = 2166136261;
-const FNV_PRIME: u32 = 16777619;
 
 /** True for the characters Kafka allows in topic names, all of them safe in a stat name. */
 @inline function isTopicChar(c: u32): bool {
@@ -144,34 +143,15 @@ export class TopicNames extends TopicIdLearner {
 }
 
 /** The topic labels of one VM. A label is an index below slotCount; lookups never allocate. */
-export class TopicLabels {
-  private readonly names: StaticArray<string | null>;
-  private readonly hashes: StaticArray<u32>;
-  private readonly mask: i32;
-  private labelled: i32 = 0;
-  private readonly allowlisted: bool;
-  private readonly overflowLabel: i32;
-  private readonly unknownIdLabel: i32;
-
+export class TopicLabels extends BoundedLabels {
   /**
    * `maxLabels` 0 turns per-topic stats off. With an allowlist, only its topics get a
    * label (it must not list more than maxLabels); otherwise the first maxLabels topics
    * seen do.
    */
-  constructor(private readonly maxLabels: i32, allowlist: string[] | null = null,
+  constructor(maxLabels: i32, allowlist: string[] | null = null,
     readonly topicNames: TopicNames = new TopicNames()) {
-    const entries = maxLabels + 2;
-    let slots = 16;
-    while (slots < entries * 2) slots <<= 1;
-    this.names = new StaticArray<string | null>(slots + 2);
-    this.hashes = new StaticArray<u32>(slots + 2);
-    this.mask = slots - 1;
-    // The two fixed labels live past the hashed slots, so no topic can land on them.
-    this.overflowLabel = slots;
-    this.unknownIdLabel = slots + 1;
-    unchecked(this.names[slots] = OVERFLOW_TOPIC_LABEL);
-    unchecked(this.names[slots + 1] = UNKNOWN_TOPIC_ID_LABEL);
-    this.allowlisted = allowlist != null;
+    super(maxLabels, allowlist != null, maxLabels + 2, OVERFLOW_TOPIC_LABEL, UNKNOWN_TOPIC_ID_LABEL);
     if (allowlist != null) {
       for (let i = 0; i < allowlist.length && this.labelled < maxLabels; i++) {
         const name = allowlist[i];
@@ -179,11 +159,14 @@ export class TopicLabels {
         const hash = hashOfString(name);
         const slot = this.slotOfString(name, hash);
         if (unchecked(this.names[slot]) != null) continue;
-        unchecked(this.names[slot] = name);
-        unchecked(this.hashes[slot] = hash);
-        this.labelled++;
+        this.claim(slot, hash, name);
       }
     }
+  }
+
+  /** The label of topic ids no Metadata response has named yet (`unknown_topic_id`). */
+  private get unknownIdLabel(): i32 {
+    return this.secondFixedLabel;
   }
 
   get enabled(): bool {
@@ -207,13 +190,10 @@ export class TopicLabels {
       if (unchecked(this.hashes[slot]) == hash && sameBytes(name, data, length)) return slot;
       slot = (slot + 1) & this.mask;
     }
-    if (this.allowlisted || this.labelled >= this.maxLabels) return this.overflowLabel;
+    if (!this.mayLabelMore) return this.overflowLabel;
     const name = String.UTF8.decodeUnsafe(data, <usize>length);
     if (name == "." || name == "..") return this.overflowLabel;
-    unchecked(this.names[slot] = name);
-    unchecked(this.hashes[slot] = hash);
-    this.labelled++;
-    return slot;
+    return this.claim(slot, hash, name);
   }
 
   /** The label for a topic given by id: its name's label when known, else unknown_topic_id. */
@@ -231,28 +211,8 @@ export class TopicLabels {
     const hash = hashOfString(name);
     const slot = this.slotOfString(name, hash);
     if (unchecked(this.names[slot]) != null) return slot;
-    if (this.allowlisted || this.labelled >= this.maxLabels) return this.overflowLabel;
-    unchecked(this.names[slot] = name);
-    unchecked(this.hashes[slot] = hash);
-    this.labelled++;
-    return slot;
-  }
-
-  /** Labels are below this. */
-  get slotCount(): i32 {
-    return this.names.length;
-  }
-
-  /** Distinct topics holding a label of their own (the overflow and unknown-id labels not counted). */
-  get labelCount(): i32 {
-    return this.labelled;
-  }
-
-  /** The label's text, for tests and logs. */
-  labelName(label: i32): string {
-    if (label < 0 || label >= this.names.length) return "";
-    const name = unchecked(this.names[label]);
-    return name == null ? "" : name;
+    if (!this.mayLabelMore) return this.overflowLabel;
+    return this.claim(slot, hash, name);
   }
 
   private slotOfString(name: string, hash: u32): i32 {
