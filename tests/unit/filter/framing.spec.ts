@@ -1,14 +1,5 @@
 import { ByteSource, FrameHandler, FrameScanner, FrameWalker, FramingError, WALK_COPY_AHEAD } from "../../../assembly/framing";
-
-/** Serves one read: bytes [start, start + length) of a prepared stream. */
-class StreamSlice extends ByteSource {
-  constructor(public stream: Uint8Array, public start: i32) { super(); }
-  copy(offset: u32, length: u32, dest: usize): bool {
-    if (<i32>(offset + length) + this.start > this.stream.length) return false;
-    memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
-    return true;
-  }
-}
+import { StreamSlice } from "../support/stream-slice";
 
 /** A StreamSlice that records each copy the scanner asks of it, as "offset+length". */
 class CountingSlice extends StreamSlice {

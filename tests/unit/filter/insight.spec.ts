@@ -17,6 +17,7 @@ import { ProduceResponse } from "../../../assembly/codec/generated/ProduceRespon
 import { Reader } from "../../../assembly/codec/reader";
 import { ErrorCodeSink } from "../../../assembly/codec/message";
 import { collectResponseErrorCodes } from "../../../assembly/codec/generated/index";
+import { StreamSlice } from "../support/stream-slice";
 
 const MAX_FRAME: i32 = 1 << 30;
 const HEADER_BYTES: i32 = 20;
@@ -56,15 +57,6 @@ class QuietSink extends WalkSink {
   walkFailed(): void {}
   producedBatches(label: i32, codec: i32, batches: i64, bytes: i64): void { this.batches += batches; }
   fetchedBatch(label: i32, attributes: i16, maxTimestamp: i64): void { this.ages += maxTimestamp; }
-}
-
-class StreamSlice extends ByteSource {
-  constructor(public stream: Uint8Array, public start: i32) { super(); }
-  copy(offset: u32, length: u32, dest: usize): bool {
-    if (<i32>(offset + length) + this.start > this.stream.length) return false;
-    memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
-    return true;
-  }
 }
 
 class ProduceFrames extends FrameHandler {

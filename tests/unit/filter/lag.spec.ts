@@ -11,6 +11,7 @@ import { Writer } from "../../../assembly/codec/writer";
 import { Uuid } from "../../../assembly/codec/types";
 import { FetchRequest, FetchRequest_FetchPartition, FetchRequest_FetchTopic } from "../../../assembly/codec/generated/FetchRequest";
 import { parseFilterConfig } from "../../../assembly/config/filter-config";
+import { StreamSlice } from "../support/stream-slice";
 
 const MAX_FRAME: i32 = 1 << 30;
 const HEADER_BYTES: i32 = 24;
@@ -24,15 +25,6 @@ class RecordingRequestSink extends FetchRequestSink {
     this.lines.push(this.labels.labelName(label) + "/" + partition.toString() + "@" + offset.toString());
   }
   walkFailed(): void { this.lines.push("failed"); }
-}
-
-class StreamSlice extends ByteSource {
-  constructor(public stream: Uint8Array, public start: i32) { super(); }
-  copy(offset: u32, length: u32, dest: usize): bool {
-    if (<i32>(offset + length) + this.start > this.stream.length) return false;
-    memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
-    return true;
-  }
 }
 
 class FetchRequestFrames extends FrameHandler {

@@ -7,6 +7,7 @@ import { FetchResponseWalker } from "../../../assembly/walkers/fetch";
 import { WalkSink } from "../../../assembly/walkers/sink";
 import { NO_TOPIC_LABEL, OVERFLOW_TOPIC_LABEL, TopicLabels, TopicNames, TopicStat, UNKNOWN_TOPIC_ID_LABEL } from "../../../assembly/topics";
 import { Writer } from "../../../assembly/codec/writer";
+import { StreamSlice } from "../support/stream-slice";
 import { RawTaggedField, RecordsView, Uuid } from "../../../assembly/codec/types";
 import { ProduceRequest, ProduceRequest_PartitionProduceData, ProduceRequest_TopicProduceData } from "../../../assembly/codec/generated/ProduceRequest";
 import {
@@ -57,16 +58,6 @@ class CountingSink extends WalkSink {
 }
 
 // ---- driving the scanner -------------------------------------------------------
-
-/** Serves one read: bytes [start, start + length) of a prepared stream. */
-class StreamSlice extends ByteSource {
-  constructor(public stream: Uint8Array, public start: i32) { super(); }
-  copy(offset: u32, length: u32, dest: usize): bool {
-    if (<i32>(offset + length) + this.start > this.stream.length) return false;
-    memory.copy(dest, this.stream.dataStart + <usize>this.start + offset, length);
-    return true;
-  }
-}
 
 /** Produce requests whose header is `headerBytes` of filler: the walk starts right after it. */
 class ProduceFrames extends FrameHandler {
