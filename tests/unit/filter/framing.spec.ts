@@ -1,5 +1,5 @@
 import { ByteSource, FrameHandler, FrameScanner, FrameWalker, FramingError, WALK_COPY_AHEAD } from "../../../assembly/framing";
-import { StreamSlice } from "../support/stream-slice";
+import { StreamSlice, feedCut } from "../support/stream-slice";
 
 /** A StreamSlice that records each copy the scanner asks of it, as "offset+length". */
 class CountingSlice extends StreamSlice {
@@ -60,12 +60,7 @@ class WholeFrameRecorder extends Recorder {
 function scanWhole(stream: Uint8Array, cuts: i32[], headLimit: i32, prefixLimit: i32): string {
   const recorder = new WholeFrameRecorder();
   const scanner = new FrameScanner(1000, headLimit, recorder, prefixLimit);
-  let start = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const end = i < cuts.length ? cuts[i] : stream.length;
-    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
-    start = end;
-  }
+  feedCut(scanner, stream, cuts);
   expect(scanner.error).toBe(FramingError.None);
   expect(scanner.midFrame).toBe(false);
   return recorder.events.join("|");
@@ -92,12 +87,7 @@ function streamOf(frames: u8[][]): Uint8Array {
 function scan(stream: Uint8Array, cuts: i32[], maxFrame: i32 = 1000): Recorder {
   const recorder = new Recorder();
   const scanner = new FrameScanner(maxFrame, PREFIX_LIMIT, recorder);
-  let start = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const end = i < cuts.length ? cuts[i] : stream.length;
-    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
-    start = end;
-  }
+  feedCut(scanner, stream, cuts);
   expect(scanner.error).toBe(FramingError.None);
   expect(scanner.midFrame).toBe(false);
   return recorder;

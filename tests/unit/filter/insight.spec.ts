@@ -17,7 +17,7 @@ import { ProduceResponse } from "../../../assembly/codec/generated/ProduceRespon
 import { Reader } from "../../../assembly/codec/reader";
 import { ErrorCodeSink } from "../../../assembly/codec/message";
 import { collectResponseErrorCodes } from "../../../assembly/codec/generated/index";
-import { StreamSlice } from "../support/stream-slice";
+import { StreamSlice, feedCut } from "../support/stream-slice";
 
 const MAX_FRAME: i32 = 1 << 30;
 const HEADER_BYTES: i32 = 20;
@@ -189,12 +189,7 @@ function sampleFetch(version: i16): Uint8Array {
 const FETCH_EXPECTED = "throttle 1 1234; orders fetched lz4 create 1700000000123; orders fetched snappy append 1700000009999";
 
 function walk(scanner: FrameScanner, stream: Uint8Array, cuts: i32[]): void {
-  let start = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const end = i < cuts.length ? cuts[i] : stream.length;
-    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
-    start = end;
-  }
+  feedCut(scanner, stream, cuts);
   expect(scanner.error).toBe(FramingError.None);
   expect(scanner.midFrame).toBe(false);
 }

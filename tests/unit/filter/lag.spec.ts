@@ -11,7 +11,7 @@ import { Writer } from "../../../assembly/codec/writer";
 import { Uuid } from "../../../assembly/codec/types";
 import { FetchRequest, FetchRequest_FetchPartition, FetchRequest_FetchTopic } from "../../../assembly/codec/generated/FetchRequest";
 import { parseFilterConfig } from "../../../assembly/config/filter-config";
-import { StreamSlice } from "../support/stream-slice";
+import { StreamSlice, feedCut } from "../support/stream-slice";
 
 const MAX_FRAME: i32 = 1 << 30;
 const HEADER_BYTES: i32 = 24;
@@ -83,12 +83,7 @@ function walkRequest(version: i16, isolation: i8, epoch: i32, cuts: i32[]): stri
   const sink = new RecordingRequestSink(new TopicLabels(10, null, names()));
   const scanner = new FrameScanner(MAX_FRAME, 512, new FetchRequestFrames(new FetchRequestWalker(sink), version));
   const stream = sampleRequest(version, isolation, epoch);
-  let start = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const end = i < cuts.length ? cuts[i] : stream.length;
-    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
-    start = end;
-  }
+  feedCut(scanner, stream, cuts);
   expect(scanner.error).toBe(FramingError.None);
   return sink.lines.join("; ");
 }

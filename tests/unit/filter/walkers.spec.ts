@@ -7,7 +7,7 @@ import { FetchResponseWalker } from "../../../assembly/walkers/fetch";
 import { WalkSink } from "../../../assembly/walkers/sink";
 import { NO_TOPIC_LABEL, OVERFLOW_TOPIC_LABEL, TopicLabels, TopicNames, TopicStat, UNKNOWN_TOPIC_ID_LABEL } from "../../../assembly/topics";
 import { Writer } from "../../../assembly/codec/writer";
-import { StreamSlice } from "../support/stream-slice";
+import { StreamSlice, feedCut } from "../support/stream-slice";
 import { RawTaggedField, RecordsView, Uuid } from "../../../assembly/codec/types";
 import { ProduceRequest, ProduceRequest_PartitionProduceData, ProduceRequest_TopicProduceData } from "../../../assembly/codec/generated/ProduceRequest";
 import {
@@ -84,12 +84,7 @@ class FetchFrames extends FrameHandler {
 
 /** Feeds `stream` cut at each offset in `cuts` (ascending). */
 function feed(scanner: FrameScanner, stream: Uint8Array, cuts: i32[]): void {
-  let start = 0;
-  for (let i = 0; i <= cuts.length; i++) {
-    const end = i < cuts.length ? cuts[i] : stream.length;
-    scanner.feed(new StreamSlice(stream, start), <u32>(end - start));
-    start = end;
-  }
+  feedCut(scanner, stream, cuts);
   expect(scanner.error).toBe(FramingError.None);
   expect(scanner.midFrame).toBe(false);
 }
