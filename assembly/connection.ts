@@ -13,7 +13,6 @@ import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
 import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
 import { collectResponseErrorCodes, decodeResponseBody } from "./codec/generated/index";
-import { ErrorCodeSink } from "./codec/message";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
 import { FrameHandler, FrameScanner, FrameWalker, FramingError, framingErrorName } from "./framing";
@@ -24,15 +23,14 @@ import { ResponseEditor } from "./editing/response-editor";
 import { FetchTailEdit } from "./editing/fetch-tail-edit";
 import { PRODUCE_MAX_WALKED_VERSION, ProduceRequestWalker } from "./walkers/produce";
 import { FETCH_MAX_WALKED_VERSION, FetchResponseWalker } from "./walkers/fetch";
-import { TopicStat, learnTopicIds } from "./topics";
-import { WalkSink } from "./walkers/sink";
-import { FETCH_REQUEST_MAX_WALKED_VERSION, FETCH_REQUEST_MIN_WALKED_VERSION, FetchRequestSink, FetchRequestWalker } from "./walkers/fetch-request";
+import { learnTopicIds } from "./topics";
+import { FETCH_REQUEST_MAX_WALKED_VERSION, FETCH_REQUEST_MIN_WALKED_VERSION, FetchRequestWalker } from "./walkers/fetch-request";
 import { ConnectionLag } from "./lag/consumer-lag";
-import { TopicLabels } from "./topics";
-import { InFlightRequests, PendingRequest } from "./correlation";
-import { LegacySaslExchange } from "./sasl";
+import { PendingRequest } from "./correlation";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
 import { expectsResponse } from "./requests";
+import { Exchanges, UNTRACKED_API, isSaslRequest } from "./exchanges";
+import { ErrorCounter, LagRequestSink, MetricsWalkSink, WalkedErrorCodes } from "./stats-sinks";
 import { FilterConfig } from "./config/filter-config";
 import { ConnectionContext, RootContext } from "./proxy/context";
 import { BufferType, FilterStatus, LogLevel, closeDownstream, log, nowNanoseconds } from "./proxy/host";
@@ -45,8 +43,6 @@ const REQUEST_PREFIX_BYTES: i32 = 512;
 // max_inspected_response_bytes are then collected whole to read their error codes.
 const RESPONSE_HEAD_BYTES: i32 = 8;
 const SIZE_FIELD_BYTES: i64 = 4;
-/** Marks a pending request whose (API, version) gets no per-API stats. */
-const UNTRACKED_API: i16 = -1;
 
 // Contexts of one VM run on one thread, one callback at a time: frames are decoded
 // with these shared instances so that no allocation happens per frame.
@@ -60,7 +56,6 @@ const FETCH: i16 = 1;
 const METADATA: i16 = 3;
 const API_VERSIONS: i16 = 18;
 const SASL_HANDSHAKE: i16 = 17;
-const SASL_AUTHENTICATE: i16 = 36;
 const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 /** Metadata v10 added topic ids. */
 const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
@@ -101,97 +96,6 @@ class FrameActions {
   }
 }
 
-/** Pending requests and their stats, shared by both directions of one connection. */
-class Exchanges {
-  readonly pending: InFlightRequests;
-  readonly sasl: LegacySaslExchange = new LegacySaslExchange();
-  /** SaslHandshake and SaslAuthenticate requests awaiting their responses. */
-  private saslInFlight: i32 = 0;
-  /** The connection's client software label (metrics.ts), once its ApiVersions named it; -1 before. */
-  clientSoftwareLabel: i32 = -1;
-  /** The client id label (client-ids.ts) of the connection's first request; -1 before it. */
-  clientIdLabel: i32 = -1;
-  /** The connection's consumer lag, from its first Fetch request on; null before, or without consumer_lag. */
-  lag: ConnectionLag | null = null;
-
-  /**
-   * True while a SASL exchange waits on the broker: a SaslHandshake or SaslAuthenticate
-   * in flight, or (legacy v0) every raw client token sent and a broker token still due.
-   */
-  get saslUnanswered(): bool {
-    return this.saslInFlight > 0 || (this.sasl.rawRequestsLeft == 0 && this.sasl.rawResponsesLeft > 0);
-  }
-
-  constructor(readonly metrics: KafkaMetrics, maxInFlight: i32) {
-    this.pending = new InFlightRequests(maxInFlight);
-  }
-
-  /** Counts a request and queues it when it awaits a response; returns its queue slot (null: none). */
-  requestStarted(correlationId: i32, apiKey: i16, apiVersion: i16, frameSize: i32, awaitsResponse: bool): PendingRequest | null {
-    const tracked = isTrackedApi(apiKey, apiVersion);
-    if (tracked) {
-      this.metrics.addApi(apiKey, apiVersion, ApiStat.Requests, 1);
-      this.metrics.addApi(apiKey, apiVersion, ApiStat.RequestBytes, <i64>frameSize + SIZE_FIELD_BYTES);
-    }
-    if (!awaitsResponse) return null;
-    if (this.pending.full) {
-      this.metrics.count(FilterStat.InFlightOverflow);
-      this.forgetOldest();
-    }
-    const slot = this.pending.push(correlationId, tracked ? apiKey : UNTRACKED_API, apiVersion);
-    if (tracked && isSaslRequest(apiKey)) this.saslInFlight++;
-    if (tracked) this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, 1);
-    return slot;
-  }
-
-  requestCompleted(): void {
-    if (this.pending.size > 0 && this.pending.newest().completedAtNanos == 0) {
-      this.pending.newest().completedAtNanos = nowNanoseconds();
-    }
-  }
-
-  /**
-   * Counts a response whose request sits at `position` in the pending queue (-1: none),
-   * dropping the older, unanswered ones. Returns the request, or null when nothing
-   * matched; the object is only valid until the next request is queued.
-   */
-  responseStarted(position: i32, frameSize: i32): PendingRequest | null {
-    if (position < 0) {
-      this.metrics.count(FilterStat.UnmatchedResponses);
-      return null;
-    }
-    for (let i = 0; i < position; i++) this.forgetOldest();
-    this.metrics.count(FilterStat.UnansweredRequests, position);
-    const request = this.pending.oldest();
-    const apiKey = request.apiKey;
-    if (apiKey != UNTRACKED_API) {
-      const apiVersion = request.apiVersion;
-      this.metrics.addApi(apiKey, apiVersion, ApiStat.Responses, 1);
-      this.metrics.addApi(apiKey, apiVersion, ApiStat.ResponseBytes, <i64>frameSize + SIZE_FIELD_BYTES);
-      this.metrics.addApi(apiKey, apiVersion, ApiStat.InFlight, -1);
-      if (request.completedAtNanos != 0) {
-        const now = nowNanoseconds();
-        if (now > request.completedAtNanos) this.metrics.recordLatency(apiKey, apiVersion, (now - request.completedAtNanos) / 1000);
-      }
-    }
-    if (isSaslRequest(apiKey)) this.saslInFlight--;
-    this.pending.dropOldest();
-    return request;
-  }
-
-  /** Drops every pending request, keeping the in-flight gauges true when a connection ends. */
-  forgetAll(): void {
-    while (this.pending.size > 0) this.forgetOldest();
-  }
-
-  private forgetOldest(): void {
-    const request = this.pending.oldest();
-    if (isSaslRequest(request.apiKey)) this.saslInFlight--;
-    if (request.apiKey != UNTRACKED_API) this.metrics.addApi(request.apiKey, request.apiVersion, ApiStat.InFlight, -1);
-    this.pending.dropOldest();
-  }
-}
-
 const OFFSET_COMMIT: i16 = 8;
 const OFFSET_FETCH: i16 = 9;
 const JOIN_GROUP: i16 = 11;
@@ -206,84 +110,6 @@ const LAST_OFFSET_FETCH_WITH_GROUP_ID: i16 = 7;
 function namesGroupMember(apiKey: i16, apiVersion: i16): bool {
   return apiKey == JOIN_GROUP || apiKey == SYNC_GROUP || apiKey == HEARTBEAT || apiKey == OFFSET_COMMIT || apiKey == LEAVE_GROUP ||
     apiKey == CONSUMER_GROUP_HEARTBEAT || (apiKey == OFFSET_FETCH && apiVersion <= LAST_OFFSET_FETCH_WITH_GROUP_ID);
-}
-
-function isSaslRequest(apiKey: i16): bool {
-  return apiKey == SASL_HANDSHAKE || apiKey == SASL_AUTHENTICATE;
-}
-
-/** Hands what the walkers find to the stats, with the connection's client labels. */
-class MetricsWalkSink extends WalkSink {
-  /** Wall-clock ms at the start of the response being walked, for record age. */
-  nowMs: i64 = 0;
-  /** False while the response editor decodes the walked response whole: it counts the throttle time then. */
-  countThrottle: bool = true;
-
-  constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(metrics.topics); }
-
-  producedBatches(label: i32, codec: i32, batches: i64, bytes: i64): void {
-    this.metrics.addProducedBatches(label, this.clientSoftware(), codec, batches, bytes);
-  }
-
-  producedBatch(label: i32, records: i32): void {
-    if (this.metrics.insight.batchSizeHistograms) this.metrics.recordBatchSize(label, this.clientSoftware(), records);
-  }
-
-  fetchedBatch(label: i32, attributes: i16, maxTimestamp: i64): void {
-    // NO_TIMESTAMP (-1): the batch's records carry no timestamp (message format v0).
-    if (maxTimestamp >= 0 && this.nowMs > 0) this.metrics.recordAge(label, this.nowMs - maxTimestamp);
-  }
-
-  fetchedPartition(label: i32, topicKeyHi: u64, topicKeyLo: u64, partition: i32, errorCode: i16, highWatermark: i64,
-    lastStableOffset: i64): void {
-    const lag = this.exchanges.lag;
-    if (lag != null) lag.fetchedPartition(topicKeyHi, topicKeyLo, partition, errorCode, highWatermark, lastStableOffset, this.nowMs);
-  }
-
-  fetchEnded(): void {
-    const lag = this.exchanges.lag;
-    if (lag != null) lag.update(this.nowMs);
-  }
-
-  throttleTime(apiKey: i32, ms: i32): void {
-    if (ms > 0 && this.countThrottle) this.metrics.addThrottle(apiKey, this.exchanges.clientIdLabel, ms);
-  }
-
-  private clientSoftware(): i32 {
-    const label = this.exchanges.clientSoftwareLabel;
-    return label >= 0 ? label : this.metrics.unknownClientSoftware;
-  }
-
-  addTopic(label: i32, stat: TopicStat, delta: i64): void {
-    this.metrics.addTopic(label, stat, delta);
-  }
-
-  errorCode(apiKey: i32, code: i16): void {
-    this.metrics.countError(apiKey, code);
-  }
-
-  walkFailed(): void {
-    this.metrics.count(FilterStat.WalkErrors);
-  }
-}
-
-/** Hands what a consumer's Fetch requests ask for to the connection's lag. */
-class LagRequestSink extends FetchRequestSink {
-  constructor(labels: TopicLabels, private readonly exchanges: Exchanges, private readonly metrics: KafkaMetrics) { super(labels); }
-
-  fetchStarted(readCommitted: bool, full: bool): void {
-    const lag = this.exchanges.lag;
-    if (lag != null) lag.fetchStarted(readCommitted, full, <i64>(nowNanoseconds() / 1000000));
-  }
-
-  fetchOffset(label: i32, topicKeyHi: u64, topicKeyLo: u64, partition: i32, offset: i64): void {
-    const lag = this.exchanges.lag;
-    if (lag != null) lag.fetchOffset(label, topicKeyHi, topicKeyLo, partition, offset);
-  }
-
-  walkFailed(): void {
-    this.metrics.count(FilterStat.WalkErrors);
-  }
 }
 
 class RequestFrames extends FrameHandler {
@@ -506,52 +332,6 @@ class RequestFrames extends FrameHandler {
 
   onFrameEnd(frameSize: i32): void {
     this.exchanges.requestCompleted();
-  }
-}
-
-/** Counts the error codes of one decoded response under its API. */
-class ErrorCounter extends ErrorCodeSink {
-  apiKey: i32 = 0;
-  constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(); }
-
-  errorCode(code: i16): void {
-    if (code != 0) this.metrics.countError(this.apiKey, code);
-  }
-
-  throttleTime(ms: i32): void {
-    if (ms > 0) this.metrics.addThrottle(this.apiKey, this.exchanges.clientIdLabel, ms);
-  }
-}
-
-/**
- * Holds the non-zero error codes a walk finds until the whole body has been read, so a
- * response that turns out malformed counts as ResponseBodyErrors only, as when it was
- * decoded whole first. The list is reused: it allocates only to grow.
- */
-class WalkedErrorCodes extends ErrorCodeSink {
-  private readonly codes: Array<i16> = new Array<i16>();
-  private throttleMs: i32 = 0;
-
-  errorCode(code: i16): void {
-    if (code != 0) this.codes.push(code);
-  }
-
-  throttleTime(ms: i32): void {
-    this.throttleMs = ms;
-  }
-
-  clear(): void {
-    this.codes.length = 0;
-    this.throttleMs = 0;
-  }
-
-  /** Counts the codes, and the throttle time under the connection's client id label. */
-  countAll(metrics: KafkaMetrics, apiKey: i32, clientIdLabel: i32): void {
-    const codes = this.codes;
-    for (let i = 0, n = codes.length; i < n; i++) metrics.countError(apiKey, unchecked(codes[i]));
-    codes.length = 0;
-    if (this.throttleMs > 0) metrics.addThrottle(apiKey, clientIdLabel, this.throttleMs);
-    this.throttleMs = 0;
   }
 }
 
