@@ -344,9 +344,8 @@ export class KafkaMetrics {
       }
     }
     if (software >= 0 && software < this.clientSoftwareNames.length) {
-      const key = software * SOFTWARE_STATS + codec * CODEC_STATS;
-      incrementMetric(this.clientSoftwareStat(software, key, MetricType.Counter, "produced." + unchecked(CODEC_LABELS[codec]) + ".batches"), batches);
-      incrementMetric(this.clientSoftwareStat(software, key + 1, MetricType.Counter, "produced." + unchecked(CODEC_LABELS[codec]) + ".batch_bytes"), bytes);
+      incrementMetric(this.clientSoftwareCodecStat(software, codec, 0), batches);
+      incrementMetric(this.clientSoftwareCodecStat(software, codec, 1), bytes);
     }
   }
 
@@ -398,6 +397,18 @@ export class KafkaMetrics {
       unchecked(this.topicHistogramIds[slot] = id);
     }
     return id;
+  }
+
+  /**
+   * A client software's counter of `CODEC_STAT_NAMES[stat]` for `codec`. Its name is only
+   * built when the counter is first defined: this runs for every produced batch group.
+   */
+  private clientSoftwareCodecStat(software: i32, codec: i32, stat: i32): u32 {
+    const key = software * SOFTWARE_STATS + codec * CODEC_STATS + stat;
+    const ids = this.clientSoftwareStatIds;
+    if (ids.has(key)) return ids.get(key);
+    return this.clientSoftwareStat(software, key, MetricType.Counter,
+      "produced." + unchecked(CODEC_LABELS[codec]) + "." + unchecked(CODEC_STAT_NAMES[stat]));
   }
 
   private clientSoftwareStat(software: i32, key: i32, type: MetricType, name: string): u32 {
