@@ -11,7 +11,7 @@
 // response are edited in place (rewrite/fetch-tail.ts).
 import { DecodeError, Reader } from "./codec/reader";
 import { RequestHeader, ResponseHeader } from "./codec/header";
-import { apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
+import { API_VERSIONS, CONSUMER_GROUP_HEARTBEAT, DESCRIBE_TOPIC_PARTITIONS, FETCH, HEARTBEAT, JOIN_GROUP, LEAVE_GROUP, METADATA, OFFSET_COMMIT, OFFSET_FETCH, PRODUCE, SASL_HANDSHAKE, SYNC_GROUP, apiName, requestHeaderVersion, responseHeaderVersion } from "./codec/generated/apis";
 import { collectResponseErrorCodes, decodeResponseBody } from "./codec/generated/index";
 import { ApiVersionsRequest } from "./codec/generated/ApiVersionsRequest";
 import { SaslHandshakeRequest } from "./codec/generated/SaslHandshakeRequest";
@@ -51,12 +51,6 @@ const requestHeader = new RequestHeader();
 const responseHeader = new ResponseHeader();
 const apiVersionsRequest = new ApiVersionsRequest();
 const saslHandshakeRequest = new SaslHandshakeRequest();
-const PRODUCE: i16 = 0;
-const FETCH: i16 = 1;
-const METADATA: i16 = 3;
-const API_VERSIONS: i16 = 18;
-const SASL_HANDSHAKE: i16 = 17;
-const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 /** Metadata v10 added topic ids. */
 const FIRST_METADATA_WITH_TOPIC_IDS: i16 = 10;
 /** ApiVersions v3 added ClientSoftwareName and ClientSoftwareVersion. */
@@ -96,13 +90,6 @@ class FrameActions {
   }
 }
 
-const OFFSET_COMMIT: i16 = 8;
-const OFFSET_FETCH: i16 = 9;
-const JOIN_GROUP: i16 = 11;
-const HEARTBEAT: i16 = 12;
-const LEAVE_GROUP: i16 = 13;
-const SYNC_GROUP: i16 = 14;
-const CONSUMER_GROUP_HEARTBEAT: i16 = 68;
 /** OffsetFetch v8 moved GroupId into a Groups array. */
 const LAST_OFFSET_FETCH_WITH_GROUP_ID: i16 = 7;
 

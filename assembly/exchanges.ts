@@ -7,10 +7,9 @@ import { LegacySaslExchange } from "./sasl";
 import { ApiStat, FilterStat, KafkaMetrics, isTrackedApi } from "./metrics";
 import { ConnectionLag } from "./lag/consumer-lag";
 import { nowNanoseconds } from "./proxy/host";
+import { SASL_AUTHENTICATE, SASL_HANDSHAKE } from "./codec/generated/apis";
 
 const SIZE_FIELD_BYTES: i64 = 4;
-const SASL_HANDSHAKE: i16 = 17;
-const SASL_AUTHENTICATE: i16 = 36;
 /** Marks a pending request whose (API, version) gets no per-API stats. */
 export const UNTRACKED_API: i16 = -1;
 

@@ -1,8 +1,6 @@
 // What a request's first body bytes tell the filter before the broker sees it.
 import { Reader } from "./codec/reader";
-import { requestFlexibleSince } from "./codec/generated/apis";
-
-const PRODUCE: i16 = 0;
+import { PRODUCE, requestFlexibleSince } from "./codec/generated/apis";
 
 /**
  * False only for Produce with acks=0, which the broker never answers. `body` is

@@ -11,6 +11,7 @@ import { Message } from "./codec/message";
 import { BoundedLabels, FNV_OFFSET, FNV_PRIME } from "./labels";
 import { MetadataResponse } from "./codec/generated/MetadataResponse";
 import { DescribeTopicPartitionsResponse } from "./codec/generated/DescribeTopicPartitionsResponse";
+import { DESCRIBE_TOPIC_PARTITIONS, METADATA } from "./codec/generated/apis";
 
 /** Kafka's limit on topic name length. */
 export const MAX_TOPIC_NAME_LENGTH: i32 = 249;
@@ -50,8 +51,6 @@ export abstract class TopicIdLearner {
   abstract learn(hi: u64, lo: u64, name: string): void;
 }
 
-const METADATA: i16 = 3;
-const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
 /** Whether responses of this API name topics both by id and by name. */
 export function teachesTopicIds(apiKey: i16): bool {

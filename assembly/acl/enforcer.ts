@@ -17,7 +17,7 @@ import { Reader } from "../codec/reader";
 import { Writer } from "../codec/writer";
 import { Message } from "../codec/message";
 import { RequestHeader } from "../codec/header";
-import { apiName, isSupportedVersion, requestHeaderVersion } from "../codec/generated/apis";
+import { API_VERSIONS, FETCH, PRODUCE, SASL_AUTHENTICATE, SASL_HANDSHAKE, apiName, isSupportedVersion, requestHeaderVersion } from "../codec/generated/apis";
 import { decodeRequestBody } from "../codec/generated/index";
 import { FetchRequest } from "../codec/generated/FetchRequest";
 import { SaslAuthenticateRequest } from "../codec/generated/SaslAuthenticateRequest";
@@ -37,11 +37,6 @@ import { FrameDecision, FrameEdit } from "../editing/frame-edit";
 
 export { FrameDecision } from "../editing/frame-edit";
 
-const PRODUCE: i16 = 0;
-const FETCH: i16 = 1;
-const SASL_HANDSHAKE: i16 = 17;
-const API_VERSIONS: i16 = 18;
-const SASL_AUTHENTICATE: i16 = 36;
 const FIRST_FETCH_WITH_MAX_BYTES: i16 = 3;
 /** Bytes an ApiVersions v0 probe needs: size field, key, version, correlation id, null client id. */
 const PROBE_FRAME_BYTES: i32 = 14;

@@ -6,7 +6,7 @@
 import { FetchResponseWalker } from "../walkers/fetch";
 import { HeldStream } from "../held-stream";
 import { FetchTailEditor, TailOutcome } from "../rewrite/fetch-tail";
-import { FETCH } from "../rewrite/rewriter";
+import { FETCH } from "../codec/generated/apis";
 import { FrameDecision } from "./frame-edit";
 import { ResponseEditor } from "./response-editor";
 

@@ -6,16 +6,14 @@ import { Reader } from "../codec/reader";
 import { Writer } from "../codec/writer";
 import { ErrorCodeSink, Message } from "../codec/message";
 import { ResponseHeader } from "../codec/header";
-import { apiName, responseHeaderVersion } from "../codec/generated/apis";
+import { API_VERSIONS, FETCH, apiName, responseHeaderVersion } from "../codec/generated/apis";
 import { decodeResponseBody } from "../codec/generated/index";
 import { ApiVersionsResponse } from "../codec/generated/ApiVersionsResponse";
 import { AclEnforcer, PendingEnforcement } from "../acl/enforcer";
 import { capApiVersions } from "../acl/api-versions";
-import { AddressRewriter, FETCH, RewriteOutcome } from "../rewrite/rewriter";
+import { AddressRewriter, RewriteOutcome } from "../rewrite/rewriter";
 import { TopicNames, learnTopicIds } from "../topics";
 import { FrameDecision, FrameEdit } from "./frame-edit";
-
-const API_VERSIONS: i16 = 18;
 
 /** Counters of address rewriting; the connection backs them with filter health stats. */
 export abstract class RewriteStats {

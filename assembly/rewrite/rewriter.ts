@@ -20,20 +20,8 @@ import { UpdateRaftVoterResponse } from "../codec/generated/UpdateRaftVoterRespo
 import { ShareFetchResponse } from "../codec/generated/ShareFetchResponse";
 import { ShareAcknowledgeResponse } from "../codec/generated/ShareAcknowledgeResponse";
 import { BrokerAddressMap, NO_NODE_ID } from "./addresses";
+import { BEGIN_QUORUM_EPOCH, DESCRIBE_CLUSTER, DESCRIBE_QUORUM, END_QUORUM_EPOCH, FETCH, FETCH_SNAPSHOT, FIND_COORDINATOR, METADATA, PRODUCE, SHARE_ACKNOWLEDGE, SHARE_FETCH, UPDATE_RAFT_VOTER, VOTE } from "../codec/generated/apis";
 
-export const PRODUCE: i16 = 0;
-export const FETCH: i16 = 1;
-const METADATA: i16 = 3;
-const FIND_COORDINATOR: i16 = 10;
-const VOTE: i16 = 52;
-const BEGIN_QUORUM_EPOCH: i16 = 53;
-const END_QUORUM_EPOCH: i16 = 54;
-const DESCRIBE_QUORUM: i16 = 55;
-const FETCH_SNAPSHOT: i16 = 59;
-const DESCRIBE_CLUSTER: i16 = 60;
-const SHARE_FETCH: i16 = 78;
-const SHARE_ACKNOWLEDGE: i16 = 79;
-const UPDATE_RAFT_VOTER: i16 = 82;
 /** ProduceResponse.json: "Version 10 adds 'CurrentLeader' and 'NodeEndpoints' as tagged fields (KIP-951)". */
 export const FIRST_PRODUCE_WITH_NODE_ENDPOINTS: i16 = 10;
 /** FetchResponse.json: "Version 16 adds the 'NodeEndpoints' field (KIP-951)". */

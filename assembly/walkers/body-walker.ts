@@ -88,9 +88,24 @@ export const enum LengthKind {
 }
 
 export abstract class KafkaBodyWalker extends FrameWalker {
+  /** The version of the message being walked, as prepareWalk() set it. */
+  protected version: i16 = 0;
   /** Compact lengths and tagged fields (the message's flexible versions). */
   protected flexible: bool = false;
   private state: i32 = 0;
+
+  /**
+   * Readies the walk of one frame of `version` whose walked part starts `startOffset`
+   * bytes into the frame (after its size field). `flexibleSince` is the message's first
+   * flexible version, from the generated codec's tables (requestFlexibleSince or
+   * responseFlexibleSince in codec/generated/apis.ts; -1 for none), so the walkers and the
+   * codec cannot disagree on where compact encodings begin.
+   */
+  protected prepareWalk(version: i16, flexibleSince: i16, startOffset: i32): void {
+    this.version = version;
+    this.flexible = flexibleSince >= 0 && version >= flexibleSince;
+    this.startOffset = startOffset;
+  }
 
   private varintValue: u32 = 0;
   private varintShift: i32 = 0;

@@ -11,8 +11,9 @@
 // Flexible from v12 (ClusterId and ReplicaState are tagged fields of the body).
 import { KafkaBodyWalker, PARTITION_WALKED, WALK_DONE, int32At, int64At } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicLabels } from "../topics";
+import { FETCH, requestFlexibleSince } from "../codec/generated/apis";
 
-const FIRST_FLEXIBLE_VERSION: i16 = 12;
+const FLEXIBLE_SINCE: i16 = requestFlexibleSince(FETCH);
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
 /** Lowest Fetch request version walked: Kafka 4.3.1's oldest (FetchRequest.json validVersions 4-18), the first with IsolationLevel. */
 export const FETCH_REQUEST_MIN_WALKED_VERSION: i16 = 4;
@@ -50,15 +51,11 @@ export abstract class FetchRequestSink {
  * it allocates nothing per frame. Its sink, in connection.ts, feeds lag/consumer-lag.ts.
  */
 export class FetchRequestWalker extends KafkaBodyWalker {
-  private version: i16 = 0;
-
   constructor(private readonly sink: FetchRequestSink) { super(); }
 
   /** Prepares a walk of a Fetch request of `version` whose body starts `bodyOffset` bytes into the frame. */
   prepare(version: i16, bodyOffset: i32): void {
-    this.version = version;
-    this.flexible = version >= FIRST_FLEXIBLE_VERSION;
-    this.startOffset = bodyOffset;
+    this.prepareWalk(version, FLEXIBLE_SINCE, bodyOffset);
   }
 
   protected begin(): void {

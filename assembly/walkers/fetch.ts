@@ -14,9 +14,9 @@
 import { KafkaBodyWalker, LengthKind, PARTITION_WALKED, WALK_DONE, int16At, int32At, int64At } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicStat } from "../topics";
 import { WalkSink } from "./sink";
+import { FETCH, responseFlexibleSince } from "../codec/generated/apis";
 
-const FETCH_API_KEY: i32 = 1;
-const FIRST_FLEXIBLE_VERSION: i16 = 12;
+const FLEXIBLE_SINCE: i16 = responseFlexibleSince(FETCH);
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
 export const FETCH_MAX_WALKED_VERSION: i16 = 18;
 /** Where the walk starts: right after the correlation id. */
@@ -35,7 +35,6 @@ const PREFERRED_READ_REPLICA: i32 = 9;
 const TOPICS_WALKED: i32 = 10;
 
 export class FetchResponseWalker extends KafkaBodyWalker {
-  private version: i16 = 0;
   private countErrors: bool = true;
   private abortedLeft: i32 = 0;
   private findTail: bool = false;
@@ -54,13 +53,11 @@ export class FetchResponseWalker extends KafkaBodyWalker {
    * (flexible versions), noting tailOffset and tailLength.
    */
   prepare(version: i16, countErrors: bool, findTail: bool = false): void {
-    this.version = version;
+    this.prepareWalk(version, FLEXIBLE_SINCE, FETCH_WALK_START);
     this.countErrors = countErrors;
-    this.findTail = findTail && version >= FIRST_FLEXIBLE_VERSION;
+    this.findTail = findTail && this.flexible;
     this.tailOffset = -1;
     this.tailLength = 0;
-    this.flexible = version >= FIRST_FLEXIBLE_VERSION;
-    this.startOffset = FETCH_WALK_START;
   }
 
   protected begin(): void {
@@ -81,7 +78,7 @@ export class FetchResponseWalker extends KafkaBodyWalker {
         this.readThen((version >= 1 ? 4 : 0) + (version >= 7 ? 6 : 0), TOP_LEVEL);
         break;
       case TOP_LEVEL:
-        if (version >= 1) this.sink.throttleTime(FETCH_API_KEY, int32At(data, 0));
+        if (version >= 1) this.sink.throttleTime(FETCH, int32At(data, 0));
         if (version >= 7) this.noteError(int16At(data, 4));
         this.walkTopicsThen(this.sink.labels, version >= FIRST_VERSION_WITH_TOPIC_ID, PARTITION,
           this.findTail ? TOPICS_WALKED : WALK_DONE);
@@ -152,7 +149,7 @@ export class FetchResponseWalker extends KafkaBodyWalker {
   }
 
   private noteError(code: i16): void {
-    if (code != 0 && this.countErrors) this.sink.errorCode(FETCH_API_KEY, code);
+    if (code != 0 && this.countErrors) this.sink.errorCode(FETCH, code);
   }
 
   protected flushTopic(): void {

@@ -8,8 +8,9 @@
 import { KafkaBodyWalker, LengthKind, NULL_LENGTH, PARTITION_WALKED, WALK_DONE } from "./body-walker";
 import { NO_TOPIC_LABEL, TopicStat } from "../topics";
 import { CODEC_COUNT, WalkSink, codecOf } from "./sink";
+import { PRODUCE, requestFlexibleSince } from "../codec/generated/apis";
 
-const FIRST_FLEXIBLE_VERSION: i16 = 9;
+const FLEXIBLE_SINCE: i16 = requestFlexibleSince(PRODUCE);
 const FIRST_VERSION_WITH_TRANSACTIONAL_ID: i16 = 3;
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
 export const PRODUCE_MAX_WALKED_VERSION: i16 = 13;
@@ -21,7 +22,6 @@ const PARTITION: i32 = 4;
 const PARTITION_INDEX: i32 = 5;
 
 export class ProduceRequestWalker extends KafkaBodyWalker {
-  private version: i16 = 0;
   /** The current topic's batches and bytes by codec (CODEC_NAMES, then unknown ids), reported with its totals. */
   private readonly codecBatches: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
   private readonly codecBytes: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
@@ -30,9 +30,7 @@ export class ProduceRequestWalker extends KafkaBodyWalker {
 
   /** Prepares a walk of a Produce request of `version` whose body starts `bodyOffset` bytes into the frame. */
   prepare(version: i16, bodyOffset: i32): void {
-    this.version = version;
-    this.flexible = version >= FIRST_FLEXIBLE_VERSION;
-    this.startOffset = bodyOffset;
+    this.prepareWalk(version, FLEXIBLE_SINCE, bodyOffset);
   }
 
   protected begin(): void {

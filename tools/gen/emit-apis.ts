@@ -30,6 +30,11 @@ export function responseHeaderVersionOf(api: ApiDef, version: number): number {
 const API_VERSIONS = 18;
 const CONTROLLED_SHUTDOWN = 7;
 
+/** "DescribeTopicPartitions" -> "DESCRIBE_TOPIC_PARTITIONS", as Kafka's ApiKeys enum names it. */
+export function apiKeyConstant(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
 function firstFlexible(range: { lo: number; hi: number }): number {
   return isEmpty(range) ? -1 : range.lo;
 }
@@ -49,6 +54,11 @@ export function emitApis(model: SpecModel): string {
   out.push("");
   out.push(`/** Number of APIs with at least one valid version; see apiKeyAt. */`);
   out.push(`export const API_COUNT: i32 = ${supported.length};`);
+  out.push("");
+  // Kafka's own names (ApiKeys.java): the message name in upper snake case.
+  out.push(`// Api keys by Kafka's name for them (org.apache.kafka.common.protocol.ApiKeys), so no`);
+  out.push(`// module keeps its own copy of a key.`);
+  for (const a of apis) out.push(`export const ${apiKeyConstant(a.name)}: i16 = ${a.apiKey};`);
   out.push("");
   out.push(`const SUPPORTED_API_KEYS: StaticArray<i16> = [${supported.map((a) => a.apiKey).join(", ")}];`);
   out.push("");

@@ -13,9 +13,10 @@ import {
 import { topicIdError, topicNameError } from "./topic-common";
 import { Reader } from "../../codec/reader";
 import { Uuid } from "../../codec/types";
+import { PRODUCE, requestFlexibleSince } from "../../codec/generated/apis";
 
 /** Produce v9 made the request flexible (compact strings and arrays); v13 names topics by id. */
-const FIRST_FLEXIBLE_PRODUCE: i16 = 9;
+const FIRST_FLEXIBLE_PRODUCE: i16 = requestFlexibleSince(PRODUCE);
 const FIRST_PRODUCE_BY_TOPIC_ID: i16 = 13;
 const scratchTopicId = new Uuid();
 

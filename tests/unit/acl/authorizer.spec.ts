@@ -5,10 +5,8 @@ import { AclContext, AclMode, ConnectionAuthorizer } from "../../../assembly/acl
 import { Operation, ResourceType } from "../../../assembly/acl/model";
 import { AclRule, Effect, PatternType, Policy } from "../../../assembly/acl/policy";
 import { CapturedAudit, CountingMetrics, KnownTopics } from "./helpers";
+import { FETCH, METADATA, PRODUCE } from "../../../assembly/codec/generated/apis";
 
-const PRODUCE: i16 = 0;
-const FETCH: i16 = 1;
-const METADATA: i16 = 3;
 const ORDERS_ID = new Uuid(0x0123456789abcdef, 0xfedcba9876543210);
 const LOST_ID = new Uuid(1, 2);
 

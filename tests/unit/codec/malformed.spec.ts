@@ -9,11 +9,7 @@ import { Message } from "../../../assembly/codec/message";
 import { decodeRequestBody, decodeResponseBody } from "../../../assembly/codec/generated/index";
 import { buildRequest, buildResponse } from "./generated/builders";
 import { prefix } from "./helpers";
-
-const PRODUCE: i16 = 0;
-const FETCH: i16 = 1;
-const METADATA: i16 = 3;
-const API_VERSIONS: i16 = 18;
+import { API_VERSIONS, FETCH, METADATA, PRODUCE } from "../../../assembly/codec/generated/apis";
 
 function encoded(apiKey: i16, version: i16, isResponse: bool): ArrayBuffer {
   const m = isResponse ? buildResponse(apiKey, version, 0) : buildRequest(apiKey, version, 0);
