@@ -12,7 +12,7 @@
 //    tag order, interleaved with unknown tagged fields kept from decoding.
 
 import { Code, and, not } from "./code.ts";
-import { GENERATED_HEADER } from "./config.ts";
+import { GENERATED_HEADER, KAFKA_VERSION } from "./config.ts";
 import {
   FieldDef, FieldType, MessageDef, PrimitiveName, StructDef, hasNullDefault, isNullableProp, isTagged, structOf,
 } from "./model.ts";
@@ -251,6 +251,10 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
   const header = s.isRoot
     ? `export class ${s.className} extends Message`
     : `export class ${s.className}`;
+  const source = `spec/kafka-${KAFKA_VERSION}/${m.file}`;
+  c.line(s.isRoot
+    ? `/** A ${m.name} body (${source}): versions ${rangeText(m.validVersions)}, flexible ${rangeText(m.flexibleVersions)}. */`
+    : `/** ${m.name}'s ${s.name} (${source}). */`);
   c.block(header, () => {
     if (s.isRoot && m.apiKey !== undefined) {
       c.line(`static readonly API_KEY: i16 = ${m.apiKey};`);
@@ -301,6 +305,9 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
 
     // decode
     c.line("");
+    c.line(s.isRoot
+      ? `/** Decodes the body at \`version\` from \`r\`; false with the error on \`r\` (UnsupportedVersion outside ${rangeText(m.validVersions)}). */`
+      : `/** Decodes at \`version\` from \`r\`; false with the error on \`r\`, naming the innermost field. */`);
     c.block(`decode(r: Reader, version: i16): bool`, () => {
       if (s.isRoot) emitVersionGuard(c, m, "decode");
       declareFlexible();
@@ -321,6 +328,7 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
 
     // encode
     c.line("");
+    c.line(`/** Encodes at \`version\`; a value that version cannot carry fails \`w\` (EncodeError), naming the field. */`);
     c.block(`encode(w: Writer, version: i16): void`, () => {
       if (s.isRoot) emitVersionGuard(c, m, "encode");
       declareFlexible();
@@ -343,6 +351,7 @@ function emitStruct(c: Code, ctx: Ctx, s: StructDef, flexCond: string, memo: Map
 
     // size
     c.line("");
+    c.line(`/** Exact bytes encode writes at \`version\`. */`);
     c.block(`size(version: i16): i32`, () => {
       declareFlexible();
       c.line(`let n = 0;`);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A AddOffsetsToTxnResponse body (spec/kafka-4.3.1/AddOffsetsToTxnResponse.json): versions 0-4, flexible 3-4. */
 export class AddOffsetsToTxnResponse extends Message {
   static readonly API_KEY: i16 = 25;
   static readonly MIN_VERSION: i16 = 0;
@@ -45,6 +46,7 @@ export class AddOffsetsToTxnResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "AddOffsetsToTxnResponse");
     const flexible = version >= 3;
@@ -70,6 +72,7 @@ export class AddOffsetsToTxnResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "AddOffsetsToTxnResponse");
@@ -91,6 +94,7 @@ export class AddOffsetsToTxnResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

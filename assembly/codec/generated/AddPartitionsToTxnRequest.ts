@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AddPartitionsToTxnRequest's AddPartitionsToTxnTopic (spec/kafka-4.3.1/AddPartitionsToTxnRequest.json). */
 export class AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
   /** The name of the topic. (versions 0-5; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -34,6 +35,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -64,6 +66,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeStringOf(this.name, flexible);
@@ -86,6 +89,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -116,6 +120,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
   }
 }
 
+/** AddPartitionsToTxnRequest's AddPartitionsToTxnTransaction (spec/kafka-4.3.1/AddPartitionsToTxnRequest.json). */
 export class AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
   /** The transactional id corresponding to the transaction. (versions 4-5; map key: Kafka keys a map by it; kept as an array here) */
   transactionalId: string = "";
@@ -141,6 +146,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -198,6 +204,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -256,6 +263,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -302,6 +310,7 @@ export class AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
   }
 }
 
+/** A AddPartitionsToTxnRequest body (spec/kafka-4.3.1/AddPartitionsToTxnRequest.json): versions 0-5, flexible 3-5. */
 export class AddPartitionsToTxnRequest extends Message {
   static readonly API_KEY: i16 = 24;
   static readonly MIN_VERSION: i16 = 0;
@@ -336,6 +345,7 @@ export class AddPartitionsToTxnRequest extends Message {
   apiKey(): i16 { return 24; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "AddPartitionsToTxnRequest");
     const flexible = version >= 3;
@@ -401,6 +411,7 @@ export class AddPartitionsToTxnRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "AddPartitionsToTxnRequest");
@@ -466,6 +477,7 @@ export class AddPartitionsToTxnRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

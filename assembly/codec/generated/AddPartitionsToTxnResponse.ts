@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AddPartitionsToTxnResponse's AddPartitionsToTxnPartitionResult (spec/kafka-4.3.1/AddPartitionsToTxnResponse.json). */
 export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
   /** The partition indexes. (versions 0-5; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.partitionIndex = r.readInt32();
@@ -55,6 +57,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeInt32(this.partitionIndex);
@@ -72,6 +75,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -123,6 +127,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
   }
 }
 
+/** AddPartitionsToTxnResponse's AddPartitionsToTxnTopicResult (spec/kafka-4.3.1/AddPartitionsToTxnResponse.json). */
 export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
   /** The topic name. (versions 0-5; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -142,6 +147,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -175,6 +181,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeStringOf(this.name, flexible);
@@ -197,6 +204,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -256,6 +264,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
   }
 }
 
+/** AddPartitionsToTxnResponse's AddPartitionsToTxnResult (spec/kafka-4.3.1/AddPartitionsToTxnResponse.json). */
 export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
   /** The transactional id corresponding to the transaction. (versions 4-5; map key: Kafka keys a map by it; kept as an array here) */
   transactionalId: string = "";
@@ -275,6 +284,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -314,6 +324,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -348,6 +359,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -415,6 +427,7 @@ export class AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
   }
 }
 
+/** A AddPartitionsToTxnResponse body (spec/kafka-4.3.1/AddPartitionsToTxnResponse.json): versions 0-5, flexible 3-5. */
 export class AddPartitionsToTxnResponse extends Message {
   static readonly API_KEY: i16 = 24;
   static readonly MIN_VERSION: i16 = 0;
@@ -454,6 +467,7 @@ export class AddPartitionsToTxnResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "AddPartitionsToTxnResponse");
     const flexible = version >= 3;
@@ -509,6 +523,7 @@ export class AddPartitionsToTxnResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "AddPartitionsToTxnResponse");
@@ -554,6 +569,7 @@ export class AddPartitionsToTxnResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

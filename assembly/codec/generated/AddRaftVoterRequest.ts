@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AddRaftVoterRequest's Listener (spec/kafka-4.3.1/AddRaftVoterRequest.json). */
 export class AddRaftVoterRequest_Listener {
   /** The name of the endpoint. (versions 0-1; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -33,6 +34,7 @@ export class AddRaftVoterRequest_Listener {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("AddRaftVoterRequest.Listener.Name");
@@ -56,6 +58,7 @@ export class AddRaftVoterRequest_Listener {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeStringOf(this.host, true);
@@ -68,6 +71,7 @@ export class AddRaftVoterRequest_Listener {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -94,6 +98,7 @@ export class AddRaftVoterRequest_Listener {
   }
 }
 
+/** A AddRaftVoterRequest body (spec/kafka-4.3.1/AddRaftVoterRequest.json): versions 0-1, flexible 0-1. */
 export class AddRaftVoterRequest extends Message {
   static readonly API_KEY: i16 = 80;
   static readonly MIN_VERSION: i16 = 0;
@@ -130,6 +135,7 @@ export class AddRaftVoterRequest extends Message {
   apiKey(): i16 { return 80; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AddRaftVoterRequest");
     this.clusterId = r.readStringOf(true, true);
@@ -173,6 +179,7 @@ export class AddRaftVoterRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AddRaftVoterRequest");
@@ -207,6 +214,7 @@ export class AddRaftVoterRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.clusterId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A AddRaftVoterResponse body (spec/kafka-4.3.1/AddRaftVoterResponse.json): versions 0-1, flexible 0-1. */
 export class AddRaftVoterResponse extends Message {
   static readonly API_KEY: i16 = 80;
   static readonly MIN_VERSION: i16 = 0;
@@ -47,6 +48,7 @@ export class AddRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AddRaftVoterResponse");
     this.throttleTimeMs = r.readInt32();
@@ -71,6 +73,7 @@ export class AddRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AddRaftVoterResponse");
@@ -90,6 +93,7 @@ export class AddRaftVoterResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A AllocateProducerIdsRequest body (spec/kafka-4.3.1/AllocateProducerIdsRequest.json): versions 0, flexible 0. */
 export class AllocateProducerIdsRequest extends Message {
   static readonly API_KEY: i16 = 67;
   static readonly MIN_VERSION: i16 = 0;
@@ -39,6 +40,7 @@ export class AllocateProducerIdsRequest extends Message {
   apiKey(): i16 { return 67; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AllocateProducerIdsRequest");
     this.brokerId = r.readInt32();
@@ -61,6 +63,7 @@ export class AllocateProducerIdsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AllocateProducerIdsRequest");
@@ -76,6 +79,7 @@ export class AllocateProducerIdsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A AllocateProducerIdsResponse body (spec/kafka-4.3.1/AllocateProducerIdsResponse.json): versions 0, flexible 0. */
 export class AllocateProducerIdsResponse extends Message {
   static readonly API_KEY: i16 = 67;
   static readonly MIN_VERSION: i16 = 0;
@@ -49,6 +50,7 @@ export class AllocateProducerIdsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AllocateProducerIdsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -75,6 +77,7 @@ export class AllocateProducerIdsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AllocateProducerIdsResponse");
@@ -92,6 +95,7 @@ export class AllocateProducerIdsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

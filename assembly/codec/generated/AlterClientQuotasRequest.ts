@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterClientQuotasRequest's EntityData (spec/kafka-4.3.1/AlterClientQuotasRequest.json). */
 export class AlterClientQuotasRequest_EntityData {
   /** The entity type. (versions 0-1) */
   entityType: string = "";
@@ -31,6 +32,7 @@ export class AlterClientQuotasRequest_EntityData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.entityType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class AlterClientQuotasRequest_EntityData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.entityType, flexible);
@@ -75,6 +78,7 @@ export class AlterClientQuotasRequest_EntityData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -100,6 +104,7 @@ export class AlterClientQuotasRequest_EntityData {
   }
 }
 
+/** AlterClientQuotasRequest's OpData (spec/kafka-4.3.1/AlterClientQuotasRequest.json). */
 export class AlterClientQuotasRequest_OpData {
   /** The quota configuration key. (versions 0-1) */
   key: string = "";
@@ -118,6 +123,7 @@ export class AlterClientQuotasRequest_OpData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.key = (flexible ? r.readCompactString() : r.readString());
@@ -144,6 +150,7 @@ export class AlterClientQuotasRequest_OpData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.key, flexible);
@@ -162,6 +169,7 @@ export class AlterClientQuotasRequest_OpData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -189,6 +197,7 @@ export class AlterClientQuotasRequest_OpData {
   }
 }
 
+/** AlterClientQuotasRequest's EntryData (spec/kafka-4.3.1/AlterClientQuotasRequest.json). */
 export class AlterClientQuotasRequest_EntryData {
   /** The quota entity to alter. (versions 0-1) */
   entity!: Array<AlterClientQuotasRequest_EntityData>;
@@ -209,6 +218,7 @@ export class AlterClientQuotasRequest_EntryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     {
@@ -251,6 +261,7 @@ export class AlterClientQuotasRequest_EntryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     {
@@ -278,6 +289,7 @@ export class AlterClientQuotasRequest_EntryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -313,6 +325,7 @@ export class AlterClientQuotasRequest_EntryData {
   }
 }
 
+/** A AlterClientQuotasRequest body (spec/kafka-4.3.1/AlterClientQuotasRequest.json): versions 0-1, flexible 1. */
 export class AlterClientQuotasRequest extends Message {
   static readonly API_KEY: i16 = 49;
   static readonly MIN_VERSION: i16 = 0;
@@ -340,6 +353,7 @@ export class AlterClientQuotasRequest extends Message {
   apiKey(): i16 { return 49; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterClientQuotasRequest");
     const flexible = version >= 1;
@@ -374,6 +388,7 @@ export class AlterClientQuotasRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AlterClientQuotasRequest");
@@ -400,6 +415,7 @@ export class AlterClientQuotasRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterClientQuotasResponse's EntityData (spec/kafka-4.3.1/AlterClientQuotasResponse.json). */
 export class AlterClientQuotasResponse_EntityData {
   /** The entity type. (versions 0-1) */
   entityType: string = "";
@@ -31,6 +32,7 @@ export class AlterClientQuotasResponse_EntityData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.entityType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class AlterClientQuotasResponse_EntityData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.entityType, flexible);
@@ -75,6 +78,7 @@ export class AlterClientQuotasResponse_EntityData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -121,6 +125,7 @@ export class AlterClientQuotasResponse_EntityData {
   }
 }
 
+/** AlterClientQuotasResponse's EntryData (spec/kafka-4.3.1/AlterClientQuotasResponse.json). */
 export class AlterClientQuotasResponse_EntryData {
   /** The error code, or `0` if the quota alteration succeeded. (versions 0-1) */
   errorCode: i16 = 0;
@@ -142,6 +147,7 @@ export class AlterClientQuotasResponse_EntryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.errorCode = r.readInt16();
@@ -177,6 +183,7 @@ export class AlterClientQuotasResponse_EntryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt16(this.errorCode);
@@ -203,6 +210,7 @@ export class AlterClientQuotasResponse_EntryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -266,6 +274,7 @@ export class AlterClientQuotasResponse_EntryData {
   }
 }
 
+/** A AlterClientQuotasResponse body (spec/kafka-4.3.1/AlterClientQuotasResponse.json): versions 0-1, flexible 1. */
 export class AlterClientQuotasResponse extends Message {
   static readonly API_KEY: i16 = 49;
   static readonly MIN_VERSION: i16 = 0;
@@ -293,6 +302,7 @@ export class AlterClientQuotasResponse extends Message {
   apiKey(): i16 { return 49; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterClientQuotasResponse");
     const flexible = version >= 1;
@@ -327,6 +337,7 @@ export class AlterClientQuotasResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AlterClientQuotasResponse");
@@ -353,6 +364,7 @@ export class AlterClientQuotasResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterConfigsRequest's AlterableConfig (spec/kafka-4.3.1/AlterConfigsRequest.json). */
 export class AlterConfigsRequest_AlterableConfig {
   /** The configuration key name. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -31,6 +32,7 @@ export class AlterConfigsRequest_AlterableConfig {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class AlterConfigsRequest_AlterableConfig {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -75,6 +78,7 @@ export class AlterConfigsRequest_AlterableConfig {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -100,6 +104,7 @@ export class AlterConfigsRequest_AlterableConfig {
   }
 }
 
+/** AlterConfigsRequest's AlterConfigsResource (spec/kafka-4.3.1/AlterConfigsRequest.json). */
 export class AlterConfigsRequest_AlterConfigsResource {
   /** The resource type. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   resourceType: i8 = 0;
@@ -121,6 +126,7 @@ export class AlterConfigsRequest_AlterConfigsResource {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.resourceType = r.readInt8();
@@ -156,6 +162,7 @@ export class AlterConfigsRequest_AlterConfigsResource {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt8(this.resourceType);
@@ -179,6 +186,7 @@ export class AlterConfigsRequest_AlterConfigsResource {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -211,6 +219,7 @@ export class AlterConfigsRequest_AlterConfigsResource {
   }
 }
 
+/** A AlterConfigsRequest body (spec/kafka-4.3.1/AlterConfigsRequest.json): versions 0-2, flexible 2. */
 export class AlterConfigsRequest extends Message {
   static readonly API_KEY: i16 = 33;
   static readonly MIN_VERSION: i16 = 0;
@@ -238,6 +247,7 @@ export class AlterConfigsRequest extends Message {
   apiKey(): i16 { return 33; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "AlterConfigsRequest");
     const flexible = version >= 2;
@@ -272,6 +282,7 @@ export class AlterConfigsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "AlterConfigsRequest");
@@ -298,6 +309,7 @@ export class AlterConfigsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterPartitionReassignmentsRequest's ReassignablePartition (spec/kafka-4.3.1/AlterPartitionReassignmentsRequest.json). */
 export class AlterPartitionReassignmentsRequest_ReassignablePartition {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class AlterPartitionReassignmentsRequest_ReassignablePartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterPartitionReassignmentsRequest.ReassignablePartition.PartitionIndex");
@@ -62,6 +64,7 @@ export class AlterPartitionReassignmentsRequest_ReassignablePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     {
@@ -83,6 +86,7 @@ export class AlterPartitionReassignmentsRequest_ReassignablePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -115,6 +119,7 @@ export class AlterPartitionReassignmentsRequest_ReassignablePartition {
   }
 }
 
+/** AlterPartitionReassignmentsRequest's ReassignableTopic (spec/kafka-4.3.1/AlterPartitionReassignmentsRequest.json). */
 export class AlterPartitionReassignmentsRequest_ReassignableTopic {
   /** The topic name. (versions 0-1) */
   name: string = "";
@@ -134,6 +139,7 @@ export class AlterPartitionReassignmentsRequest_ReassignableTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterPartitionReassignmentsRequest.ReassignableTopic.Name");
@@ -164,6 +170,7 @@ export class AlterPartitionReassignmentsRequest_ReassignableTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -180,6 +187,7 @@ export class AlterPartitionReassignmentsRequest_ReassignableTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -209,6 +217,7 @@ export class AlterPartitionReassignmentsRequest_ReassignableTopic {
   }
 }
 
+/** A AlterPartitionReassignmentsRequest body (spec/kafka-4.3.1/AlterPartitionReassignmentsRequest.json): versions 0-1, flexible 0-1. */
 export class AlterPartitionReassignmentsRequest extends Message {
   static readonly API_KEY: i16 = 45;
   static readonly MIN_VERSION: i16 = 0;
@@ -238,6 +247,7 @@ export class AlterPartitionReassignmentsRequest extends Message {
   apiKey(): i16 { return 45; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionReassignmentsRequest");
     this.timeoutMs = r.readInt32();
@@ -275,6 +285,7 @@ export class AlterPartitionReassignmentsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AlterPartitionReassignmentsRequest");
@@ -303,6 +314,7 @@ export class AlterPartitionReassignmentsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

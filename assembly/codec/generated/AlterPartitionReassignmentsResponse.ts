@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterPartitionReassignmentsResponse's ReassignablePartitionResponse (spec/kafka-4.3.1/AlterPartitionReassignmentsResponse.json). */
 export class AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -33,6 +34,7 @@ export class AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterPartitionReassignmentsResponse.ReassignablePartitionResponse.PartitionIndex");
@@ -56,6 +58,7 @@ export class AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -124,6 +128,7 @@ export class AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
   }
 }
 
+/** AlterPartitionReassignmentsResponse's ReassignableTopicResponse (spec/kafka-4.3.1/AlterPartitionReassignmentsResponse.json). */
 export class AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
   /** The topic name. (versions 0-1) */
   name: string = "";
@@ -143,6 +148,7 @@ export class AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterPartitionReassignmentsResponse.ReassignableTopicResponse.Name");
@@ -173,6 +179,7 @@ export class AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -189,6 +196,7 @@ export class AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -246,6 +254,7 @@ export class AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
   }
 }
 
+/** A AlterPartitionReassignmentsResponse body (spec/kafka-4.3.1/AlterPartitionReassignmentsResponse.json): versions 0-1, flexible 0-1. */
 export class AlterPartitionReassignmentsResponse extends Message {
   static readonly API_KEY: i16 = 45;
   static readonly MIN_VERSION: i16 = 0;
@@ -285,6 +294,7 @@ export class AlterPartitionReassignmentsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionReassignmentsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -326,6 +336,7 @@ export class AlterPartitionReassignmentsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "AlterPartitionReassignmentsResponse");
@@ -354,6 +365,7 @@ export class AlterPartitionReassignmentsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterPartitionRequest's BrokerState (spec/kafka-4.3.1/AlterPartitionRequest.json). */
 export class AlterPartitionRequest_BrokerState {
   /** The ID of the broker. (versions 3) */
   brokerId: i32 = 0;
@@ -31,6 +32,7 @@ export class AlterPartitionRequest_BrokerState {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 3) {
       this.brokerId = r.readInt32();
@@ -60,6 +62,7 @@ export class AlterPartitionRequest_BrokerState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 3) {
       w.writeInt32(this.brokerId);
@@ -85,6 +88,7 @@ export class AlterPartitionRequest_BrokerState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 3) {
@@ -113,6 +117,7 @@ export class AlterPartitionRequest_BrokerState {
   }
 }
 
+/** AlterPartitionRequest's PartitionData (spec/kafka-4.3.1/AlterPartitionRequest.json). */
 export class AlterPartitionRequest_PartitionData {
   /** The partition index. (versions 2-3) */
   partitionIndex: i32 = 0;
@@ -141,6 +146,7 @@ export class AlterPartitionRequest_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterPartitionRequest.PartitionData.PartitionIndex");
@@ -189,6 +195,7 @@ export class AlterPartitionRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt32(this.leaderEpoch);
@@ -224,6 +231,7 @@ export class AlterPartitionRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -270,6 +278,7 @@ export class AlterPartitionRequest_PartitionData {
   }
 }
 
+/** AlterPartitionRequest's TopicData (spec/kafka-4.3.1/AlterPartitionRequest.json). */
 export class AlterPartitionRequest_TopicData {
   /** The ID of the topic to alter ISRs for. (versions 2-3; ignorable) */
   topicId!: Uuid;
@@ -290,6 +299,7 @@ export class AlterPartitionRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("AlterPartitionRequest.TopicData.TopicId");
@@ -320,6 +330,7 @@ export class AlterPartitionRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -336,6 +347,7 @@ export class AlterPartitionRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -365,6 +377,7 @@ export class AlterPartitionRequest_TopicData {
   }
 }
 
+/** A AlterPartitionRequest body (spec/kafka-4.3.1/AlterPartitionRequest.json): versions 2-3, flexible 2-3. */
 export class AlterPartitionRequest extends Message {
   static readonly API_KEY: i16 = 56;
   static readonly MIN_VERSION: i16 = 2;
@@ -394,6 +407,7 @@ export class AlterPartitionRequest extends Message {
   apiKey(): i16 { return 56; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionRequest");
     this.brokerId = r.readInt32();
@@ -427,6 +441,7 @@ export class AlterPartitionRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "AlterPartitionRequest");
@@ -448,6 +463,7 @@ export class AlterPartitionRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

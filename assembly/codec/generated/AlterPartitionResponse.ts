@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterPartitionResponse's PartitionData (spec/kafka-4.3.1/AlterPartitionResponse.json). */
 export class AlterPartitionResponse_PartitionData {
   /** The partition index. (versions 2-3) */
   partitionIndex: i32 = 0;
@@ -44,6 +45,7 @@ export class AlterPartitionResponse_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterPartitionResponse.PartitionData.PartitionIndex");
@@ -81,6 +83,7 @@ export class AlterPartitionResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -102,6 +105,7 @@ export class AlterPartitionResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -180,6 +184,7 @@ export class AlterPartitionResponse_PartitionData {
   }
 }
 
+/** AlterPartitionResponse's TopicData (spec/kafka-4.3.1/AlterPartitionResponse.json). */
 export class AlterPartitionResponse_TopicData {
   /** The ID of the topic. (versions 2-3; ignorable) */
   topicId!: Uuid;
@@ -200,6 +205,7 @@ export class AlterPartitionResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("AlterPartitionResponse.TopicData.TopicId");
@@ -230,6 +236,7 @@ export class AlterPartitionResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -246,6 +253,7 @@ export class AlterPartitionResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -303,6 +311,7 @@ export class AlterPartitionResponse_TopicData {
   }
 }
 
+/** A AlterPartitionResponse body (spec/kafka-4.3.1/AlterPartitionResponse.json): versions 2-3, flexible 2-3. */
 export class AlterPartitionResponse extends Message {
   static readonly API_KEY: i16 = 56;
   static readonly MIN_VERSION: i16 = 2;
@@ -338,6 +347,7 @@ export class AlterPartitionResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "AlterPartitionResponse");
     this.throttleTimeMs = r.readInt32();
@@ -371,6 +381,7 @@ export class AlterPartitionResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "AlterPartitionResponse");
@@ -392,6 +403,7 @@ export class AlterPartitionResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterReplicaLogDirsRequest's AlterReplicaLogDirTopic (spec/kafka-4.3.1/AlterReplicaLogDirsRequest.json). */
 export class AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
   /** The topic name. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -34,6 +35,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -64,6 +66,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -86,6 +89,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -116,6 +120,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
   }
 }
 
+/** AlterReplicaLogDirsRequest's AlterReplicaLogDir (spec/kafka-4.3.1/AlterReplicaLogDirsRequest.json). */
 export class AlterReplicaLogDirsRequest_AlterReplicaLogDir {
   /** The absolute directory path. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   path: string = "";
@@ -135,6 +140,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDir {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.path = (flexible ? r.readCompactString() : r.readString());
@@ -168,6 +174,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDir {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.path, flexible);
@@ -190,6 +197,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDir {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -220,6 +228,7 @@ export class AlterReplicaLogDirsRequest_AlterReplicaLogDir {
   }
 }
 
+/** A AlterReplicaLogDirsRequest body (spec/kafka-4.3.1/AlterReplicaLogDirsRequest.json): versions 1-2, flexible 2. */
 export class AlterReplicaLogDirsRequest extends Message {
   static readonly API_KEY: i16 = 34;
   static readonly MIN_VERSION: i16 = 1;
@@ -245,6 +254,7 @@ export class AlterReplicaLogDirsRequest extends Message {
   apiKey(): i16 { return 34; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "AlterReplicaLogDirsRequest");
     const flexible = version >= 2;
@@ -277,6 +287,7 @@ export class AlterReplicaLogDirsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "AlterReplicaLogDirsRequest");
@@ -302,6 +313,7 @@ export class AlterReplicaLogDirsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterReplicaLogDirsResponse's AlterReplicaLogDirPartitionResult (spec/kafka-4.3.1/AlterReplicaLogDirsResponse.json). */
 export class AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
   /** The partition index. (versions 1-2) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.partitionIndex = r.readInt32();
@@ -55,6 +57,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt32(this.partitionIndex);
@@ -72,6 +75,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -123,6 +127,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
   }
 }
 
+/** AlterReplicaLogDirsResponse's AlterReplicaLogDirTopicResult (spec/kafka-4.3.1/AlterReplicaLogDirsResponse.json). */
 export class AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
   /** The name of the topic. (versions 1-2) */
   topicName: string = "";
@@ -142,6 +147,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.topicName = (flexible ? r.readCompactString() : r.readString());
@@ -175,6 +181,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.topicName, flexible);
@@ -197,6 +204,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -256,6 +264,7 @@ export class AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
   }
 }
 
+/** A AlterReplicaLogDirsResponse body (spec/kafka-4.3.1/AlterReplicaLogDirsResponse.json): versions 1-2, flexible 2. */
 export class AlterReplicaLogDirsResponse extends Message {
   static readonly API_KEY: i16 = 34;
   static readonly MIN_VERSION: i16 = 1;
@@ -283,6 +292,7 @@ export class AlterReplicaLogDirsResponse extends Message {
   apiKey(): i16 { return 34; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "AlterReplicaLogDirsResponse");
     const flexible = version >= 2;
@@ -317,6 +327,7 @@ export class AlterReplicaLogDirsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "AlterReplicaLogDirsResponse");
@@ -343,6 +354,7 @@ export class AlterReplicaLogDirsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterShareGroupOffsetsRequest's AlterShareGroupOffsetsRequestPartition (spec/kafka-4.3.1/AlterShareGroupOffsetsRequest.json). */
 export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartition {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartitio
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestPartition.PartitionIndex");
@@ -52,6 +54,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartitio
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt64(this.startOffset);
@@ -63,6 +66,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartitio
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -87,6 +91,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartitio
   }
 }
 
+/** AlterShareGroupOffsetsRequest's AlterShareGroupOffsetsRequestTopic (spec/kafka-4.3.1/AlterShareGroupOffsetsRequest.json). */
 export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic {
   /** The topic name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   topicName: string = "";
@@ -106,6 +111,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic.TopicName");
@@ -136,6 +142,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -152,6 +159,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -181,6 +189,7 @@ export class AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic {
   }
 }
 
+/** A AlterShareGroupOffsetsRequest body (spec/kafka-4.3.1/AlterShareGroupOffsetsRequest.json): versions 0, flexible 0. */
 export class AlterShareGroupOffsetsRequest extends Message {
   static readonly API_KEY: i16 = 91;
   static readonly MIN_VERSION: i16 = 0;
@@ -208,6 +217,7 @@ export class AlterShareGroupOffsetsRequest extends Message {
   apiKey(): i16 { return 91; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AlterShareGroupOffsetsRequest");
     this.groupId = r.readCompactString();
@@ -239,6 +249,7 @@ export class AlterShareGroupOffsetsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AlterShareGroupOffsetsRequest");
@@ -259,6 +270,7 @@ export class AlterShareGroupOffsetsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

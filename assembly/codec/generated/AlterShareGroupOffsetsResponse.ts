@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterShareGroupOffsetsResponse's AlterShareGroupOffsetsResponsePartition (spec/kafka-4.3.1/AlterShareGroupOffsetsResponse.json). */
 export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartition {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -33,6 +34,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartit
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponsePartition.PartitionIndex");
@@ -56,6 +58,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartit
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartit
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -124,6 +128,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartit
   }
 }
 
+/** AlterShareGroupOffsetsResponse's AlterShareGroupOffsetsResponseTopic (spec/kafka-4.3.1/AlterShareGroupOffsetsResponse.json). */
 export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic {
   /** The topic name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   topicName: string = "";
@@ -146,6 +151,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic 
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponseTopic.TopicName");
@@ -178,6 +184,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic 
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     w.writeUuid(this.topicId);
@@ -195,6 +202,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic 
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -256,6 +264,7 @@ export class AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic 
   }
 }
 
+/** A AlterShareGroupOffsetsResponse body (spec/kafka-4.3.1/AlterShareGroupOffsetsResponse.json): versions 0, flexible 0. */
 export class AlterShareGroupOffsetsResponse extends Message {
   static readonly API_KEY: i16 = 91;
   static readonly MIN_VERSION: i16 = 0;
@@ -293,6 +302,7 @@ export class AlterShareGroupOffsetsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AlterShareGroupOffsetsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -328,6 +338,7 @@ export class AlterShareGroupOffsetsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AlterShareGroupOffsetsResponse");
@@ -353,6 +364,7 @@ export class AlterShareGroupOffsetsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterUserScramCredentialsRequest's ScramCredentialDeletion (spec/kafka-4.3.1/AlterUserScramCredentialsRequest.json). */
 export class AlterUserScramCredentialsRequest_ScramCredentialDeletion {
   /** The user name. (versions 0) */
   name: string = "";
@@ -31,6 +32,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialDeletion {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterUserScramCredentialsRequest.ScramCredentialDeletion.Name");
@@ -52,6 +54,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialDeletion {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt8(this.mechanism);
@@ -63,6 +66,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialDeletion {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -87,6 +91,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialDeletion {
   }
 }
 
+/** AlterUserScramCredentialsRequest's ScramCredentialUpsertion (spec/kafka-4.3.1/AlterUserScramCredentialsRequest.json). */
 export class AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
   /** The user name. (versions 0) */
   name: string = "";
@@ -109,6 +114,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterUserScramCredentialsRequest.ScramCredentialUpsertion.Name");
@@ -136,6 +142,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt8(this.mechanism);
@@ -150,6 +157,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -180,6 +188,7 @@ export class AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
   }
 }
 
+/** A AlterUserScramCredentialsRequest body (spec/kafka-4.3.1/AlterUserScramCredentialsRequest.json): versions 0, flexible 0. */
 export class AlterUserScramCredentialsRequest extends Message {
   static readonly API_KEY: i16 = 51;
   static readonly MIN_VERSION: i16 = 0;
@@ -208,6 +217,7 @@ export class AlterUserScramCredentialsRequest extends Message {
   apiKey(): i16 { return 51; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AlterUserScramCredentialsRequest");
     {
@@ -248,6 +258,7 @@ export class AlterUserScramCredentialsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AlterUserScramCredentialsRequest");
@@ -273,6 +284,7 @@ export class AlterUserScramCredentialsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

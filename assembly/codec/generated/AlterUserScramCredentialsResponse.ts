@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AlterUserScramCredentialsResponse's AlterUserScramCredentialsResult (spec/kafka-4.3.1/AlterUserScramCredentialsResponse.json). */
 export class AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
   /** The user name. (versions 0) */
   user: string = "";
@@ -33,6 +34,7 @@ export class AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.user = r.readCompactString();
     if (!r.ok) return r.failedAt("AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult.User");
@@ -56,6 +58,7 @@ export class AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.user, true);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.user, true);
@@ -124,6 +128,7 @@ export class AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
   }
 }
 
+/** A AlterUserScramCredentialsResponse body (spec/kafka-4.3.1/AlterUserScramCredentialsResponse.json): versions 0, flexible 0. */
 export class AlterUserScramCredentialsResponse extends Message {
   static readonly API_KEY: i16 = 51;
   static readonly MIN_VERSION: i16 = 0;
@@ -151,6 +156,7 @@ export class AlterUserScramCredentialsResponse extends Message {
   apiKey(): i16 { return 51; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AlterUserScramCredentialsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -182,6 +188,7 @@ export class AlterUserScramCredentialsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AlterUserScramCredentialsResponse");
@@ -202,6 +209,7 @@ export class AlterUserScramCredentialsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ApiVersionsRequest body (spec/kafka-4.3.1/ApiVersionsRequest.json): versions 0-4, flexible 3-4. */
 export class ApiVersionsRequest extends Message {
   static readonly API_KEY: i16 = 18;
   static readonly MIN_VERSION: i16 = 0;
@@ -39,6 +40,7 @@ export class ApiVersionsRequest extends Message {
   apiKey(): i16 { return 18; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "ApiVersionsRequest");
     const flexible = version >= 3;
@@ -72,6 +74,7 @@ export class ApiVersionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "ApiVersionsRequest");
@@ -97,6 +100,7 @@ export class ApiVersionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ApiVersionsResponse's ApiVersion (spec/kafka-4.3.1/ApiVersionsResponse.json). */
 export class ApiVersionsResponse_ApiVersion {
   /** The API index. (versions 0-4; map key: Kafka keys a map by it; kept as an array here) */
   apiKey: i16 = 0;
@@ -33,6 +34,7 @@ export class ApiVersionsResponse_ApiVersion {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.apiKey = r.readInt16();
@@ -59,6 +61,7 @@ export class ApiVersionsResponse_ApiVersion {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeInt16(this.apiKey);
@@ -77,6 +80,7 @@ export class ApiVersionsResponse_ApiVersion {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -127,6 +131,7 @@ export class ApiVersionsResponse_ApiVersion {
   }
 }
 
+/** ApiVersionsResponse's SupportedFeatureKey (spec/kafka-4.3.1/ApiVersionsResponse.json). */
 export class ApiVersionsResponse_SupportedFeatureKey {
   /** The name of the feature. (versions 3-4; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -145,6 +150,7 @@ export class ApiVersionsResponse_SupportedFeatureKey {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     if (version >= 3) {
@@ -183,6 +189,7 @@ export class ApiVersionsResponse_SupportedFeatureKey {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     if (version >= 3) {
@@ -222,6 +229,7 @@ export class ApiVersionsResponse_SupportedFeatureKey {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -284,6 +292,7 @@ export class ApiVersionsResponse_SupportedFeatureKey {
   }
 }
 
+/** ApiVersionsResponse's FinalizedFeatureKey (spec/kafka-4.3.1/ApiVersionsResponse.json). */
 export class ApiVersionsResponse_FinalizedFeatureKey {
   /** The name of the feature. (versions 3-4; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -302,6 +311,7 @@ export class ApiVersionsResponse_FinalizedFeatureKey {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     if (version >= 3) {
@@ -340,6 +350,7 @@ export class ApiVersionsResponse_FinalizedFeatureKey {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     if (version >= 3) {
@@ -379,6 +390,7 @@ export class ApiVersionsResponse_FinalizedFeatureKey {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -441,6 +453,7 @@ export class ApiVersionsResponse_FinalizedFeatureKey {
   }
 }
 
+/** A ApiVersionsResponse body (spec/kafka-4.3.1/ApiVersionsResponse.json): versions 0-4, flexible 3-4. */
 export class ApiVersionsResponse extends Message {
   static readonly API_KEY: i16 = 18;
   static readonly MIN_VERSION: i16 = 0;
@@ -486,6 +499,7 @@ export class ApiVersionsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "ApiVersionsResponse");
     const flexible = version >= 3;
@@ -573,6 +587,7 @@ export class ApiVersionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "ApiVersionsResponse");
@@ -659,6 +674,7 @@ export class ApiVersionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AssignReplicasToDirsRequest's PartitionData (spec/kafka-4.3.1/AssignReplicasToDirsRequest.json). */
 export class AssignReplicasToDirsRequest_PartitionData {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -29,6 +30,7 @@ export class AssignReplicasToDirsRequest_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsRequest.PartitionData.PartitionIndex");
@@ -48,6 +50,7 @@ export class AssignReplicasToDirsRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     {
@@ -58,6 +61,7 @@ export class AssignReplicasToDirsRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -80,6 +84,7 @@ export class AssignReplicasToDirsRequest_PartitionData {
   }
 }
 
+/** AssignReplicasToDirsRequest's TopicData (spec/kafka-4.3.1/AssignReplicasToDirsRequest.json). */
 export class AssignReplicasToDirsRequest_TopicData {
   /** The ID of the assigned topic. (versions 0) */
   topicId!: Uuid;
@@ -100,6 +105,7 @@ export class AssignReplicasToDirsRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsRequest.TopicData.TopicId");
@@ -130,6 +136,7 @@ export class AssignReplicasToDirsRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -146,6 +153,7 @@ export class AssignReplicasToDirsRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -175,6 +183,7 @@ export class AssignReplicasToDirsRequest_TopicData {
   }
 }
 
+/** AssignReplicasToDirsRequest's DirectoryData (spec/kafka-4.3.1/AssignReplicasToDirsRequest.json). */
 export class AssignReplicasToDirsRequest_DirectoryData {
   /** The ID of the directory. (versions 0) */
   id!: Uuid;
@@ -195,6 +204,7 @@ export class AssignReplicasToDirsRequest_DirectoryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.id = r.readUuid();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsRequest.DirectoryData.Id");
@@ -225,6 +235,7 @@ export class AssignReplicasToDirsRequest_DirectoryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.id);
     {
@@ -241,6 +252,7 @@ export class AssignReplicasToDirsRequest_DirectoryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -270,6 +282,7 @@ export class AssignReplicasToDirsRequest_DirectoryData {
   }
 }
 
+/** A AssignReplicasToDirsRequest body (spec/kafka-4.3.1/AssignReplicasToDirsRequest.json): versions 0, flexible 0. */
 export class AssignReplicasToDirsRequest extends Message {
   static readonly API_KEY: i16 = 73;
   static readonly MIN_VERSION: i16 = 0;
@@ -299,6 +312,7 @@ export class AssignReplicasToDirsRequest extends Message {
   apiKey(): i16 { return 73; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AssignReplicasToDirsRequest");
     this.brokerId = r.readInt32();
@@ -332,6 +346,7 @@ export class AssignReplicasToDirsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AssignReplicasToDirsRequest");
@@ -353,6 +368,7 @@ export class AssignReplicasToDirsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** AssignReplicasToDirsResponse's PartitionData (spec/kafka-4.3.1/AssignReplicasToDirsResponse.json). */
 export class AssignReplicasToDirsResponse_PartitionData {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class AssignReplicasToDirsResponse_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsResponse.PartitionData.PartitionIndex");
@@ -52,6 +54,7 @@ export class AssignReplicasToDirsResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -63,6 +66,7 @@ export class AssignReplicasToDirsResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -112,6 +116,7 @@ export class AssignReplicasToDirsResponse_PartitionData {
   }
 }
 
+/** AssignReplicasToDirsResponse's TopicData (spec/kafka-4.3.1/AssignReplicasToDirsResponse.json). */
 export class AssignReplicasToDirsResponse_TopicData {
   /** The ID of the assigned topic. (versions 0) */
   topicId!: Uuid;
@@ -132,6 +137,7 @@ export class AssignReplicasToDirsResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsResponse.TopicData.TopicId");
@@ -162,6 +168,7 @@ export class AssignReplicasToDirsResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -178,6 +185,7 @@ export class AssignReplicasToDirsResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -235,6 +243,7 @@ export class AssignReplicasToDirsResponse_TopicData {
   }
 }
 
+/** AssignReplicasToDirsResponse's DirectoryData (spec/kafka-4.3.1/AssignReplicasToDirsResponse.json). */
 export class AssignReplicasToDirsResponse_DirectoryData {
   /** The ID of the directory. (versions 0) */
   id!: Uuid;
@@ -255,6 +264,7 @@ export class AssignReplicasToDirsResponse_DirectoryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.id = r.readUuid();
     if (!r.ok) return r.failedAt("AssignReplicasToDirsResponse.DirectoryData.Id");
@@ -285,6 +295,7 @@ export class AssignReplicasToDirsResponse_DirectoryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.id);
     {
@@ -301,6 +312,7 @@ export class AssignReplicasToDirsResponse_DirectoryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -358,6 +370,7 @@ export class AssignReplicasToDirsResponse_DirectoryData {
   }
 }
 
+/** A AssignReplicasToDirsResponse body (spec/kafka-4.3.1/AssignReplicasToDirsResponse.json): versions 0, flexible 0. */
 export class AssignReplicasToDirsResponse extends Message {
   static readonly API_KEY: i16 = 73;
   static readonly MIN_VERSION: i16 = 0;
@@ -393,6 +406,7 @@ export class AssignReplicasToDirsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "AssignReplicasToDirsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -426,6 +440,7 @@ export class AssignReplicasToDirsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "AssignReplicasToDirsResponse");
@@ -447,6 +462,7 @@ export class AssignReplicasToDirsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

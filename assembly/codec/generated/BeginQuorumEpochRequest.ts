@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** BeginQuorumEpochRequest's PartitionData (spec/kafka-4.3.1/BeginQuorumEpochRequest.json). */
 export class BeginQuorumEpochRequest_PartitionData {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -38,6 +39,7 @@ export class BeginQuorumEpochRequest_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.partitionIndex = r.readInt32();
@@ -70,6 +72,7 @@ export class BeginQuorumEpochRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt32(this.partitionIndex);
@@ -91,6 +94,7 @@ export class BeginQuorumEpochRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -122,6 +126,7 @@ export class BeginQuorumEpochRequest_PartitionData {
   }
 }
 
+/** BeginQuorumEpochRequest's TopicData (spec/kafka-4.3.1/BeginQuorumEpochRequest.json). */
 export class BeginQuorumEpochRequest_TopicData {
   /** The topic name. (versions 0-1) */
   topicName: string = "";
@@ -141,6 +146,7 @@ export class BeginQuorumEpochRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.topicName = (flexible ? r.readCompactString() : r.readString());
@@ -174,6 +180,7 @@ export class BeginQuorumEpochRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.topicName, flexible);
@@ -196,6 +203,7 @@ export class BeginQuorumEpochRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -226,6 +234,7 @@ export class BeginQuorumEpochRequest_TopicData {
   }
 }
 
+/** BeginQuorumEpochRequest's LeaderEndpoint (spec/kafka-4.3.1/BeginQuorumEpochRequest.json). */
 export class BeginQuorumEpochRequest_LeaderEndpoint {
   /** The name of the endpoint. (versions 1; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -244,6 +253,7 @@ export class BeginQuorumEpochRequest_LeaderEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -282,6 +292,7 @@ export class BeginQuorumEpochRequest_LeaderEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -321,6 +332,7 @@ export class BeginQuorumEpochRequest_LeaderEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -354,6 +366,7 @@ export class BeginQuorumEpochRequest_LeaderEndpoint {
   }
 }
 
+/** A BeginQuorumEpochRequest body (spec/kafka-4.3.1/BeginQuorumEpochRequest.json): versions 0-1, flexible 1. */
 export class BeginQuorumEpochRequest extends Message {
   static readonly API_KEY: i16 = 53;
   static readonly MIN_VERSION: i16 = 0;
@@ -386,6 +399,7 @@ export class BeginQuorumEpochRequest extends Message {
   apiKey(): i16 { return 53; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "BeginQuorumEpochRequest");
     const flexible = version >= 1;
@@ -439,6 +453,7 @@ export class BeginQuorumEpochRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "BeginQuorumEpochRequest");
@@ -477,6 +492,7 @@ export class BeginQuorumEpochRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A BrokerHeartbeatRequest body (spec/kafka-4.3.1/BrokerHeartbeatRequest.json): versions 0-2, flexible 0-2. */
 export class BrokerHeartbeatRequest extends Message {
   static readonly API_KEY: i16 = 63;
   static readonly MIN_VERSION: i16 = 0;
@@ -52,6 +53,7 @@ export class BrokerHeartbeatRequest extends Message {
   apiKey(): i16 { return 63; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "BrokerHeartbeatRequest");
     this.brokerId = r.readInt32();
@@ -107,6 +109,7 @@ export class BrokerHeartbeatRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "BrokerHeartbeatRequest");
@@ -178,6 +181,7 @@ export class BrokerHeartbeatRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

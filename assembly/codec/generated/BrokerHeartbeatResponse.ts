@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A BrokerHeartbeatResponse body (spec/kafka-4.3.1/BrokerHeartbeatResponse.json): versions 0-2, flexible 0-2. */
 export class BrokerHeartbeatResponse extends Message {
   static readonly API_KEY: i16 = 63;
   static readonly MIN_VERSION: i16 = 0;
@@ -51,6 +52,7 @@ export class BrokerHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "BrokerHeartbeatResponse");
     this.throttleTimeMs = r.readInt32();
@@ -79,6 +81,7 @@ export class BrokerHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "BrokerHeartbeatResponse");
@@ -97,6 +100,7 @@ export class BrokerHeartbeatResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

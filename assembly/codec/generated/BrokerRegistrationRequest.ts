@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** BrokerRegistrationRequest's Listener (spec/kafka-4.3.1/BrokerRegistrationRequest.json). */
 export class BrokerRegistrationRequest_Listener {
   /** The name of the endpoint. (versions 0-4; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -35,6 +36,7 @@ export class BrokerRegistrationRequest_Listener {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("BrokerRegistrationRequest.Listener.Name");
@@ -60,6 +62,7 @@ export class BrokerRegistrationRequest_Listener {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeStringOf(this.host, true);
@@ -73,6 +76,7 @@ export class BrokerRegistrationRequest_Listener {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -101,6 +105,7 @@ export class BrokerRegistrationRequest_Listener {
   }
 }
 
+/** BrokerRegistrationRequest's Feature (spec/kafka-4.3.1/BrokerRegistrationRequest.json). */
 export class BrokerRegistrationRequest_Feature {
   /** The feature name. (versions 0-4; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -119,6 +124,7 @@ export class BrokerRegistrationRequest_Feature {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("BrokerRegistrationRequest.Feature.Name");
@@ -142,6 +148,7 @@ export class BrokerRegistrationRequest_Feature {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt16(this.minSupportedVersion);
@@ -154,6 +161,7 @@ export class BrokerRegistrationRequest_Feature {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -180,6 +188,7 @@ export class BrokerRegistrationRequest_Feature {
   }
 }
 
+/** A BrokerRegistrationRequest body (spec/kafka-4.3.1/BrokerRegistrationRequest.json): versions 0-4, flexible 0-4. */
 export class BrokerRegistrationRequest extends Message {
   static readonly API_KEY: i16 = 62;
   static readonly MIN_VERSION: i16 = 0;
@@ -224,6 +233,7 @@ export class BrokerRegistrationRequest extends Message {
   apiKey(): i16 { return 62; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "BrokerRegistrationRequest");
     this.brokerId = r.readInt32();
@@ -294,6 +304,7 @@ export class BrokerRegistrationRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "BrokerRegistrationRequest");
@@ -343,6 +354,7 @@ export class BrokerRegistrationRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A BrokerRegistrationResponse body (spec/kafka-4.3.1/BrokerRegistrationResponse.json): versions 0-4, flexible 0-4. */
 export class BrokerRegistrationResponse extends Message {
   static readonly API_KEY: i16 = 62;
   static readonly MIN_VERSION: i16 = 0;
@@ -47,6 +48,7 @@ export class BrokerRegistrationResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "BrokerRegistrationResponse");
     this.throttleTimeMs = r.readInt32();
@@ -71,6 +73,7 @@ export class BrokerRegistrationResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "BrokerRegistrationResponse");
@@ -87,6 +90,7 @@ export class BrokerRegistrationResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

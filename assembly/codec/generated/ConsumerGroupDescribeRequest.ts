@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ConsumerGroupDescribeRequest body (spec/kafka-4.3.1/ConsumerGroupDescribeRequest.json): versions 0-1, flexible 0-1. */
 export class ConsumerGroupDescribeRequest extends Message {
   static readonly API_KEY: i16 = 69;
   static readonly MIN_VERSION: i16 = 0;
@@ -42,6 +43,7 @@ export class ConsumerGroupDescribeRequest extends Message {
   apiKey(): i16 { return 69; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerGroupDescribeRequest");
     {
@@ -70,6 +72,7 @@ export class ConsumerGroupDescribeRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerGroupDescribeRequest");
@@ -90,6 +93,7 @@ export class ConsumerGroupDescribeRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ConsumerGroupDescribeResponse's TopicPartitions (spec/kafka-4.3.1/ConsumerGroupDescribeResponse.json). */
 export class ConsumerGroupDescribeResponse_TopicPartitions {
   /** The topic ID. (versions 0-1) */
   topicId!: Uuid;
@@ -37,6 +38,7 @@ export class ConsumerGroupDescribeResponse_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ConsumerGroupDescribeResponse.TopicPartitions.TopicId");
@@ -66,6 +68,7 @@ export class ConsumerGroupDescribeResponse_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     w.writeStringOf(this.topicName, true);
@@ -83,6 +86,7 @@ export class ConsumerGroupDescribeResponse_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -140,6 +144,7 @@ export class ConsumerGroupDescribeResponse_TopicPartitions {
   }
 }
 
+/** ConsumerGroupDescribeResponse's Assignment (spec/kafka-4.3.1/ConsumerGroupDescribeResponse.json). */
 export class ConsumerGroupDescribeResponse_Assignment {
   /** The assigned topic-partitions to the member. (versions 0-1) */
   topicPartitions!: Array<ConsumerGroupDescribeResponse_TopicPartitions>;
@@ -157,6 +162,7 @@ export class ConsumerGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 19);
@@ -185,6 +191,7 @@ export class ConsumerGroupDescribeResponse_Assignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.topicPartitions;
@@ -200,6 +207,7 @@ export class ConsumerGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -248,6 +256,7 @@ export class ConsumerGroupDescribeResponse_Assignment {
   }
 }
 
+/** ConsumerGroupDescribeResponse's Member (spec/kafka-4.3.1/ConsumerGroupDescribeResponse.json). */
 export class ConsumerGroupDescribeResponse_Member {
   /** The member ID. (versions 0-1) */
   memberId: string = "";
@@ -287,6 +296,7 @@ export class ConsumerGroupDescribeResponse_Member {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.memberId = r.readCompactString();
     if (!r.ok) return r.failedAt("ConsumerGroupDescribeResponse.Member.MemberId");
@@ -342,6 +352,7 @@ export class ConsumerGroupDescribeResponse_Member {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.memberId, true);
     {
@@ -378,6 +389,7 @@ export class ConsumerGroupDescribeResponse_Member {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.memberId, true);
@@ -469,6 +481,7 @@ export class ConsumerGroupDescribeResponse_Member {
   }
 }
 
+/** ConsumerGroupDescribeResponse's DescribedGroup (spec/kafka-4.3.1/ConsumerGroupDescribeResponse.json). */
 export class ConsumerGroupDescribeResponse_DescribedGroup {
   /** The describe error, or 0 if there was no error. (versions 0-1) */
   errorCode: i16 = 0;
@@ -502,6 +515,7 @@ export class ConsumerGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("ConsumerGroupDescribeResponse.DescribedGroup.ErrorCode");
@@ -546,6 +560,7 @@ export class ConsumerGroupDescribeResponse_DescribedGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     {
@@ -572,6 +587,7 @@ export class ConsumerGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -657,6 +673,7 @@ export class ConsumerGroupDescribeResponse_DescribedGroup {
   }
 }
 
+/** A ConsumerGroupDescribeResponse body (spec/kafka-4.3.1/ConsumerGroupDescribeResponse.json): versions 0-1, flexible 0-1. */
 export class ConsumerGroupDescribeResponse extends Message {
   static readonly API_KEY: i16 = 69;
   static readonly MIN_VERSION: i16 = 0;
@@ -684,6 +701,7 @@ export class ConsumerGroupDescribeResponse extends Message {
   apiKey(): i16 { return 69; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerGroupDescribeResponse");
     this.throttleTimeMs = r.readInt32();
@@ -715,6 +733,7 @@ export class ConsumerGroupDescribeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerGroupDescribeResponse");
@@ -735,6 +754,7 @@ export class ConsumerGroupDescribeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

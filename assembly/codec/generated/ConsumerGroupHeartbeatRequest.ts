@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ConsumerGroupHeartbeatRequest's TopicPartitions (spec/kafka-4.3.1/ConsumerGroupHeartbeatRequest.json). */
 export class ConsumerGroupHeartbeatRequest_TopicPartitions {
   /** The topic ID. (versions 0-1) */
   topicId!: Uuid;
@@ -35,6 +36,7 @@ export class ConsumerGroupHeartbeatRequest_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ConsumerGroupHeartbeatRequest.TopicPartitions.TopicId");
@@ -62,6 +64,7 @@ export class ConsumerGroupHeartbeatRequest_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -78,6 +81,7 @@ export class ConsumerGroupHeartbeatRequest_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -107,6 +111,7 @@ export class ConsumerGroupHeartbeatRequest_TopicPartitions {
   }
 }
 
+/** A ConsumerGroupHeartbeatRequest body (spec/kafka-4.3.1/ConsumerGroupHeartbeatRequest.json): versions 0-1, flexible 0-1. */
 export class ConsumerGroupHeartbeatRequest extends Message {
   static readonly API_KEY: i16 = 68;
   static readonly MIN_VERSION: i16 = 0;
@@ -147,6 +152,7 @@ export class ConsumerGroupHeartbeatRequest extends Message {
   apiKey(): i16 { return 68; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerGroupHeartbeatRequest");
     this.groupId = r.readCompactString();
@@ -212,6 +218,7 @@ export class ConsumerGroupHeartbeatRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerGroupHeartbeatRequest");
@@ -276,6 +283,7 @@ export class ConsumerGroupHeartbeatRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

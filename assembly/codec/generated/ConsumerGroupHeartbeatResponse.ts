@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ConsumerGroupHeartbeatResponse's TopicPartitions (spec/kafka-4.3.1/ConsumerGroupHeartbeatResponse.json). */
 export class ConsumerGroupHeartbeatResponse_TopicPartitions {
   /** The topic ID. (versions 0-1) */
   topicId!: Uuid;
@@ -35,6 +36,7 @@ export class ConsumerGroupHeartbeatResponse_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ConsumerGroupHeartbeatResponse.TopicPartitions.TopicId");
@@ -62,6 +64,7 @@ export class ConsumerGroupHeartbeatResponse_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -78,6 +81,7 @@ export class ConsumerGroupHeartbeatResponse_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -131,6 +135,7 @@ export class ConsumerGroupHeartbeatResponse_TopicPartitions {
   }
 }
 
+/** ConsumerGroupHeartbeatResponse's Assignment (spec/kafka-4.3.1/ConsumerGroupHeartbeatResponse.json). */
 export class ConsumerGroupHeartbeatResponse_Assignment {
   /** The partitions assigned to the member that can be used immediately. (versions 0-1) */
   topicPartitions!: Array<ConsumerGroupHeartbeatResponse_TopicPartitions>;
@@ -148,6 +153,7 @@ export class ConsumerGroupHeartbeatResponse_Assignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 18);
@@ -176,6 +182,7 @@ export class ConsumerGroupHeartbeatResponse_Assignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.topicPartitions;
@@ -191,6 +198,7 @@ export class ConsumerGroupHeartbeatResponse_Assignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -239,6 +247,7 @@ export class ConsumerGroupHeartbeatResponse_Assignment {
   }
 }
 
+/** A ConsumerGroupHeartbeatResponse body (spec/kafka-4.3.1/ConsumerGroupHeartbeatResponse.json): versions 0-1, flexible 0-1. */
 export class ConsumerGroupHeartbeatResponse extends Message {
   static readonly API_KEY: i16 = 68;
   static readonly MIN_VERSION: i16 = 0;
@@ -279,6 +288,7 @@ export class ConsumerGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerGroupHeartbeatResponse");
     this.throttleTimeMs = r.readInt32();
@@ -320,6 +330,7 @@ export class ConsumerGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerGroupHeartbeatResponse");
@@ -354,6 +365,7 @@ export class ConsumerGroupHeartbeatResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

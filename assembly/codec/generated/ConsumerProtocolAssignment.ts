@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ConsumerProtocolAssignment's TopicPartition (spec/kafka-4.3.1/ConsumerProtocolAssignment.json). */
 export class ConsumerProtocolAssignment_TopicPartition {
   /** The topic name. (versions 0-3; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -32,6 +33,7 @@ export class ConsumerProtocolAssignment_TopicPartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topic = r.readString();
     if (!r.ok) return r.failedAt("ConsumerProtocolAssignment.TopicPartition.Topic");
@@ -46,6 +48,7 @@ export class ConsumerProtocolAssignment_TopicPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topic, false);
     {
@@ -56,6 +59,7 @@ export class ConsumerProtocolAssignment_TopicPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topic, false);
@@ -79,6 +83,7 @@ export class ConsumerProtocolAssignment_TopicPartition {
   }
 }
 
+/** A ConsumerProtocolAssignment body (spec/kafka-4.3.1/ConsumerProtocolAssignment.json): versions 0-3, flexible none. */
 export class ConsumerProtocolAssignment extends Message {
   /** The list of topics and partitions assigned to this consumer. (versions 0-3) */
   assignedPartitions!: Array<ConsumerProtocolAssignment_TopicPartition>;
@@ -100,6 +105,7 @@ export class ConsumerProtocolAssignment extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerProtocolAssignment");
     {
@@ -118,6 +124,7 @@ export class ConsumerProtocolAssignment extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerProtocolAssignment");
@@ -135,6 +142,7 @@ export class ConsumerProtocolAssignment extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

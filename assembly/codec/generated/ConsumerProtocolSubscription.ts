@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ConsumerProtocolSubscription's TopicPartition (spec/kafka-4.3.1/ConsumerProtocolSubscription.json). */
 export class ConsumerProtocolSubscription_TopicPartition {
   /** The topic name. (versions 1-3; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -32,6 +33,7 @@ export class ConsumerProtocolSubscription_TopicPartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 1) {
       this.topic = r.readString();
@@ -52,6 +54,7 @@ export class ConsumerProtocolSubscription_TopicPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 1) {
       w.writeStringOf(this.topic, false);
@@ -74,6 +77,7 @@ export class ConsumerProtocolSubscription_TopicPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 1) {
@@ -101,6 +105,7 @@ export class ConsumerProtocolSubscription_TopicPartition {
   }
 }
 
+/** A ConsumerProtocolSubscription body (spec/kafka-4.3.1/ConsumerProtocolSubscription.json): versions 0-3, flexible none. */
 export class ConsumerProtocolSubscription extends Message {
   /** The topics that the member wants to consume. (versions 0-3) */
   topics!: Array<string>;
@@ -129,6 +134,7 @@ export class ConsumerProtocolSubscription extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "ConsumerProtocolSubscription");
     {
@@ -169,6 +175,7 @@ export class ConsumerProtocolSubscription extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "ConsumerProtocolSubscription");
@@ -203,6 +210,7 @@ export class ConsumerProtocolSubscription extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

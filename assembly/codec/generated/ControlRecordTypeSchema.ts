@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ControlRecordTypeSchema body (spec/kafka-4.3.1/ControlRecordTypeSchema.json): versions 0, flexible none. */
 export class ControlRecordTypeSchema extends Message {
   /** The type of the control record, such as commit or abort (versions 0) */
   type: i16 = 0;
@@ -31,6 +32,7 @@ export class ControlRecordTypeSchema extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ControlRecordTypeSchema");
     this.type = r.readInt16();
@@ -38,6 +40,7 @@ export class ControlRecordTypeSchema extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "ControlRecordTypeSchema");
@@ -46,6 +49,7 @@ export class ControlRecordTypeSchema extends Message {
     w.writeInt16(this.type);
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

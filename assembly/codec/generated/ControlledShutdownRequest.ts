@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ControlledShutdownRequest body (spec/kafka-4.3.1/ControlledShutdownRequest.json): versions none, flexible none. */
 export class ControlledShutdownRequest extends Message {
   static readonly API_KEY: i16 = 7;
   static readonly MIN_VERSION: i16 = -1;
@@ -33,11 +34,13 @@ export class ControlledShutdownRequest extends Message {
   apiKey(): i16 { return 7; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside none). */
   decode(r: Reader, version: i16): bool {
     if (true) return r.failWith(DecodeError.UnsupportedVersion, "ControlledShutdownRequest");
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (true) {
       w.fail(EncodeError.UnsupportedVersion, "ControlledShutdownRequest");
@@ -45,6 +48,7 @@ export class ControlledShutdownRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     return n;

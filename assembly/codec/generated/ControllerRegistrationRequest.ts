@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ControllerRegistrationRequest's Listener (spec/kafka-4.3.1/ControllerRegistrationRequest.json). */
 export class ControllerRegistrationRequest_Listener {
   /** The name of the endpoint. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -35,6 +36,7 @@ export class ControllerRegistrationRequest_Listener {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("ControllerRegistrationRequest.Listener.Name");
@@ -60,6 +62,7 @@ export class ControllerRegistrationRequest_Listener {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeStringOf(this.host, true);
@@ -73,6 +76,7 @@ export class ControllerRegistrationRequest_Listener {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -101,6 +105,7 @@ export class ControllerRegistrationRequest_Listener {
   }
 }
 
+/** ControllerRegistrationRequest's Feature (spec/kafka-4.3.1/ControllerRegistrationRequest.json). */
 export class ControllerRegistrationRequest_Feature {
   /** The feature name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -119,6 +124,7 @@ export class ControllerRegistrationRequest_Feature {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("ControllerRegistrationRequest.Feature.Name");
@@ -142,6 +148,7 @@ export class ControllerRegistrationRequest_Feature {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt16(this.minSupportedVersion);
@@ -154,6 +161,7 @@ export class ControllerRegistrationRequest_Feature {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -180,6 +188,7 @@ export class ControllerRegistrationRequest_Feature {
   }
 }
 
+/** A ControllerRegistrationRequest body (spec/kafka-4.3.1/ControllerRegistrationRequest.json): versions 0, flexible 0. */
 export class ControllerRegistrationRequest extends Message {
   static readonly API_KEY: i16 = 70;
   static readonly MIN_VERSION: i16 = 0;
@@ -215,6 +224,7 @@ export class ControllerRegistrationRequest extends Message {
   apiKey(): i16 { return 70; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ControllerRegistrationRequest");
     this.controllerId = r.readInt32();
@@ -261,6 +271,7 @@ export class ControllerRegistrationRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "ControllerRegistrationRequest");
@@ -289,6 +300,7 @@ export class ControllerRegistrationRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreateAclsRequest's AclCreation (spec/kafka-4.3.1/CreateAclsRequest.json). */
 export class CreateAclsRequest_AclCreation {
   /** The type of the resource. (versions 1-3) */
   resourceType: i8 = 0;
@@ -41,6 +42,7 @@ export class CreateAclsRequest_AclCreation {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.resourceType = r.readInt8();
@@ -75,6 +77,7 @@ export class CreateAclsRequest_AclCreation {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt8(this.resourceType);
@@ -97,6 +100,7 @@ export class CreateAclsRequest_AclCreation {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -132,6 +136,7 @@ export class CreateAclsRequest_AclCreation {
   }
 }
 
+/** A CreateAclsRequest body (spec/kafka-4.3.1/CreateAclsRequest.json): versions 1-3, flexible 2-3. */
 export class CreateAclsRequest extends Message {
   static readonly API_KEY: i16 = 30;
   static readonly MIN_VERSION: i16 = 1;
@@ -157,6 +162,7 @@ export class CreateAclsRequest extends Message {
   apiKey(): i16 { return 30; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreateAclsRequest");
     const flexible = version >= 2;
@@ -189,6 +195,7 @@ export class CreateAclsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreateAclsRequest");
@@ -214,6 +221,7 @@ export class CreateAclsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreateAclsResponse's AclCreationResult (spec/kafka-4.3.1/CreateAclsResponse.json). */
 export class CreateAclsResponse_AclCreationResult {
   /** The result error, or zero if there was no error. (versions 1-3) */
   errorCode: i16 = 0;
@@ -31,6 +32,7 @@ export class CreateAclsResponse_AclCreationResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.errorCode = r.readInt16();
@@ -55,6 +57,7 @@ export class CreateAclsResponse_AclCreationResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt16(this.errorCode);
@@ -75,6 +78,7 @@ export class CreateAclsResponse_AclCreationResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -126,6 +130,7 @@ export class CreateAclsResponse_AclCreationResult {
   }
 }
 
+/** A CreateAclsResponse body (spec/kafka-4.3.1/CreateAclsResponse.json): versions 1-3, flexible 2-3. */
 export class CreateAclsResponse extends Message {
   static readonly API_KEY: i16 = 30;
   static readonly MIN_VERSION: i16 = 1;
@@ -153,6 +158,7 @@ export class CreateAclsResponse extends Message {
   apiKey(): i16 { return 30; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreateAclsResponse");
     const flexible = version >= 2;
@@ -187,6 +193,7 @@ export class CreateAclsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreateAclsResponse");
@@ -213,6 +220,7 @@ export class CreateAclsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

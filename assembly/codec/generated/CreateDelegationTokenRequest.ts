@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreateDelegationTokenRequest's CreatableRenewers (spec/kafka-4.3.1/CreateDelegationTokenRequest.json). */
 export class CreateDelegationTokenRequest_CreatableRenewers {
   /** The type of the Kafka principal. (versions 1-3) */
   principalType: string = "";
@@ -31,6 +32,7 @@ export class CreateDelegationTokenRequest_CreatableRenewers {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.principalType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class CreateDelegationTokenRequest_CreatableRenewers {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.principalType, flexible);
@@ -72,6 +75,7 @@ export class CreateDelegationTokenRequest_CreatableRenewers {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -97,6 +101,7 @@ export class CreateDelegationTokenRequest_CreatableRenewers {
   }
 }
 
+/** A CreateDelegationTokenRequest body (spec/kafka-4.3.1/CreateDelegationTokenRequest.json): versions 1-3, flexible 2-3. */
 export class CreateDelegationTokenRequest extends Message {
   static readonly API_KEY: i16 = 38;
   static readonly MIN_VERSION: i16 = 1;
@@ -128,6 +133,7 @@ export class CreateDelegationTokenRequest extends Message {
   apiKey(): i16 { return 38; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreateDelegationTokenRequest");
     const flexible = version >= 2;
@@ -174,6 +180,7 @@ export class CreateDelegationTokenRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreateDelegationTokenRequest");
@@ -226,6 +233,7 @@ export class CreateDelegationTokenRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A CreateDelegationTokenResponse body (spec/kafka-4.3.1/CreateDelegationTokenResponse.json): versions 1-3, flexible 2-3. */
 export class CreateDelegationTokenResponse extends Message {
   static readonly API_KEY: i16 = 38;
   static readonly MIN_VERSION: i16 = 1;
@@ -63,6 +64,7 @@ export class CreateDelegationTokenResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreateDelegationTokenResponse");
     const flexible = version >= 2;
@@ -114,6 +116,7 @@ export class CreateDelegationTokenResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreateDelegationTokenResponse");
@@ -158,6 +161,7 @@ export class CreateDelegationTokenResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

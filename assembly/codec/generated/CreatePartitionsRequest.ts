@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreatePartitionsRequest's CreatePartitionsAssignment (spec/kafka-4.3.1/CreatePartitionsRequest.json). */
 export class CreatePartitionsRequest_CreatePartitionsAssignment {
   /** The assigned broker IDs. (versions 0-3) */
   brokerIds!: Array<i32>;
@@ -32,6 +33,7 @@ export class CreatePartitionsRequest_CreatePartitionsAssignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     {
@@ -60,6 +62,7 @@ export class CreatePartitionsRequest_CreatePartitionsAssignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     {
@@ -81,6 +84,7 @@ export class CreatePartitionsRequest_CreatePartitionsAssignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -109,6 +113,7 @@ export class CreatePartitionsRequest_CreatePartitionsAssignment {
   }
 }
 
+/** CreatePartitionsRequest's CreatePartitionsTopic (spec/kafka-4.3.1/CreatePartitionsRequest.json). */
 export class CreatePartitionsRequest_CreatePartitionsTopic {
   /** The topic name. (versions 0-3; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -130,6 +135,7 @@ export class CreatePartitionsRequest_CreatePartitionsTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -169,6 +175,7 @@ export class CreatePartitionsRequest_CreatePartitionsTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -197,6 +204,7 @@ export class CreatePartitionsRequest_CreatePartitionsTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -232,6 +240,7 @@ export class CreatePartitionsRequest_CreatePartitionsTopic {
   }
 }
 
+/** A CreatePartitionsRequest body (spec/kafka-4.3.1/CreatePartitionsRequest.json): versions 0-3, flexible 2-3. */
 export class CreatePartitionsRequest extends Message {
   static readonly API_KEY: i16 = 37;
   static readonly MIN_VERSION: i16 = 0;
@@ -261,6 +270,7 @@ export class CreatePartitionsRequest extends Message {
   apiKey(): i16 { return 37; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreatePartitionsRequest");
     const flexible = version >= 2;
@@ -297,6 +307,7 @@ export class CreatePartitionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreatePartitionsRequest");
@@ -324,6 +335,7 @@ export class CreatePartitionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

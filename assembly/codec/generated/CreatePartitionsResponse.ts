@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreatePartitionsResponse's CreatePartitionsTopicResult (spec/kafka-4.3.1/CreatePartitionsResponse.json). */
 export class CreatePartitionsResponse_CreatePartitionsTopicResult {
   /** The topic name. (versions 0-3) */
   name: string = "";
@@ -33,6 +34,7 @@ export class CreatePartitionsResponse_CreatePartitionsTopicResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -59,6 +61,7 @@ export class CreatePartitionsResponse_CreatePartitionsTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -80,6 +83,7 @@ export class CreatePartitionsResponse_CreatePartitionsTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -135,6 +139,7 @@ export class CreatePartitionsResponse_CreatePartitionsTopicResult {
   }
 }
 
+/** A CreatePartitionsResponse body (spec/kafka-4.3.1/CreatePartitionsResponse.json): versions 0-3, flexible 2-3. */
 export class CreatePartitionsResponse extends Message {
   static readonly API_KEY: i16 = 37;
   static readonly MIN_VERSION: i16 = 0;
@@ -162,6 +167,7 @@ export class CreatePartitionsResponse extends Message {
   apiKey(): i16 { return 37; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "CreatePartitionsResponse");
     const flexible = version >= 2;
@@ -196,6 +202,7 @@ export class CreatePartitionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "CreatePartitionsResponse");
@@ -222,6 +229,7 @@ export class CreatePartitionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreateTopicsRequest's CreatableReplicaAssignment (spec/kafka-4.3.1/CreateTopicsRequest.json). */
 export class CreateTopicsRequest_CreatableReplicaAssignment {
   /** The partition index. (versions 2-7; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -34,6 +35,7 @@ export class CreateTopicsRequest_CreatableReplicaAssignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.partitionIndex = r.readInt32();
@@ -64,6 +66,7 @@ export class CreateTopicsRequest_CreatableReplicaAssignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeInt32(this.partitionIndex);
@@ -86,6 +89,7 @@ export class CreateTopicsRequest_CreatableReplicaAssignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -116,6 +120,7 @@ export class CreateTopicsRequest_CreatableReplicaAssignment {
   }
 }
 
+/** CreateTopicsRequest's CreatableTopicConfig (spec/kafka-4.3.1/CreateTopicsRequest.json). */
 export class CreateTopicsRequest_CreatableTopicConfig {
   /** The configuration name. (versions 2-7; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -132,6 +137,7 @@ export class CreateTopicsRequest_CreatableTopicConfig {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -156,6 +162,7 @@ export class CreateTopicsRequest_CreatableTopicConfig {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeStringOf(this.name, flexible);
@@ -176,6 +183,7 @@ export class CreateTopicsRequest_CreatableTopicConfig {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -201,6 +209,7 @@ export class CreateTopicsRequest_CreatableTopicConfig {
   }
 }
 
+/** CreateTopicsRequest's CreatableTopic (spec/kafka-4.3.1/CreateTopicsRequest.json). */
 export class CreateTopicsRequest_CreatableTopic {
   /** The topic name. (versions 2-7; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -227,6 +236,7 @@ export class CreateTopicsRequest_CreatableTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -275,6 +285,7 @@ export class CreateTopicsRequest_CreatableTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeStringOf(this.name, flexible);
@@ -305,6 +316,7 @@ export class CreateTopicsRequest_CreatableTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -346,6 +358,7 @@ export class CreateTopicsRequest_CreatableTopic {
   }
 }
 
+/** A CreateTopicsRequest body (spec/kafka-4.3.1/CreateTopicsRequest.json): versions 2-7, flexible 5-7. */
 export class CreateTopicsRequest extends Message {
   static readonly API_KEY: i16 = 19;
   static readonly MIN_VERSION: i16 = 2;
@@ -375,6 +388,7 @@ export class CreateTopicsRequest extends Message {
   apiKey(): i16 { return 19; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-7). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 7) return r.failWith(DecodeError.UnsupportedVersion, "CreateTopicsRequest");
     const flexible = version >= 5;
@@ -411,6 +425,7 @@ export class CreateTopicsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 7) {
       w.fail(EncodeError.UnsupportedVersion, "CreateTopicsRequest");
@@ -438,6 +453,7 @@ export class CreateTopicsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;

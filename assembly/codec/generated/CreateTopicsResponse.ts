@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** CreateTopicsResponse's CreatableTopicConfigs (spec/kafka-4.3.1/CreateTopicsResponse.json). */
 export class CreateTopicsResponse_CreatableTopicConfigs {
   /** The configuration name. (versions 5-7) */
   name: string = "";
@@ -37,6 +38,7 @@ export class CreateTopicsResponse_CreatableTopicConfigs {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     if (version >= 5) {
@@ -87,6 +89,7 @@ export class CreateTopicsResponse_CreatableTopicConfigs {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     if (version >= 5) {
@@ -142,6 +145,7 @@ export class CreateTopicsResponse_CreatableTopicConfigs {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -220,6 +224,7 @@ export class CreateTopicsResponse_CreatableTopicConfigs {
   }
 }
 
+/** CreateTopicsResponse's CreatableTopicResult (spec/kafka-4.3.1/CreateTopicsResponse.json). */
 export class CreateTopicsResponse_CreatableTopicResult {
   /** The topic name. (versions 2-7; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -252,6 +257,7 @@ export class CreateTopicsResponse_CreatableTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -322,6 +328,7 @@ export class CreateTopicsResponse_CreatableTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeStringOf(this.name, flexible);
@@ -374,6 +381,7 @@ export class CreateTopicsResponse_CreatableTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -489,6 +497,7 @@ export class CreateTopicsResponse_CreatableTopicResult {
   }
 }
 
+/** A CreateTopicsResponse body (spec/kafka-4.3.1/CreateTopicsResponse.json): versions 2-7, flexible 5-7. */
 export class CreateTopicsResponse extends Message {
   static readonly API_KEY: i16 = 19;
   static readonly MIN_VERSION: i16 = 2;
@@ -516,6 +525,7 @@ export class CreateTopicsResponse extends Message {
   apiKey(): i16 { return 19; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-7). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 7) return r.failWith(DecodeError.UnsupportedVersion, "CreateTopicsResponse");
     const flexible = version >= 5;
@@ -550,6 +560,7 @@ export class CreateTopicsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 7) {
       w.fail(EncodeError.UnsupportedVersion, "CreateTopicsResponse");
@@ -576,6 +587,7 @@ export class CreateTopicsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;

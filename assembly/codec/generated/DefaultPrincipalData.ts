@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DefaultPrincipalData body (spec/kafka-4.3.1/DefaultPrincipalData.json): versions 0, flexible 0. */
 export class DefaultPrincipalData extends Message {
   /** The principal type. (versions 0) */
   type: string = "";
@@ -37,6 +38,7 @@ export class DefaultPrincipalData extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DefaultPrincipalData");
     this.type = r.readCompactString();
@@ -61,6 +63,7 @@ export class DefaultPrincipalData extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DefaultPrincipalData");
@@ -77,6 +80,7 @@ export class DefaultPrincipalData extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.type, true);

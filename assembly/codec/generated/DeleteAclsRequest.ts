@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteAclsRequest's DeleteAclsFilter (spec/kafka-4.3.1/DeleteAclsRequest.json). */
 export class DeleteAclsRequest_DeleteAclsFilter {
   /** The resource type. (versions 1-3) */
   resourceTypeFilter: i8 = 0;
@@ -41,6 +42,7 @@ export class DeleteAclsRequest_DeleteAclsFilter {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.resourceTypeFilter = r.readInt8();
@@ -75,6 +77,7 @@ export class DeleteAclsRequest_DeleteAclsFilter {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt8(this.resourceTypeFilter);
@@ -106,6 +109,7 @@ export class DeleteAclsRequest_DeleteAclsFilter {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -141,6 +145,7 @@ export class DeleteAclsRequest_DeleteAclsFilter {
   }
 }
 
+/** A DeleteAclsRequest body (spec/kafka-4.3.1/DeleteAclsRequest.json): versions 1-3, flexible 2-3. */
 export class DeleteAclsRequest extends Message {
   static readonly API_KEY: i16 = 31;
   static readonly MIN_VERSION: i16 = 1;
@@ -166,6 +171,7 @@ export class DeleteAclsRequest extends Message {
   apiKey(): i16 { return 31; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DeleteAclsRequest");
     const flexible = version >= 2;
@@ -198,6 +204,7 @@ export class DeleteAclsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteAclsRequest");
@@ -223,6 +230,7 @@ export class DeleteAclsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

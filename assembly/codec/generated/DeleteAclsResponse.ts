@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteAclsResponse's DeleteAclsMatchingAcl (spec/kafka-4.3.1/DeleteAclsResponse.json). */
 export class DeleteAclsResponse_DeleteAclsMatchingAcl {
   /** The deletion error code, or 0 if the deletion succeeded. (versions 1-3) */
   errorCode: i16 = 0;
@@ -45,6 +46,7 @@ export class DeleteAclsResponse_DeleteAclsMatchingAcl {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.errorCode = r.readInt16();
@@ -83,6 +85,7 @@ export class DeleteAclsResponse_DeleteAclsMatchingAcl {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt16(this.errorCode);
@@ -110,6 +113,7 @@ export class DeleteAclsResponse_DeleteAclsMatchingAcl {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -189,6 +193,7 @@ export class DeleteAclsResponse_DeleteAclsMatchingAcl {
   }
 }
 
+/** DeleteAclsResponse's DeleteAclsFilterResult (spec/kafka-4.3.1/DeleteAclsResponse.json). */
 export class DeleteAclsResponse_DeleteAclsFilterResult {
   /** The error code, or 0 if the filter succeeded. (versions 1-3) */
   errorCode: i16 = 0;
@@ -210,6 +215,7 @@ export class DeleteAclsResponse_DeleteAclsFilterResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.errorCode = r.readInt16();
@@ -245,6 +251,7 @@ export class DeleteAclsResponse_DeleteAclsFilterResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt16(this.errorCode);
@@ -271,6 +278,7 @@ export class DeleteAclsResponse_DeleteAclsFilterResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -338,6 +346,7 @@ export class DeleteAclsResponse_DeleteAclsFilterResult {
   }
 }
 
+/** A DeleteAclsResponse body (spec/kafka-4.3.1/DeleteAclsResponse.json): versions 1-3, flexible 2-3. */
 export class DeleteAclsResponse extends Message {
   static readonly API_KEY: i16 = 31;
   static readonly MIN_VERSION: i16 = 1;
@@ -365,6 +374,7 @@ export class DeleteAclsResponse extends Message {
   apiKey(): i16 { return 31; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DeleteAclsResponse");
     const flexible = version >= 2;
@@ -399,6 +409,7 @@ export class DeleteAclsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteAclsResponse");
@@ -425,6 +436,7 @@ export class DeleteAclsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

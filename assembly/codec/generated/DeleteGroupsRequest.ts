@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DeleteGroupsRequest body (spec/kafka-4.3.1/DeleteGroupsRequest.json): versions 0-2, flexible 2. */
 export class DeleteGroupsRequest extends Message {
   static readonly API_KEY: i16 = 42;
   static readonly MIN_VERSION: i16 = 0;
@@ -40,6 +41,7 @@ export class DeleteGroupsRequest extends Message {
   apiKey(): i16 { return 42; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DeleteGroupsRequest");
     const flexible = version >= 2;
@@ -69,6 +71,7 @@ export class DeleteGroupsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteGroupsRequest");
@@ -94,6 +97,7 @@ export class DeleteGroupsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteGroupsResponse's DeletableGroupResult (spec/kafka-4.3.1/DeleteGroupsResponse.json). */
 export class DeleteGroupsResponse_DeletableGroupResult {
   /** The group id. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   groupId: string = "";
@@ -31,6 +32,7 @@ export class DeleteGroupsResponse_DeletableGroupResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.groupId = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class DeleteGroupsResponse_DeletableGroupResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.groupId, flexible);
@@ -72,6 +75,7 @@ export class DeleteGroupsResponse_DeletableGroupResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -123,6 +127,7 @@ export class DeleteGroupsResponse_DeletableGroupResult {
   }
 }
 
+/** A DeleteGroupsResponse body (spec/kafka-4.3.1/DeleteGroupsResponse.json): versions 0-2, flexible 2. */
 export class DeleteGroupsResponse extends Message {
   static readonly API_KEY: i16 = 42;
   static readonly MIN_VERSION: i16 = 0;
@@ -150,6 +155,7 @@ export class DeleteGroupsResponse extends Message {
   apiKey(): i16 { return 42; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DeleteGroupsResponse");
     const flexible = version >= 2;
@@ -184,6 +190,7 @@ export class DeleteGroupsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteGroupsResponse");
@@ -210,6 +217,7 @@ export class DeleteGroupsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteRecordsRequest's DeleteRecordsPartition (spec/kafka-4.3.1/DeleteRecordsRequest.json). */
 export class DeleteRecordsRequest_DeleteRecordsPartition {
   /** The partition index. (versions 0-2) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class DeleteRecordsRequest_DeleteRecordsPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.partitionIndex = r.readInt32();
@@ -55,6 +57,7 @@ export class DeleteRecordsRequest_DeleteRecordsPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt32(this.partitionIndex);
@@ -72,6 +75,7 @@ export class DeleteRecordsRequest_DeleteRecordsPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -97,6 +101,7 @@ export class DeleteRecordsRequest_DeleteRecordsPartition {
   }
 }
 
+/** DeleteRecordsRequest's DeleteRecordsTopic (spec/kafka-4.3.1/DeleteRecordsRequest.json). */
 export class DeleteRecordsRequest_DeleteRecordsTopic {
   /** The topic name. (versions 0-2) */
   name: string = "";
@@ -116,6 +121,7 @@ export class DeleteRecordsRequest_DeleteRecordsTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -149,6 +155,7 @@ export class DeleteRecordsRequest_DeleteRecordsTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -171,6 +178,7 @@ export class DeleteRecordsRequest_DeleteRecordsTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -201,6 +209,7 @@ export class DeleteRecordsRequest_DeleteRecordsTopic {
   }
 }
 
+/** A DeleteRecordsRequest body (spec/kafka-4.3.1/DeleteRecordsRequest.json): versions 0-2, flexible 2. */
 export class DeleteRecordsRequest extends Message {
   static readonly API_KEY: i16 = 21;
   static readonly MIN_VERSION: i16 = 0;
@@ -228,6 +237,7 @@ export class DeleteRecordsRequest extends Message {
   apiKey(): i16 { return 21; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DeleteRecordsRequest");
     const flexible = version >= 2;
@@ -262,6 +272,7 @@ export class DeleteRecordsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteRecordsRequest");
@@ -288,6 +299,7 @@ export class DeleteRecordsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

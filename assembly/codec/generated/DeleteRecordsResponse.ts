@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteRecordsResponse's DeleteRecordsPartitionResult (spec/kafka-4.3.1/DeleteRecordsResponse.json). */
 export class DeleteRecordsResponse_DeleteRecordsPartitionResult {
   /** The partition index. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -33,6 +34,7 @@ export class DeleteRecordsResponse_DeleteRecordsPartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.partitionIndex = r.readInt32();
@@ -59,6 +61,7 @@ export class DeleteRecordsResponse_DeleteRecordsPartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt32(this.partitionIndex);
@@ -77,6 +80,7 @@ export class DeleteRecordsResponse_DeleteRecordsPartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -132,6 +136,7 @@ export class DeleteRecordsResponse_DeleteRecordsPartitionResult {
   }
 }
 
+/** DeleteRecordsResponse's DeleteRecordsTopicResult (spec/kafka-4.3.1/DeleteRecordsResponse.json). */
 export class DeleteRecordsResponse_DeleteRecordsTopicResult {
   /** The topic name. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -151,6 +156,7 @@ export class DeleteRecordsResponse_DeleteRecordsTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -184,6 +190,7 @@ export class DeleteRecordsResponse_DeleteRecordsTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -206,6 +213,7 @@ export class DeleteRecordsResponse_DeleteRecordsTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -265,6 +273,7 @@ export class DeleteRecordsResponse_DeleteRecordsTopicResult {
   }
 }
 
+/** A DeleteRecordsResponse body (spec/kafka-4.3.1/DeleteRecordsResponse.json): versions 0-2, flexible 2. */
 export class DeleteRecordsResponse extends Message {
   static readonly API_KEY: i16 = 21;
   static readonly MIN_VERSION: i16 = 0;
@@ -292,6 +301,7 @@ export class DeleteRecordsResponse extends Message {
   apiKey(): i16 { return 21; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DeleteRecordsResponse");
     const flexible = version >= 2;
@@ -326,6 +336,7 @@ export class DeleteRecordsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteRecordsResponse");
@@ -352,6 +363,7 @@ export class DeleteRecordsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteShareGroupOffsetsRequest's DeleteShareGroupOffsetsRequestTopic (spec/kafka-4.3.1/DeleteShareGroupOffsetsRequest.json). */
 export class DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic {
   /** The topic name. (versions 0) */
   topicName: string = "";
@@ -29,6 +30,7 @@ export class DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic 
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic.TopicName");
@@ -48,6 +50,7 @@ export class DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic 
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -58,6 +61,7 @@ export class DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic 
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -80,6 +84,7 @@ export class DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic 
   }
 }
 
+/** A DeleteShareGroupOffsetsRequest body (spec/kafka-4.3.1/DeleteShareGroupOffsetsRequest.json): versions 0, flexible 0. */
 export class DeleteShareGroupOffsetsRequest extends Message {
   static readonly API_KEY: i16 = 92;
   static readonly MIN_VERSION: i16 = 0;
@@ -107,6 +112,7 @@ export class DeleteShareGroupOffsetsRequest extends Message {
   apiKey(): i16 { return 92; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DeleteShareGroupOffsetsRequest");
     this.groupId = r.readCompactString();
@@ -138,6 +144,7 @@ export class DeleteShareGroupOffsetsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteShareGroupOffsetsRequest");
@@ -158,6 +165,7 @@ export class DeleteShareGroupOffsetsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

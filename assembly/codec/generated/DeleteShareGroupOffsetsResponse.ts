@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteShareGroupOffsetsResponse's DeleteShareGroupOffsetsResponseTopic (spec/kafka-4.3.1/DeleteShareGroupOffsetsResponse.json). */
 export class DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic {
   /** The topic name. (versions 0) */
   topicName: string = "";
@@ -38,6 +39,7 @@ export class DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopi
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic.TopicName");
@@ -63,6 +65,7 @@ export class DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopi
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     w.writeUuid(this.topicId);
@@ -79,6 +82,7 @@ export class DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopi
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -136,6 +140,7 @@ export class DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopi
   }
 }
 
+/** A DeleteShareGroupOffsetsResponse body (spec/kafka-4.3.1/DeleteShareGroupOffsetsResponse.json): versions 0, flexible 0. */
 export class DeleteShareGroupOffsetsResponse extends Message {
   static readonly API_KEY: i16 = 92;
   static readonly MIN_VERSION: i16 = 0;
@@ -173,6 +178,7 @@ export class DeleteShareGroupOffsetsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DeleteShareGroupOffsetsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -208,6 +214,7 @@ export class DeleteShareGroupOffsetsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteShareGroupOffsetsResponse");
@@ -233,6 +240,7 @@ export class DeleteShareGroupOffsetsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteShareGroupStateRequest's PartitionData (spec/kafka-4.3.1/DeleteShareGroupStateRequest.json). */
 export class DeleteShareGroupStateRequest_PartitionData {
   /** The partition index. (versions 0) */
   partition: i32 = 0;
@@ -29,6 +30,7 @@ export class DeleteShareGroupStateRequest_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("DeleteShareGroupStateRequest.PartitionData.Partition");
@@ -48,6 +50,7 @@ export class DeleteShareGroupStateRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     {
@@ -58,6 +61,7 @@ export class DeleteShareGroupStateRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -80,6 +84,7 @@ export class DeleteShareGroupStateRequest_PartitionData {
   }
 }
 
+/** DeleteShareGroupStateRequest's DeleteStateData (spec/kafka-4.3.1/DeleteShareGroupStateRequest.json). */
 export class DeleteShareGroupStateRequest_DeleteStateData {
   /** The topic identifier. (versions 0) */
   topicId!: Uuid;
@@ -100,6 +105,7 @@ export class DeleteShareGroupStateRequest_DeleteStateData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("DeleteShareGroupStateRequest.DeleteStateData.TopicId");
@@ -130,6 +136,7 @@ export class DeleteShareGroupStateRequest_DeleteStateData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -146,6 +153,7 @@ export class DeleteShareGroupStateRequest_DeleteStateData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -175,6 +183,7 @@ export class DeleteShareGroupStateRequest_DeleteStateData {
   }
 }
 
+/** A DeleteShareGroupStateRequest body (spec/kafka-4.3.1/DeleteShareGroupStateRequest.json): versions 0, flexible 0. */
 export class DeleteShareGroupStateRequest extends Message {
   static readonly API_KEY: i16 = 86;
   static readonly MIN_VERSION: i16 = 0;
@@ -202,6 +211,7 @@ export class DeleteShareGroupStateRequest extends Message {
   apiKey(): i16 { return 86; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DeleteShareGroupStateRequest");
     this.groupId = r.readCompactString();
@@ -233,6 +243,7 @@ export class DeleteShareGroupStateRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteShareGroupStateRequest");
@@ -253,6 +264,7 @@ export class DeleteShareGroupStateRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

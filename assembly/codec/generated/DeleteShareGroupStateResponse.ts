@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteShareGroupStateResponse's PartitionResult (spec/kafka-4.3.1/DeleteShareGroupStateResponse.json). */
 export class DeleteShareGroupStateResponse_PartitionResult {
   /** The partition index. (versions 0) */
   partition: i32 = 0;
@@ -33,6 +34,7 @@ export class DeleteShareGroupStateResponse_PartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("DeleteShareGroupStateResponse.PartitionResult.Partition");
@@ -56,6 +58,7 @@ export class DeleteShareGroupStateResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class DeleteShareGroupStateResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -124,6 +128,7 @@ export class DeleteShareGroupStateResponse_PartitionResult {
   }
 }
 
+/** DeleteShareGroupStateResponse's DeleteStateResult (spec/kafka-4.3.1/DeleteShareGroupStateResponse.json). */
 export class DeleteShareGroupStateResponse_DeleteStateResult {
   /** The topic identifier. (versions 0) */
   topicId!: Uuid;
@@ -144,6 +149,7 @@ export class DeleteShareGroupStateResponse_DeleteStateResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("DeleteShareGroupStateResponse.DeleteStateResult.TopicId");
@@ -174,6 +180,7 @@ export class DeleteShareGroupStateResponse_DeleteStateResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -190,6 +197,7 @@ export class DeleteShareGroupStateResponse_DeleteStateResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -247,6 +255,7 @@ export class DeleteShareGroupStateResponse_DeleteStateResult {
   }
 }
 
+/** A DeleteShareGroupStateResponse body (spec/kafka-4.3.1/DeleteShareGroupStateResponse.json): versions 0, flexible 0. */
 export class DeleteShareGroupStateResponse extends Message {
   static readonly API_KEY: i16 = 86;
   static readonly MIN_VERSION: i16 = 0;
@@ -272,6 +281,7 @@ export class DeleteShareGroupStateResponse extends Message {
   apiKey(): i16 { return 86; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DeleteShareGroupStateResponse");
     {
@@ -301,6 +311,7 @@ export class DeleteShareGroupStateResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteShareGroupStateResponse");
@@ -320,6 +331,7 @@ export class DeleteShareGroupStateResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

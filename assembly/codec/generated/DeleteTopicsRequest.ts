@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteTopicsRequest's DeleteTopicState (spec/kafka-4.3.1/DeleteTopicsRequest.json). */
 export class DeleteTopicsRequest_DeleteTopicState {
   /** The topic name. (versions 6; nullable 6) */
   name: string | null = null;
@@ -34,6 +35,7 @@ export class DeleteTopicsRequest_DeleteTopicState {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     if (version >= 6) {
@@ -66,6 +68,7 @@ export class DeleteTopicsRequest_DeleteTopicState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     if (version >= 6) {
@@ -102,6 +105,7 @@ export class DeleteTopicsRequest_DeleteTopicState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -131,6 +135,7 @@ export class DeleteTopicsRequest_DeleteTopicState {
   }
 }
 
+/** A DeleteTopicsRequest body (spec/kafka-4.3.1/DeleteTopicsRequest.json): versions 1-6, flexible 4-6. */
 export class DeleteTopicsRequest extends Message {
   static readonly API_KEY: i16 = 20;
   static readonly MIN_VERSION: i16 = 1;
@@ -161,6 +166,7 @@ export class DeleteTopicsRequest extends Message {
   apiKey(): i16 { return 20; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DeleteTopicsRequest");
     const flexible = version >= 4;
@@ -207,6 +213,7 @@ export class DeleteTopicsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteTopicsRequest");
@@ -244,6 +251,7 @@ export class DeleteTopicsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

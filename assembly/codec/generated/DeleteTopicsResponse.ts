@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DeleteTopicsResponse's DeletableTopicResult (spec/kafka-4.3.1/DeleteTopicsResponse.json). */
 export class DeleteTopicsResponse_DeletableTopicResult {
   /** The topic name. (versions 1-6; nullable 6; map key: Kafka keys a map by it; kept as an array here) */
   name: string | null = "";
@@ -38,6 +39,7 @@ export class DeleteTopicsResponse_DeletableTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.name = r.readStringOf(flexible, version >= 6);
@@ -74,6 +76,7 @@ export class DeleteTopicsResponse_DeletableTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     {
@@ -109,6 +112,7 @@ export class DeleteTopicsResponse_DeletableTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -176,6 +180,7 @@ export class DeleteTopicsResponse_DeletableTopicResult {
   }
 }
 
+/** A DeleteTopicsResponse body (spec/kafka-4.3.1/DeleteTopicsResponse.json): versions 1-6, flexible 4-6. */
 export class DeleteTopicsResponse extends Message {
   static readonly API_KEY: i16 = 20;
   static readonly MIN_VERSION: i16 = 1;
@@ -203,6 +208,7 @@ export class DeleteTopicsResponse extends Message {
   apiKey(): i16 { return 20; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DeleteTopicsResponse");
     const flexible = version >= 4;
@@ -237,6 +243,7 @@ export class DeleteTopicsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "DeleteTopicsResponse");
@@ -263,6 +270,7 @@ export class DeleteTopicsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

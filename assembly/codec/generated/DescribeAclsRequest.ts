@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DescribeAclsRequest body (spec/kafka-4.3.1/DescribeAclsRequest.json): versions 1-3, flexible 2-3. */
 export class DescribeAclsRequest extends Message {
   static readonly API_KEY: i16 = 29;
   static readonly MIN_VERSION: i16 = 1;
@@ -49,6 +50,7 @@ export class DescribeAclsRequest extends Message {
   apiKey(): i16 { return 29; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeAclsRequest");
     const flexible = version >= 2;
@@ -84,6 +86,7 @@ export class DescribeAclsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeAclsRequest");
@@ -119,6 +122,7 @@ export class DescribeAclsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

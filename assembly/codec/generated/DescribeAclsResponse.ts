@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeAclsResponse's AclDescription (spec/kafka-4.3.1/DescribeAclsResponse.json). */
 export class DescribeAclsResponse_AclDescription {
   /** The ACL principal. (versions 1-3) */
   principal: string = "";
@@ -35,6 +36,7 @@ export class DescribeAclsResponse_AclDescription {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.principal = (flexible ? r.readCompactString() : r.readString());
@@ -63,6 +65,7 @@ export class DescribeAclsResponse_AclDescription {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.principal, flexible);
@@ -82,6 +85,7 @@ export class DescribeAclsResponse_AclDescription {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -136,6 +140,7 @@ export class DescribeAclsResponse_AclDescription {
   }
 }
 
+/** DescribeAclsResponse's DescribeAclsResource (spec/kafka-4.3.1/DescribeAclsResponse.json). */
 export class DescribeAclsResponse_DescribeAclsResource {
   /** The resource type. (versions 1-3) */
   resourceType: i8 = 0;
@@ -159,6 +164,7 @@ export class DescribeAclsResponse_DescribeAclsResource {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.resourceType = r.readInt8();
@@ -196,6 +202,7 @@ export class DescribeAclsResponse_DescribeAclsResource {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt8(this.resourceType);
@@ -220,6 +227,7 @@ export class DescribeAclsResponse_DescribeAclsResource {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -282,6 +290,7 @@ export class DescribeAclsResponse_DescribeAclsResource {
   }
 }
 
+/** A DescribeAclsResponse body (spec/kafka-4.3.1/DescribeAclsResponse.json): versions 1-3, flexible 2-3. */
 export class DescribeAclsResponse extends Message {
   static readonly API_KEY: i16 = 29;
   static readonly MIN_VERSION: i16 = 1;
@@ -319,6 +328,7 @@ export class DescribeAclsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeAclsResponse");
     const flexible = version >= 2;
@@ -357,6 +367,7 @@ export class DescribeAclsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeAclsResponse");
@@ -388,6 +399,7 @@ export class DescribeAclsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

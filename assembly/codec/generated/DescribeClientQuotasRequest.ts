@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeClientQuotasRequest's ComponentData (spec/kafka-4.3.1/DescribeClientQuotasRequest.json). */
 export class DescribeClientQuotasRequest_ComponentData {
   /** The entity type that the filter component applies to. (versions 0-1) */
   entityType: string = "";
@@ -33,6 +34,7 @@ export class DescribeClientQuotasRequest_ComponentData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.entityType = (flexible ? r.readCompactString() : r.readString());
@@ -59,6 +61,7 @@ export class DescribeClientQuotasRequest_ComponentData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.entityType, flexible);
@@ -80,6 +83,7 @@ export class DescribeClientQuotasRequest_ComponentData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -107,6 +111,7 @@ export class DescribeClientQuotasRequest_ComponentData {
   }
 }
 
+/** A DescribeClientQuotasRequest body (spec/kafka-4.3.1/DescribeClientQuotasRequest.json): versions 0-1, flexible 1. */
 export class DescribeClientQuotasRequest extends Message {
   static readonly API_KEY: i16 = 48;
   static readonly MIN_VERSION: i16 = 0;
@@ -134,6 +139,7 @@ export class DescribeClientQuotasRequest extends Message {
   apiKey(): i16 { return 48; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClientQuotasRequest");
     const flexible = version >= 1;
@@ -168,6 +174,7 @@ export class DescribeClientQuotasRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeClientQuotasRequest");
@@ -194,6 +201,7 @@ export class DescribeClientQuotasRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

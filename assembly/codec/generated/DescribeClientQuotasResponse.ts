@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeClientQuotasResponse's EntityData (spec/kafka-4.3.1/DescribeClientQuotasResponse.json). */
 export class DescribeClientQuotasResponse_EntityData {
   /** The entity type. (versions 0-1) */
   entityType: string = "";
@@ -31,6 +32,7 @@ export class DescribeClientQuotasResponse_EntityData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.entityType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class DescribeClientQuotasResponse_EntityData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.entityType, flexible);
@@ -75,6 +78,7 @@ export class DescribeClientQuotasResponse_EntityData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -121,6 +125,7 @@ export class DescribeClientQuotasResponse_EntityData {
   }
 }
 
+/** DescribeClientQuotasResponse's ValueData (spec/kafka-4.3.1/DescribeClientQuotasResponse.json). */
 export class DescribeClientQuotasResponse_ValueData {
   /** The quota configuration key. (versions 0-1) */
   key: string = "";
@@ -137,6 +142,7 @@ export class DescribeClientQuotasResponse_ValueData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.key = (flexible ? r.readCompactString() : r.readString());
@@ -161,6 +167,7 @@ export class DescribeClientQuotasResponse_ValueData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.key, flexible);
@@ -178,6 +185,7 @@ export class DescribeClientQuotasResponse_ValueData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -224,6 +232,7 @@ export class DescribeClientQuotasResponse_ValueData {
   }
 }
 
+/** DescribeClientQuotasResponse's EntryData (spec/kafka-4.3.1/DescribeClientQuotasResponse.json). */
 export class DescribeClientQuotasResponse_EntryData {
   /** The quota entity description. (versions 0-1) */
   entity!: Array<DescribeClientQuotasResponse_EntityData>;
@@ -244,6 +253,7 @@ export class DescribeClientQuotasResponse_EntryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     {
@@ -286,6 +296,7 @@ export class DescribeClientQuotasResponse_EntryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     {
@@ -313,6 +324,7 @@ export class DescribeClientQuotasResponse_EntryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -375,6 +387,7 @@ export class DescribeClientQuotasResponse_EntryData {
   }
 }
 
+/** A DescribeClientQuotasResponse body (spec/kafka-4.3.1/DescribeClientQuotasResponse.json): versions 0-1, flexible 1. */
 export class DescribeClientQuotasResponse extends Message {
   static readonly API_KEY: i16 = 48;
   static readonly MIN_VERSION: i16 = 0;
@@ -412,6 +425,7 @@ export class DescribeClientQuotasResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClientQuotasResponse");
     const flexible = version >= 1;
@@ -454,6 +468,7 @@ export class DescribeClientQuotasResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeClientQuotasResponse");
@@ -490,6 +505,7 @@ export class DescribeClientQuotasResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

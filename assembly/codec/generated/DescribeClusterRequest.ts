@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DescribeClusterRequest body (spec/kafka-4.3.1/DescribeClusterRequest.json): versions 0-2, flexible 0-2. */
 export class DescribeClusterRequest extends Message {
   static readonly API_KEY: i16 = 60;
   static readonly MIN_VERSION: i16 = 0;
@@ -41,6 +42,7 @@ export class DescribeClusterRequest extends Message {
   apiKey(): i16 { return 60; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClusterRequest");
     this.includeClusterAuthorizedOperations = r.readBool();
@@ -73,6 +75,7 @@ export class DescribeClusterRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeClusterRequest");
@@ -103,6 +106,7 @@ export class DescribeClusterRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 1;

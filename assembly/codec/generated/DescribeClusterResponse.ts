@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeClusterResponse's DescribeClusterBroker (spec/kafka-4.3.1/DescribeClusterResponse.json). */
 export class DescribeClusterResponse_DescribeClusterBroker {
   /** The broker ID. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   brokerId: i32 = 0;
@@ -37,6 +38,7 @@ export class DescribeClusterResponse_DescribeClusterBroker {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.brokerId = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeClusterResponse.DescribeClusterBroker.BrokerId");
@@ -68,6 +70,7 @@ export class DescribeClusterResponse_DescribeClusterBroker {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.brokerId);
     w.writeStringOf(this.host, true);
@@ -92,6 +95,7 @@ export class DescribeClusterResponse_DescribeClusterBroker {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -152,6 +156,7 @@ export class DescribeClusterResponse_DescribeClusterBroker {
   }
 }
 
+/** A DescribeClusterResponse body (spec/kafka-4.3.1/DescribeClusterResponse.json): versions 0-2, flexible 0-2. */
 export class DescribeClusterResponse extends Message {
   static readonly API_KEY: i16 = 60;
   static readonly MIN_VERSION: i16 = 0;
@@ -197,6 +202,7 @@ export class DescribeClusterResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DescribeClusterResponse");
     this.throttleTimeMs = r.readInt32();
@@ -244,6 +250,7 @@ export class DescribeClusterResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeClusterResponse");
@@ -280,6 +287,7 @@ export class DescribeClusterResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeConfigsRequest's DescribeConfigsResource (spec/kafka-4.3.1/DescribeConfigsRequest.json). */
 export class DescribeConfigsRequest_DescribeConfigsResource {
   /** The resource type. (versions 1-4) */
   resourceType: i8 = 0;
@@ -36,6 +37,7 @@ export class DescribeConfigsRequest_DescribeConfigsResource {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.resourceType = r.readInt8();
@@ -72,6 +74,7 @@ export class DescribeConfigsRequest_DescribeConfigsResource {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeInt8(this.resourceType);
@@ -100,6 +103,7 @@ export class DescribeConfigsRequest_DescribeConfigsResource {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -135,6 +139,7 @@ export class DescribeConfigsRequest_DescribeConfigsResource {
   }
 }
 
+/** A DescribeConfigsRequest body (spec/kafka-4.3.1/DescribeConfigsRequest.json): versions 1-4, flexible 4. */
 export class DescribeConfigsRequest extends Message {
   static readonly API_KEY: i16 = 32;
   static readonly MIN_VERSION: i16 = 1;
@@ -164,6 +169,7 @@ export class DescribeConfigsRequest extends Message {
   apiKey(): i16 { return 32; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "DescribeConfigsRequest");
     const flexible = version >= 4;
@@ -204,6 +210,7 @@ export class DescribeConfigsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeConfigsRequest");
@@ -238,6 +245,7 @@ export class DescribeConfigsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

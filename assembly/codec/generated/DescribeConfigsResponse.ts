@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeConfigsResponse's DescribeConfigsSynonym (spec/kafka-4.3.1/DescribeConfigsResponse.json). */
 export class DescribeConfigsResponse_DescribeConfigsSynonym {
   /** The synonym name. (versions 1-4) */
   name: string = "";
@@ -33,6 +34,7 @@ export class DescribeConfigsResponse_DescribeConfigsSynonym {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -59,6 +61,7 @@ export class DescribeConfigsResponse_DescribeConfigsSynonym {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeStringOf(this.name, flexible);
@@ -80,6 +83,7 @@ export class DescribeConfigsResponse_DescribeConfigsSynonym {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -130,6 +134,7 @@ export class DescribeConfigsResponse_DescribeConfigsSynonym {
   }
 }
 
+/** DescribeConfigsResponse's DescribeConfigsResourceResult (spec/kafka-4.3.1/DescribeConfigsResponse.json). */
 export class DescribeConfigsResponse_DescribeConfigsResourceResult {
   /** The configuration name. (versions 1-4) */
   name: string = "";
@@ -161,6 +166,7 @@ export class DescribeConfigsResponse_DescribeConfigsResourceResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -214,6 +220,7 @@ export class DescribeConfigsResponse_DescribeConfigsResourceResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeStringOf(this.name, flexible);
@@ -254,6 +261,7 @@ export class DescribeConfigsResponse_DescribeConfigsResourceResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -340,6 +348,7 @@ export class DescribeConfigsResponse_DescribeConfigsResourceResult {
   }
 }
 
+/** DescribeConfigsResponse's DescribeConfigsResult (spec/kafka-4.3.1/DescribeConfigsResponse.json). */
 export class DescribeConfigsResponse_DescribeConfigsResult {
   /** The error code, or 0 if we were able to successfully describe the configurations. (versions 1-4) */
   errorCode: i16 = 0;
@@ -365,6 +374,7 @@ export class DescribeConfigsResponse_DescribeConfigsResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.errorCode = r.readInt16();
@@ -404,6 +414,7 @@ export class DescribeConfigsResponse_DescribeConfigsResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeInt16(this.errorCode);
@@ -432,6 +443,7 @@ export class DescribeConfigsResponse_DescribeConfigsResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -503,6 +515,7 @@ export class DescribeConfigsResponse_DescribeConfigsResult {
   }
 }
 
+/** A DescribeConfigsResponse body (spec/kafka-4.3.1/DescribeConfigsResponse.json): versions 1-4, flexible 4. */
 export class DescribeConfigsResponse extends Message {
   static readonly API_KEY: i16 = 32;
   static readonly MIN_VERSION: i16 = 1;
@@ -530,6 +543,7 @@ export class DescribeConfigsResponse extends Message {
   apiKey(): i16 { return 32; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "DescribeConfigsResponse");
     const flexible = version >= 4;
@@ -564,6 +578,7 @@ export class DescribeConfigsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeConfigsResponse");
@@ -590,6 +605,7 @@ export class DescribeConfigsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeDelegationTokenRequest's DescribeDelegationTokenOwner (spec/kafka-4.3.1/DescribeDelegationTokenRequest.json). */
 export class DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
   /** The owner principal type. (versions 1-3) */
   principalType: string = "";
@@ -31,6 +32,7 @@ export class DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.principalType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.principalType, flexible);
@@ -72,6 +75,7 @@ export class DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -97,6 +101,7 @@ export class DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
   }
 }
 
+/** A DescribeDelegationTokenRequest body (spec/kafka-4.3.1/DescribeDelegationTokenRequest.json): versions 1-3, flexible 2-3. */
 export class DescribeDelegationTokenRequest extends Message {
   static readonly API_KEY: i16 = 41;
   static readonly MIN_VERSION: i16 = 1;
@@ -122,6 +127,7 @@ export class DescribeDelegationTokenRequest extends Message {
   apiKey(): i16 { return 41; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeDelegationTokenRequest");
     const flexible = version >= 2;
@@ -158,6 +164,7 @@ export class DescribeDelegationTokenRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeDelegationTokenRequest");
@@ -188,6 +195,7 @@ export class DescribeDelegationTokenRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeDelegationTokenResponse's DescribedDelegationTokenRenewer (spec/kafka-4.3.1/DescribeDelegationTokenResponse.json). */
 export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
   /** The renewer principal type. (versions 1-3) */
   principalType: string = "";
@@ -31,6 +32,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.principalType = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.principalType, flexible);
@@ -72,6 +75,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -118,6 +122,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
   }
 }
 
+/** DescribeDelegationTokenResponse's DescribedDelegationToken (spec/kafka-4.3.1/DescribeDelegationTokenResponse.json). */
 export class DescribeDelegationTokenResponse_DescribedDelegationToken {
   /** The token principal type. (versions 1-3) */
   principalType: string = "";
@@ -153,6 +158,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationToken {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.principalType = (flexible ? r.readCompactString() : r.readString());
@@ -210,6 +216,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationToken {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.principalType, flexible);
@@ -254,6 +261,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationToken {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -348,6 +356,7 @@ export class DescribeDelegationTokenResponse_DescribedDelegationToken {
   }
 }
 
+/** A DescribeDelegationTokenResponse body (spec/kafka-4.3.1/DescribeDelegationTokenResponse.json): versions 1-3, flexible 2-3. */
 export class DescribeDelegationTokenResponse extends Message {
   static readonly API_KEY: i16 = 41;
   static readonly MIN_VERSION: i16 = 1;
@@ -383,6 +392,7 @@ export class DescribeDelegationTokenResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-3). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 3) return r.failWith(DecodeError.UnsupportedVersion, "DescribeDelegationTokenResponse");
     const flexible = version >= 2;
@@ -419,6 +429,7 @@ export class DescribeDelegationTokenResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 3) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeDelegationTokenResponse");
@@ -446,6 +457,7 @@ export class DescribeDelegationTokenResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DescribeGroupsRequest body (spec/kafka-4.3.1/DescribeGroupsRequest.json): versions 0-6, flexible 5-6. */
 export class DescribeGroupsRequest extends Message {
   static readonly API_KEY: i16 = 15;
   static readonly MIN_VERSION: i16 = 0;
@@ -42,6 +43,7 @@ export class DescribeGroupsRequest extends Message {
   apiKey(): i16 { return 15; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DescribeGroupsRequest");
     const flexible = version >= 5;
@@ -77,6 +79,7 @@ export class DescribeGroupsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeGroupsRequest");
@@ -110,6 +113,7 @@ export class DescribeGroupsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeGroupsResponse's DescribedGroupMember (spec/kafka-4.3.1/DescribeGroupsResponse.json). */
 export class DescribeGroupsResponse_DescribedGroupMember {
   /** The member id. (versions 0-6) */
   memberId: string = "";
@@ -39,6 +40,7 @@ export class DescribeGroupsResponse_DescribedGroupMember {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.memberId = (flexible ? r.readCompactString() : r.readString());
@@ -75,6 +77,7 @@ export class DescribeGroupsResponse_DescribedGroupMember {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeStringOf(this.memberId, flexible);
@@ -103,6 +106,7 @@ export class DescribeGroupsResponse_DescribedGroupMember {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -169,6 +173,7 @@ export class DescribeGroupsResponse_DescribedGroupMember {
   }
 }
 
+/** DescribeGroupsResponse's DescribedGroup (spec/kafka-4.3.1/DescribeGroupsResponse.json). */
 export class DescribeGroupsResponse_DescribedGroup {
   /** The describe error, or 0 if there was no error. (versions 0-6) */
   errorCode: i16 = 0;
@@ -200,6 +205,7 @@ export class DescribeGroupsResponse_DescribedGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 5;
     this.errorCode = r.readInt16();
@@ -253,6 +259,7 @@ export class DescribeGroupsResponse_DescribedGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 5;
     w.writeInt16(this.errorCode);
@@ -300,6 +307,7 @@ export class DescribeGroupsResponse_DescribedGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;
@@ -391,6 +399,7 @@ export class DescribeGroupsResponse_DescribedGroup {
   }
 }
 
+/** A DescribeGroupsResponse body (spec/kafka-4.3.1/DescribeGroupsResponse.json): versions 0-6, flexible 5-6. */
 export class DescribeGroupsResponse extends Message {
   static readonly API_KEY: i16 = 15;
   static readonly MIN_VERSION: i16 = 0;
@@ -418,6 +427,7 @@ export class DescribeGroupsResponse extends Message {
   apiKey(): i16 { return 15; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "DescribeGroupsResponse");
     const flexible = version >= 5;
@@ -456,6 +466,7 @@ export class DescribeGroupsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeGroupsResponse");
@@ -484,6 +495,7 @@ export class DescribeGroupsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 5;
     let n = 0;

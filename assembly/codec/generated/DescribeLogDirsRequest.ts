@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeLogDirsRequest's DescribableLogDirTopic (spec/kafka-4.3.1/DescribeLogDirsRequest.json). */
 export class DescribeLogDirsRequest_DescribableLogDirTopic {
   /** The topic name. (versions 1-5; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -34,6 +35,7 @@ export class DescribeLogDirsRequest_DescribableLogDirTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.topic = (flexible ? r.readCompactString() : r.readString());
@@ -64,6 +66,7 @@ export class DescribeLogDirsRequest_DescribableLogDirTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.topic, flexible);
@@ -86,6 +89,7 @@ export class DescribeLogDirsRequest_DescribableLogDirTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -116,6 +120,7 @@ export class DescribeLogDirsRequest_DescribableLogDirTopic {
   }
 }
 
+/** A DescribeLogDirsRequest body (spec/kafka-4.3.1/DescribeLogDirsRequest.json): versions 1-5, flexible 2-5. */
 export class DescribeLogDirsRequest extends Message {
   static readonly API_KEY: i16 = 35;
   static readonly MIN_VERSION: i16 = 1;
@@ -141,6 +146,7 @@ export class DescribeLogDirsRequest extends Message {
   apiKey(): i16 { return 35; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "DescribeLogDirsRequest");
     const flexible = version >= 2;
@@ -177,6 +183,7 @@ export class DescribeLogDirsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeLogDirsRequest");
@@ -207,6 +214,7 @@ export class DescribeLogDirsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

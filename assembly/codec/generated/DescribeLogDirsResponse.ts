@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeLogDirsResponse's DescribeLogDirsPartition (spec/kafka-4.3.1/DescribeLogDirsResponse.json). */
 export class DescribeLogDirsResponse_DescribeLogDirsPartition {
   /** The partition index. (versions 1-5) */
   partitionIndex: i32 = 0;
@@ -35,6 +36,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.partitionIndex = r.readInt32();
@@ -63,6 +65,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt32(this.partitionIndex);
@@ -82,6 +85,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -136,6 +140,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsPartition {
   }
 }
 
+/** DescribeLogDirsResponse's DescribeLogDirsTopic (spec/kafka-4.3.1/DescribeLogDirsResponse.json). */
 export class DescribeLogDirsResponse_DescribeLogDirsTopic {
   /** The topic name. (versions 1-5) */
   name: string = "";
@@ -155,6 +160,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -188,6 +194,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.name, flexible);
@@ -210,6 +217,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -264,6 +272,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsTopic {
   }
 }
 
+/** DescribeLogDirsResponse's DescribeLogDirsResult (spec/kafka-4.3.1/DescribeLogDirsResponse.json). */
 export class DescribeLogDirsResponse_DescribeLogDirsResult {
   /** The error code, or 0 if there was no error. (versions 1-5) */
   errorCode: i16 = 0;
@@ -291,6 +300,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.errorCode = r.readInt16();
@@ -344,6 +354,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt16(this.errorCode);
@@ -376,6 +387,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -463,6 +475,7 @@ export class DescribeLogDirsResponse_DescribeLogDirsResult {
   }
 }
 
+/** A DescribeLogDirsResponse body (spec/kafka-4.3.1/DescribeLogDirsResponse.json): versions 1-5, flexible 2-5. */
 export class DescribeLogDirsResponse extends Message {
   static readonly API_KEY: i16 = 35;
   static readonly MIN_VERSION: i16 = 1;
@@ -499,6 +512,7 @@ export class DescribeLogDirsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "DescribeLogDirsResponse");
     const flexible = version >= 2;
@@ -539,6 +553,7 @@ export class DescribeLogDirsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeLogDirsResponse");
@@ -568,6 +583,7 @@ export class DescribeLogDirsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

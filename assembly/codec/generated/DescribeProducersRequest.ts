@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeProducersRequest's TopicRequest (spec/kafka-4.3.1/DescribeProducersRequest.json). */
 export class DescribeProducersRequest_TopicRequest {
   /** The topic name. (versions 0) */
   name: string = "";
@@ -34,6 +35,7 @@ export class DescribeProducersRequest_TopicRequest {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeProducersRequest.TopicRequest.Name");
@@ -61,6 +63,7 @@ export class DescribeProducersRequest_TopicRequest {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -77,6 +80,7 @@ export class DescribeProducersRequest_TopicRequest {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -106,6 +110,7 @@ export class DescribeProducersRequest_TopicRequest {
   }
 }
 
+/** A DescribeProducersRequest body (spec/kafka-4.3.1/DescribeProducersRequest.json): versions 0, flexible 0. */
 export class DescribeProducersRequest extends Message {
   static readonly API_KEY: i16 = 61;
   static readonly MIN_VERSION: i16 = 0;
@@ -131,6 +136,7 @@ export class DescribeProducersRequest extends Message {
   apiKey(): i16 { return 61; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeProducersRequest");
     {
@@ -160,6 +166,7 @@ export class DescribeProducersRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeProducersRequest");
@@ -179,6 +186,7 @@ export class DescribeProducersRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeProducersResponse's ProducerState (spec/kafka-4.3.1/DescribeProducersResponse.json). */
 export class DescribeProducersResponse_ProducerState {
   /** The producer id. (versions 0) */
   producerId: i64 = 0;
@@ -39,6 +40,7 @@ export class DescribeProducersResponse_ProducerState {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.producerId = r.readInt64();
     if (!r.ok) return r.failedAt("DescribeProducersResponse.ProducerState.ProducerId");
@@ -68,6 +70,7 @@ export class DescribeProducersResponse_ProducerState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.producerId);
     w.writeInt32(this.producerEpoch);
@@ -83,6 +86,7 @@ export class DescribeProducersResponse_ProducerState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -143,6 +147,7 @@ export class DescribeProducersResponse_ProducerState {
   }
 }
 
+/** DescribeProducersResponse's PartitionResponse (spec/kafka-4.3.1/DescribeProducersResponse.json). */
 export class DescribeProducersResponse_PartitionResponse {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -166,6 +171,7 @@ export class DescribeProducersResponse_PartitionResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeProducersResponse.PartitionResponse.PartitionIndex");
@@ -200,6 +206,7 @@ export class DescribeProducersResponse_PartitionResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -221,6 +228,7 @@ export class DescribeProducersResponse_PartitionResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -286,6 +294,7 @@ export class DescribeProducersResponse_PartitionResponse {
   }
 }
 
+/** DescribeProducersResponse's TopicResponse (spec/kafka-4.3.1/DescribeProducersResponse.json). */
 export class DescribeProducersResponse_TopicResponse {
   /** The topic name. (versions 0) */
   name: string = "";
@@ -305,6 +314,7 @@ export class DescribeProducersResponse_TopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeProducersResponse.TopicResponse.Name");
@@ -335,6 +345,7 @@ export class DescribeProducersResponse_TopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -351,6 +362,7 @@ export class DescribeProducersResponse_TopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -408,6 +420,7 @@ export class DescribeProducersResponse_TopicResponse {
   }
 }
 
+/** A DescribeProducersResponse body (spec/kafka-4.3.1/DescribeProducersResponse.json): versions 0, flexible 0. */
 export class DescribeProducersResponse extends Message {
   static readonly API_KEY: i16 = 61;
   static readonly MIN_VERSION: i16 = 0;
@@ -435,6 +448,7 @@ export class DescribeProducersResponse extends Message {
   apiKey(): i16 { return 61; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeProducersResponse");
     this.throttleTimeMs = r.readInt32();
@@ -466,6 +480,7 @@ export class DescribeProducersResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeProducersResponse");
@@ -486,6 +501,7 @@ export class DescribeProducersResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeQuorumRequest's PartitionData (spec/kafka-4.3.1/DescribeQuorumRequest.json). */
 export class DescribeQuorumRequest_PartitionData {
   /** The partition index. (versions 0-2) */
   partitionIndex: i32 = 0;
@@ -29,6 +30,7 @@ export class DescribeQuorumRequest_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeQuorumRequest.PartitionData.PartitionIndex");
@@ -48,6 +50,7 @@ export class DescribeQuorumRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     {
@@ -58,6 +61,7 @@ export class DescribeQuorumRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -80,6 +84,7 @@ export class DescribeQuorumRequest_PartitionData {
   }
 }
 
+/** DescribeQuorumRequest's TopicData (spec/kafka-4.3.1/DescribeQuorumRequest.json). */
 export class DescribeQuorumRequest_TopicData {
   /** The topic name. (versions 0-2) */
   topicName: string = "";
@@ -99,6 +104,7 @@ export class DescribeQuorumRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeQuorumRequest.TopicData.TopicName");
@@ -129,6 +135,7 @@ export class DescribeQuorumRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -145,6 +152,7 @@ export class DescribeQuorumRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -174,6 +182,7 @@ export class DescribeQuorumRequest_TopicData {
   }
 }
 
+/** A DescribeQuorumRequest body (spec/kafka-4.3.1/DescribeQuorumRequest.json): versions 0-2, flexible 0-2. */
 export class DescribeQuorumRequest extends Message {
   static readonly API_KEY: i16 = 55;
   static readonly MIN_VERSION: i16 = 0;
@@ -199,6 +208,7 @@ export class DescribeQuorumRequest extends Message {
   apiKey(): i16 { return 55; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DescribeQuorumRequest");
     {
@@ -228,6 +238,7 @@ export class DescribeQuorumRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeQuorumRequest");
@@ -247,6 +258,7 @@ export class DescribeQuorumRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeQuorumResponse's ReplicaState (spec/kafka-4.3.1/DescribeQuorumResponse.json). */
 export class DescribeQuorumResponse_ReplicaState {
   /** The ID of the replica. (versions 0-2) */
   replicaId: i32 = 0;
@@ -40,6 +41,7 @@ export class DescribeQuorumResponse_ReplicaState {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.replicaId = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeQuorumResponse.ReplicaState.ReplicaId");
@@ -79,6 +81,7 @@ export class DescribeQuorumResponse_ReplicaState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.replicaId);
     if (version >= 2) {
@@ -104,6 +107,7 @@ export class DescribeQuorumResponse_ReplicaState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -172,6 +176,7 @@ export class DescribeQuorumResponse_ReplicaState {
   }
 }
 
+/** DescribeQuorumResponse's PartitionData (spec/kafka-4.3.1/DescribeQuorumResponse.json). */
 export class DescribeQuorumResponse_PartitionData {
   /** The partition index. (versions 0-2) */
   partitionIndex: i32 = 0;
@@ -204,6 +209,7 @@ export class DescribeQuorumResponse_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeQuorumResponse.PartitionData.PartitionIndex");
@@ -259,6 +265,7 @@ export class DescribeQuorumResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -293,6 +300,7 @@ export class DescribeQuorumResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -386,6 +394,7 @@ export class DescribeQuorumResponse_PartitionData {
   }
 }
 
+/** DescribeQuorumResponse's TopicData (spec/kafka-4.3.1/DescribeQuorumResponse.json). */
 export class DescribeQuorumResponse_TopicData {
   /** The topic name. (versions 0-2) */
   topicName: string = "";
@@ -405,6 +414,7 @@ export class DescribeQuorumResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeQuorumResponse.TopicData.TopicName");
@@ -435,6 +445,7 @@ export class DescribeQuorumResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -451,6 +462,7 @@ export class DescribeQuorumResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -508,6 +520,7 @@ export class DescribeQuorumResponse_TopicData {
   }
 }
 
+/** DescribeQuorumResponse's Listener (spec/kafka-4.3.1/DescribeQuorumResponse.json). */
 export class DescribeQuorumResponse_Listener {
   /** The name of the endpoint. (versions 2; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -526,6 +539,7 @@ export class DescribeQuorumResponse_Listener {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 2) {
       this.name = r.readCompactString();
@@ -561,6 +575,7 @@ export class DescribeQuorumResponse_Listener {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 2) {
       w.writeStringOf(this.name, true);
@@ -594,6 +609,7 @@ export class DescribeQuorumResponse_Listener {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 2) {
@@ -654,6 +670,7 @@ export class DescribeQuorumResponse_Listener {
   }
 }
 
+/** DescribeQuorumResponse's Node (spec/kafka-4.3.1/DescribeQuorumResponse.json). */
 export class DescribeQuorumResponse_Node {
   /** The ID of the associated node. (versions 2; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -673,6 +690,7 @@ export class DescribeQuorumResponse_Node {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 2) {
       this.nodeId = r.readInt32();
@@ -709,6 +727,7 @@ export class DescribeQuorumResponse_Node {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 2) {
       w.writeInt32(this.nodeId);
@@ -737,6 +756,7 @@ export class DescribeQuorumResponse_Node {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 2) {
@@ -797,6 +817,7 @@ export class DescribeQuorumResponse_Node {
   }
 }
 
+/** A DescribeQuorumResponse body (spec/kafka-4.3.1/DescribeQuorumResponse.json): versions 0-2, flexible 0-2. */
 export class DescribeQuorumResponse extends Message {
   static readonly API_KEY: i16 = 55;
   static readonly MIN_VERSION: i16 = 0;
@@ -835,6 +856,7 @@ export class DescribeQuorumResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "DescribeQuorumResponse");
     this.errorCode = r.readInt16();
@@ -885,6 +907,7 @@ export class DescribeQuorumResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeQuorumResponse");
@@ -924,6 +947,7 @@ export class DescribeQuorumResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeShareGroupOffsetsRequest's DescribeShareGroupOffsetsRequestTopic (spec/kafka-4.3.1/DescribeShareGroupOffsetsRequest.json). */
 export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTopic {
   /** The topic name. (versions 0-1) */
   topicName: string = "";
@@ -34,6 +35,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTo
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic.TopicName");
@@ -61,6 +63,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTo
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -77,6 +80,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTo
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -106,6 +110,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTo
   }
 }
 
+/** DescribeShareGroupOffsetsRequest's DescribeShareGroupOffsetsRequestGroup (spec/kafka-4.3.1/DescribeShareGroupOffsetsRequest.json). */
 export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGroup {
   /** The group identifier. (versions 0-1) */
   groupId: string = "";
@@ -125,6 +130,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGr
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.groupId = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup.GroupId");
@@ -159,6 +165,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGr
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.groupId, true);
     {
@@ -180,6 +187,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGr
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);
@@ -212,6 +220,7 @@ export class DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGr
   }
 }
 
+/** A DescribeShareGroupOffsetsRequest body (spec/kafka-4.3.1/DescribeShareGroupOffsetsRequest.json): versions 0-1, flexible 0-1. */
 export class DescribeShareGroupOffsetsRequest extends Message {
   static readonly API_KEY: i16 = 90;
   static readonly MIN_VERSION: i16 = 0;
@@ -237,6 +246,7 @@ export class DescribeShareGroupOffsetsRequest extends Message {
   apiKey(): i16 { return 90; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeShareGroupOffsetsRequest");
     {
@@ -266,6 +276,7 @@ export class DescribeShareGroupOffsetsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeShareGroupOffsetsRequest");
@@ -285,6 +296,7 @@ export class DescribeShareGroupOffsetsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

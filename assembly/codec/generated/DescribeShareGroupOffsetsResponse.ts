@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeShareGroupOffsetsResponse's DescribeShareGroupOffsetsResponsePartition (spec/kafka-4.3.1/DescribeShareGroupOffsetsResponse.json). */
 export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponsePartition {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -39,6 +40,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition.PartitionIndex");
@@ -72,6 +74,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt64(this.startOffset);
@@ -92,6 +95,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -161,6 +165,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
   }
 }
 
+/** DescribeShareGroupOffsetsResponse's DescribeShareGroupOffsetsResponseTopic (spec/kafka-4.3.1/DescribeShareGroupOffsetsResponse.json). */
 export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseTopic {
   /** The topic name. (versions 0-1) */
   topicName: string = "";
@@ -183,6 +188,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic.TopicName");
@@ -215,6 +221,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     w.writeUuid(this.topicId);
@@ -232,6 +239,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -293,6 +301,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
   }
 }
 
+/** DescribeShareGroupOffsetsResponse's DescribeShareGroupOffsetsResponseGroup (spec/kafka-4.3.1/DescribeShareGroupOffsetsResponse.json). */
 export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseGroup {
   /** The group identifier. (versions 0-1) */
   groupId: string = "";
@@ -316,6 +325,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.groupId = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup.GroupId");
@@ -350,6 +360,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.groupId, true);
     {
@@ -371,6 +382,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);
@@ -440,6 +452,7 @@ export class DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponse
   }
 }
 
+/** A DescribeShareGroupOffsetsResponse body (spec/kafka-4.3.1/DescribeShareGroupOffsetsResponse.json): versions 0-1, flexible 0-1. */
 export class DescribeShareGroupOffsetsResponse extends Message {
   static readonly API_KEY: i16 = 90;
   static readonly MIN_VERSION: i16 = 0;
@@ -467,6 +480,7 @@ export class DescribeShareGroupOffsetsResponse extends Message {
   apiKey(): i16 { return 90; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "DescribeShareGroupOffsetsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -498,6 +512,7 @@ export class DescribeShareGroupOffsetsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeShareGroupOffsetsResponse");
@@ -518,6 +533,7 @@ export class DescribeShareGroupOffsetsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

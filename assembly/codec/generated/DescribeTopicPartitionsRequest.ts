@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeTopicPartitionsRequest's TopicRequest (spec/kafka-4.3.1/DescribeTopicPartitionsRequest.json). */
 export class DescribeTopicPartitionsRequest_TopicRequest {
   /** The topic name. (versions 0) */
   name: string = "";
@@ -29,6 +30,7 @@ export class DescribeTopicPartitionsRequest_TopicRequest {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeTopicPartitionsRequest.TopicRequest.Name");
@@ -48,6 +50,7 @@ export class DescribeTopicPartitionsRequest_TopicRequest {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -58,6 +61,7 @@ export class DescribeTopicPartitionsRequest_TopicRequest {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -80,6 +84,7 @@ export class DescribeTopicPartitionsRequest_TopicRequest {
   }
 }
 
+/** DescribeTopicPartitionsRequest's Cursor (spec/kafka-4.3.1/DescribeTopicPartitionsRequest.json). */
 export class DescribeTopicPartitionsRequest_Cursor {
   /** The name for the first topic to process. (versions 0) */
   topicName: string = "";
@@ -96,6 +101,7 @@ export class DescribeTopicPartitionsRequest_Cursor {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeTopicPartitionsRequest.Cursor.TopicName");
@@ -117,6 +123,7 @@ export class DescribeTopicPartitionsRequest_Cursor {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     w.writeInt32(this.partitionIndex);
@@ -128,6 +135,7 @@ export class DescribeTopicPartitionsRequest_Cursor {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -152,6 +160,7 @@ export class DescribeTopicPartitionsRequest_Cursor {
   }
 }
 
+/** A DescribeTopicPartitionsRequest body (spec/kafka-4.3.1/DescribeTopicPartitionsRequest.json): versions 0, flexible 0. */
 export class DescribeTopicPartitionsRequest extends Message {
   static readonly API_KEY: i16 = 75;
   static readonly MIN_VERSION: i16 = 0;
@@ -181,6 +190,7 @@ export class DescribeTopicPartitionsRequest extends Message {
   apiKey(): i16 { return 75; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeTopicPartitionsRequest");
     {
@@ -223,6 +233,7 @@ export class DescribeTopicPartitionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeTopicPartitionsRequest");
@@ -252,6 +263,7 @@ export class DescribeTopicPartitionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeTopicPartitionsResponse's DescribeTopicPartitionsResponsePartition (spec/kafka-4.3.1/DescribeTopicPartitionsResponse.json). */
 export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition {
   /** The partition error, or 0 if there was no error. (versions 0) */
   errorCode: i16 = 0;
@@ -50,6 +51,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePart
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.ErrorCode");
@@ -123,6 +125,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePart
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     w.writeInt32(this.partitionIndex);
@@ -176,6 +179,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePart
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -304,6 +308,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePart
   }
 }
 
+/** DescribeTopicPartitionsResponse's DescribeTopicPartitionsResponseTopic (spec/kafka-4.3.1/DescribeTopicPartitionsResponse.json). */
 export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic {
   /** The topic error, or 0 if there was no error. (versions 0) */
   errorCode: i16 = 0;
@@ -332,6 +337,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopi
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic.ErrorCode");
@@ -370,6 +376,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopi
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     {
@@ -393,6 +400,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopi
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -470,6 +478,7 @@ export class DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopi
   }
 }
 
+/** DescribeTopicPartitionsResponse's Cursor (spec/kafka-4.3.1/DescribeTopicPartitionsResponse.json). */
 export class DescribeTopicPartitionsResponse_Cursor {
   /** The name for the first topic to process. (versions 0) */
   topicName: string = "";
@@ -486,6 +495,7 @@ export class DescribeTopicPartitionsResponse_Cursor {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeTopicPartitionsResponse.Cursor.TopicName");
@@ -507,6 +517,7 @@ export class DescribeTopicPartitionsResponse_Cursor {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     w.writeInt32(this.partitionIndex);
@@ -518,6 +529,7 @@ export class DescribeTopicPartitionsResponse_Cursor {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -562,6 +574,7 @@ export class DescribeTopicPartitionsResponse_Cursor {
   }
 }
 
+/** A DescribeTopicPartitionsResponse body (spec/kafka-4.3.1/DescribeTopicPartitionsResponse.json): versions 0, flexible 0. */
 export class DescribeTopicPartitionsResponse extends Message {
   static readonly API_KEY: i16 = 75;
   static readonly MIN_VERSION: i16 = 0;
@@ -591,6 +604,7 @@ export class DescribeTopicPartitionsResponse extends Message {
   apiKey(): i16 { return 75; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeTopicPartitionsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -633,6 +647,7 @@ export class DescribeTopicPartitionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeTopicPartitionsResponse");
@@ -662,6 +677,7 @@ export class DescribeTopicPartitionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A DescribeTransactionsRequest body (spec/kafka-4.3.1/DescribeTransactionsRequest.json): versions 0, flexible 0. */
 export class DescribeTransactionsRequest extends Message {
   static readonly API_KEY: i16 = 65;
   static readonly MIN_VERSION: i16 = 0;
@@ -40,6 +41,7 @@ export class DescribeTransactionsRequest extends Message {
   apiKey(): i16 { return 65; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeTransactionsRequest");
     {
@@ -66,6 +68,7 @@ export class DescribeTransactionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeTransactionsRequest");
@@ -85,6 +88,7 @@ export class DescribeTransactionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

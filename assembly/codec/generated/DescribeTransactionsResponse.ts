@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeTransactionsResponse's TopicData (spec/kafka-4.3.1/DescribeTransactionsResponse.json). */
 export class DescribeTransactionsResponse_TopicData {
   /** The topic name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -34,6 +35,7 @@ export class DescribeTransactionsResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topic = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeTransactionsResponse.TopicData.Topic");
@@ -61,6 +63,7 @@ export class DescribeTransactionsResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topic, true);
     {
@@ -77,6 +80,7 @@ export class DescribeTransactionsResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topic, true);
@@ -130,6 +134,7 @@ export class DescribeTransactionsResponse_TopicData {
   }
 }
 
+/** DescribeTransactionsResponse's TransactionState (spec/kafka-4.3.1/DescribeTransactionsResponse.json). */
 export class DescribeTransactionsResponse_TransactionState {
   /** The error code. (versions 0) */
   errorCode: i16 = 0;
@@ -161,6 +166,7 @@ export class DescribeTransactionsResponse_TransactionState {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("DescribeTransactionsResponse.TransactionState.ErrorCode");
@@ -203,6 +209,7 @@ export class DescribeTransactionsResponse_TransactionState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     w.writeStringOf(this.transactionalId, true);
@@ -225,6 +232,7 @@ export class DescribeTransactionsResponse_TransactionState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -306,6 +314,7 @@ export class DescribeTransactionsResponse_TransactionState {
   }
 }
 
+/** A DescribeTransactionsResponse body (spec/kafka-4.3.1/DescribeTransactionsResponse.json): versions 0, flexible 0. */
 export class DescribeTransactionsResponse extends Message {
   static readonly API_KEY: i16 = 65;
   static readonly MIN_VERSION: i16 = 0;
@@ -333,6 +342,7 @@ export class DescribeTransactionsResponse extends Message {
   apiKey(): i16 { return 65; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeTransactionsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -364,6 +374,7 @@ export class DescribeTransactionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeTransactionsResponse");
@@ -384,6 +395,7 @@ export class DescribeTransactionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

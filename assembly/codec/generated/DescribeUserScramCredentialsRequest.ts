@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeUserScramCredentialsRequest's UserName (spec/kafka-4.3.1/DescribeUserScramCredentialsRequest.json). */
 export class DescribeUserScramCredentialsRequest_UserName {
   /** The user name. (versions 0) */
   name: string = "";
@@ -29,6 +30,7 @@ export class DescribeUserScramCredentialsRequest_UserName {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeUserScramCredentialsRequest.UserName.Name");
@@ -48,6 +50,7 @@ export class DescribeUserScramCredentialsRequest_UserName {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -58,6 +61,7 @@ export class DescribeUserScramCredentialsRequest_UserName {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -80,6 +84,7 @@ export class DescribeUserScramCredentialsRequest_UserName {
   }
 }
 
+/** A DescribeUserScramCredentialsRequest body (spec/kafka-4.3.1/DescribeUserScramCredentialsRequest.json): versions 0, flexible 0. */
 export class DescribeUserScramCredentialsRequest extends Message {
   static readonly API_KEY: i16 = 50;
   static readonly MIN_VERSION: i16 = 0;
@@ -105,6 +110,7 @@ export class DescribeUserScramCredentialsRequest extends Message {
   apiKey(): i16 { return 50; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeUserScramCredentialsRequest");
     {
@@ -138,6 +144,7 @@ export class DescribeUserScramCredentialsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeUserScramCredentialsRequest");
@@ -162,6 +169,7 @@ export class DescribeUserScramCredentialsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

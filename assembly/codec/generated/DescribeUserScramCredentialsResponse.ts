@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** DescribeUserScramCredentialsResponse's CredentialInfo (spec/kafka-4.3.1/DescribeUserScramCredentialsResponse.json). */
 export class DescribeUserScramCredentialsResponse_CredentialInfo {
   /** The SCRAM mechanism. (versions 0) */
   mechanism: i8 = 0;
@@ -31,6 +32,7 @@ export class DescribeUserScramCredentialsResponse_CredentialInfo {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.mechanism = r.readInt8();
     if (!r.ok) return r.failedAt("DescribeUserScramCredentialsResponse.CredentialInfo.Mechanism");
@@ -52,6 +54,7 @@ export class DescribeUserScramCredentialsResponse_CredentialInfo {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt8(this.mechanism);
     w.writeInt32(this.iterations);
@@ -63,6 +66,7 @@ export class DescribeUserScramCredentialsResponse_CredentialInfo {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 1;
@@ -107,6 +111,7 @@ export class DescribeUserScramCredentialsResponse_CredentialInfo {
   }
 }
 
+/** DescribeUserScramCredentialsResponse's DescribeUserScramCredentialsResult (spec/kafka-4.3.1/DescribeUserScramCredentialsResponse.json). */
 export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult {
   /** The user name. (versions 0) */
   user: string = "";
@@ -130,6 +135,7 @@ export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsRe
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.user = r.readCompactString();
     if (!r.ok) return r.failedAt("DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.User");
@@ -164,6 +170,7 @@ export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsRe
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.user, true);
     w.writeInt16(this.errorCode);
@@ -185,6 +192,7 @@ export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsRe
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.user, true);
@@ -250,6 +258,7 @@ export class DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsRe
   }
 }
 
+/** A DescribeUserScramCredentialsResponse body (spec/kafka-4.3.1/DescribeUserScramCredentialsResponse.json): versions 0, flexible 0. */
 export class DescribeUserScramCredentialsResponse extends Message {
   static readonly API_KEY: i16 = 50;
   static readonly MIN_VERSION: i16 = 0;
@@ -287,6 +296,7 @@ export class DescribeUserScramCredentialsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "DescribeUserScramCredentialsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -322,6 +332,7 @@ export class DescribeUserScramCredentialsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "DescribeUserScramCredentialsResponse");
@@ -347,6 +358,7 @@ export class DescribeUserScramCredentialsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

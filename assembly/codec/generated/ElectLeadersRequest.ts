@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ElectLeadersRequest's TopicPartitions (spec/kafka-4.3.1/ElectLeadersRequest.json). */
 export class ElectLeadersRequest_TopicPartitions {
   /** The name of a topic. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -34,6 +35,7 @@ export class ElectLeadersRequest_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.topic = (flexible ? r.readCompactString() : r.readString());
@@ -64,6 +66,7 @@ export class ElectLeadersRequest_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.topic, flexible);
@@ -86,6 +89,7 @@ export class ElectLeadersRequest_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -116,6 +120,7 @@ export class ElectLeadersRequest_TopicPartitions {
   }
 }
 
+/** A ElectLeadersRequest body (spec/kafka-4.3.1/ElectLeadersRequest.json): versions 0-2, flexible 2. */
 export class ElectLeadersRequest extends Message {
   static readonly API_KEY: i16 = 43;
   static readonly MIN_VERSION: i16 = 0;
@@ -145,6 +150,7 @@ export class ElectLeadersRequest extends Message {
   apiKey(): i16 { return 43; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ElectLeadersRequest");
     const flexible = version >= 2;
@@ -189,6 +195,7 @@ export class ElectLeadersRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ElectLeadersRequest");
@@ -228,6 +235,7 @@ export class ElectLeadersRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ElectLeadersResponse's PartitionResult (spec/kafka-4.3.1/ElectLeadersResponse.json). */
 export class ElectLeadersResponse_PartitionResult {
   /** The partition id. (versions 0-2) */
   partitionId: i32 = 0;
@@ -33,6 +34,7 @@ export class ElectLeadersResponse_PartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.partitionId = r.readInt32();
@@ -59,6 +61,7 @@ export class ElectLeadersResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeInt32(this.partitionId);
@@ -80,6 +83,7 @@ export class ElectLeadersResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -135,6 +139,7 @@ export class ElectLeadersResponse_PartitionResult {
   }
 }
 
+/** ElectLeadersResponse's ReplicaElectionResult (spec/kafka-4.3.1/ElectLeadersResponse.json). */
 export class ElectLeadersResponse_ReplicaElectionResult {
   /** The topic name. (versions 0-2) */
   topic: string = "";
@@ -154,6 +159,7 @@ export class ElectLeadersResponse_ReplicaElectionResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 2;
     this.topic = (flexible ? r.readCompactString() : r.readString());
@@ -187,6 +193,7 @@ export class ElectLeadersResponse_ReplicaElectionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 2;
     w.writeStringOf(this.topic, flexible);
@@ -209,6 +216,7 @@ export class ElectLeadersResponse_ReplicaElectionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;
@@ -268,6 +276,7 @@ export class ElectLeadersResponse_ReplicaElectionResult {
   }
 }
 
+/** A ElectLeadersResponse body (spec/kafka-4.3.1/ElectLeadersResponse.json): versions 0-2, flexible 2. */
 export class ElectLeadersResponse extends Message {
   static readonly API_KEY: i16 = 43;
   static readonly MIN_VERSION: i16 = 0;
@@ -304,6 +313,7 @@ export class ElectLeadersResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ElectLeadersResponse");
     const flexible = version >= 2;
@@ -344,6 +354,7 @@ export class ElectLeadersResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ElectLeadersResponse");
@@ -378,6 +389,7 @@ export class ElectLeadersResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** EndQuorumEpochRequest's ReplicaInfo (spec/kafka-4.3.1/EndQuorumEpochRequest.json). */
 export class EndQuorumEpochRequest_ReplicaInfo {
   /** The ID of the candidate replica. (versions 1) */
   candidateId: i32 = 0;
@@ -34,6 +35,7 @@ export class EndQuorumEpochRequest_ReplicaInfo {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -66,6 +68,7 @@ export class EndQuorumEpochRequest_ReplicaInfo {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -97,6 +100,7 @@ export class EndQuorumEpochRequest_ReplicaInfo {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -126,6 +130,7 @@ export class EndQuorumEpochRequest_ReplicaInfo {
   }
 }
 
+/** EndQuorumEpochRequest's PartitionData (spec/kafka-4.3.1/EndQuorumEpochRequest.json). */
 export class EndQuorumEpochRequest_PartitionData {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -152,6 +157,7 @@ export class EndQuorumEpochRequest_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.partitionIndex = r.readInt32();
@@ -201,6 +207,7 @@ export class EndQuorumEpochRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt32(this.partitionIndex);
@@ -231,6 +238,7 @@ export class EndQuorumEpochRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -276,6 +284,7 @@ export class EndQuorumEpochRequest_PartitionData {
   }
 }
 
+/** EndQuorumEpochRequest's TopicData (spec/kafka-4.3.1/EndQuorumEpochRequest.json). */
 export class EndQuorumEpochRequest_TopicData {
   /** The topic name. (versions 0-1) */
   topicName: string = "";
@@ -295,6 +304,7 @@ export class EndQuorumEpochRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.topicName = (flexible ? r.readCompactString() : r.readString());
@@ -328,6 +338,7 @@ export class EndQuorumEpochRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.topicName, flexible);
@@ -350,6 +361,7 @@ export class EndQuorumEpochRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -380,6 +392,7 @@ export class EndQuorumEpochRequest_TopicData {
   }
 }
 
+/** EndQuorumEpochRequest's LeaderEndpoint (spec/kafka-4.3.1/EndQuorumEpochRequest.json). */
 export class EndQuorumEpochRequest_LeaderEndpoint {
   /** The name of the endpoint. (versions 1; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -398,6 +411,7 @@ export class EndQuorumEpochRequest_LeaderEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -436,6 +450,7 @@ export class EndQuorumEpochRequest_LeaderEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -475,6 +490,7 @@ export class EndQuorumEpochRequest_LeaderEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -508,6 +524,7 @@ export class EndQuorumEpochRequest_LeaderEndpoint {
   }
 }
 
+/** A EndQuorumEpochRequest body (spec/kafka-4.3.1/EndQuorumEpochRequest.json): versions 0-1, flexible 1. */
 export class EndQuorumEpochRequest extends Message {
   static readonly API_KEY: i16 = 54;
   static readonly MIN_VERSION: i16 = 0;
@@ -538,6 +555,7 @@ export class EndQuorumEpochRequest extends Message {
   apiKey(): i16 { return 54; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "EndQuorumEpochRequest");
     const flexible = version >= 1;
@@ -585,6 +603,7 @@ export class EndQuorumEpochRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "EndQuorumEpochRequest");
@@ -620,6 +639,7 @@ export class EndQuorumEpochRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** EndQuorumEpochResponse's PartitionData (spec/kafka-4.3.1/EndQuorumEpochResponse.json). */
 export class EndQuorumEpochResponse_PartitionData {
   /** The partition index. (versions 0-1) */
   partitionIndex: i32 = 0;
@@ -35,6 +36,7 @@ export class EndQuorumEpochResponse_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.partitionIndex = r.readInt32();
@@ -63,6 +65,7 @@ export class EndQuorumEpochResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt32(this.partitionIndex);
@@ -82,6 +85,7 @@ export class EndQuorumEpochResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -141,6 +145,7 @@ export class EndQuorumEpochResponse_PartitionData {
   }
 }
 
+/** EndQuorumEpochResponse's TopicData (spec/kafka-4.3.1/EndQuorumEpochResponse.json). */
 export class EndQuorumEpochResponse_TopicData {
   /** The topic name. (versions 0-1) */
   topicName: string = "";
@@ -160,6 +165,7 @@ export class EndQuorumEpochResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.topicName = (flexible ? r.readCompactString() : r.readString());
@@ -193,6 +199,7 @@ export class EndQuorumEpochResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.topicName, flexible);
@@ -215,6 +222,7 @@ export class EndQuorumEpochResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -274,6 +282,7 @@ export class EndQuorumEpochResponse_TopicData {
   }
 }
 
+/** EndQuorumEpochResponse's NodeEndpoint (spec/kafka-4.3.1/EndQuorumEpochResponse.json). */
 export class EndQuorumEpochResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 1; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -292,6 +301,7 @@ export class EndQuorumEpochResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -330,6 +340,7 @@ export class EndQuorumEpochResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     if (version >= 1) {
@@ -369,6 +380,7 @@ export class EndQuorumEpochResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -431,6 +443,7 @@ export class EndQuorumEpochResponse_NodeEndpoint {
   }
 }
 
+/** A EndQuorumEpochResponse body (spec/kafka-4.3.1/EndQuorumEpochResponse.json): versions 0-1, flexible 1. */
 export class EndQuorumEpochResponse extends Message {
   static readonly API_KEY: i16 = 54;
   static readonly MIN_VERSION: i16 = 0;
@@ -467,6 +480,7 @@ export class EndQuorumEpochResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "EndQuorumEpochResponse");
     const flexible = version >= 1;
@@ -517,6 +531,7 @@ export class EndQuorumEpochResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "EndQuorumEpochResponse");
@@ -570,6 +585,7 @@ export class EndQuorumEpochResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A EndTxnMarker body (spec/kafka-4.3.1/EndTxnMarker.json): versions 0, flexible none. */
 export class EndTxnMarker extends Message {
   /** The coordinator epoch when appending the record (versions 0) */
   coordinatorEpoch: i32 = 0;
@@ -31,6 +32,7 @@ export class EndTxnMarker extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "EndTxnMarker");
     this.coordinatorEpoch = r.readInt32();
@@ -38,6 +40,7 @@ export class EndTxnMarker extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "EndTxnMarker");
@@ -46,6 +49,7 @@ export class EndTxnMarker extends Message {
     w.writeInt32(this.coordinatorEpoch);
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A EndTxnRequest body (spec/kafka-4.3.1/EndTxnRequest.json): versions 0-5, flexible 3-5. */
 export class EndTxnRequest extends Message {
   static readonly API_KEY: i16 = 26;
   static readonly MIN_VERSION: i16 = 0;
@@ -43,6 +44,7 @@ export class EndTxnRequest extends Message {
   apiKey(): i16 { return 26; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "EndTxnRequest");
     const flexible = version >= 3;
@@ -72,6 +74,7 @@ export class EndTxnRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "EndTxnRequest");
@@ -95,6 +98,7 @@ export class EndTxnRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A EndTxnResponse body (spec/kafka-4.3.1/EndTxnResponse.json): versions 0-5, flexible 3-5. */
 export class EndTxnResponse extends Message {
   static readonly API_KEY: i16 = 26;
   static readonly MIN_VERSION: i16 = 0;
@@ -49,6 +50,7 @@ export class EndTxnResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "EndTxnResponse");
     const flexible = version >= 3;
@@ -86,6 +88,7 @@ export class EndTxnResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "EndTxnResponse");
@@ -113,6 +116,7 @@ export class EndTxnResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

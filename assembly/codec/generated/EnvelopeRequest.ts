@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A EnvelopeRequest body (spec/kafka-4.3.1/EnvelopeRequest.json): versions 0, flexible 0. */
 export class EnvelopeRequest extends Message {
   static readonly API_KEY: i16 = 58;
   static readonly MIN_VERSION: i16 = 0;
@@ -41,6 +42,7 @@ export class EnvelopeRequest extends Message {
   apiKey(): i16 { return 58; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "EnvelopeRequest");
     this.requestData = r.readCompactBytes();
@@ -65,6 +67,7 @@ export class EnvelopeRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "EnvelopeRequest");
@@ -84,6 +87,7 @@ export class EnvelopeRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfBytes(this.requestData, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A EnvelopeResponse body (spec/kafka-4.3.1/EnvelopeResponse.json): versions 0, flexible 0. */
 export class EnvelopeResponse extends Message {
   static readonly API_KEY: i16 = 58;
   static readonly MIN_VERSION: i16 = 0;
@@ -45,6 +46,7 @@ export class EnvelopeResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "EnvelopeResponse");
     this.responseData = r.readBytesOf(true, true);
@@ -67,6 +69,7 @@ export class EnvelopeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "EnvelopeResponse");
@@ -85,6 +88,7 @@ export class EnvelopeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfBytes(this.responseData, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ExpireDelegationTokenRequest body (spec/kafka-4.3.1/ExpireDelegationTokenRequest.json): versions 1-2, flexible 2. */
 export class ExpireDelegationTokenRequest extends Message {
   static readonly API_KEY: i16 = 40;
   static readonly MIN_VERSION: i16 = 1;
@@ -39,6 +40,7 @@ export class ExpireDelegationTokenRequest extends Message {
   apiKey(): i16 { return 40; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ExpireDelegationTokenRequest");
     const flexible = version >= 2;
@@ -64,6 +66,7 @@ export class ExpireDelegationTokenRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ExpireDelegationTokenRequest");
@@ -85,6 +88,7 @@ export class ExpireDelegationTokenRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** FetchRequest's ReplicaState (spec/kafka-4.3.1/FetchRequest.json). */
 export class FetchRequest_ReplicaState {
   /** The replica ID of the follower, or -1 if this request is from a consumer. (versions 15-18) */
   replicaId: i32 = -1;
@@ -31,6 +32,7 @@ export class FetchRequest_ReplicaState {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version >= 15) {
@@ -63,6 +65,7 @@ export class FetchRequest_ReplicaState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version >= 15) {
@@ -94,6 +97,7 @@ export class FetchRequest_ReplicaState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -123,6 +127,7 @@ export class FetchRequest_ReplicaState {
   }
 }
 
+/** FetchRequest's FetchPartition (spec/kafka-4.3.1/FetchRequest.json). */
 export class FetchRequest_FetchPartition {
   /** The partition index. (versions 4-18) */
   partition: i32 = 0;
@@ -154,6 +159,7 @@ export class FetchRequest_FetchPartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     this.partition = r.readInt32();
@@ -215,6 +221,7 @@ export class FetchRequest_FetchPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     w.writeInt32(this.partition);
@@ -268,6 +275,7 @@ export class FetchRequest_FetchPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -321,6 +329,7 @@ export class FetchRequest_FetchPartition {
   }
 }
 
+/** FetchRequest's FetchTopic (spec/kafka-4.3.1/FetchRequest.json). */
 export class FetchRequest_FetchTopic {
   /** The name of the topic to fetch. (versions 4-12; ignorable) */
   topic: string = "";
@@ -343,6 +352,7 @@ export class FetchRequest_FetchTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version <= 12) {
@@ -386,6 +396,7 @@ export class FetchRequest_FetchTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version <= 12) {
@@ -413,6 +424,7 @@ export class FetchRequest_FetchTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -449,6 +461,7 @@ export class FetchRequest_FetchTopic {
   }
 }
 
+/** FetchRequest's ForgottenTopic (spec/kafka-4.3.1/FetchRequest.json). */
 export class FetchRequest_ForgottenTopic {
   /** The topic name. (versions 7-12; ignorable) */
   topic: string = "";
@@ -471,6 +484,7 @@ export class FetchRequest_ForgottenTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version >= 7 && version <= 12) {
@@ -513,6 +527,7 @@ export class FetchRequest_ForgottenTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version >= 7 && version <= 12) {
@@ -545,6 +560,7 @@ export class FetchRequest_ForgottenTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -583,6 +599,7 @@ export class FetchRequest_ForgottenTopic {
   }
 }
 
+/** A FetchRequest body (spec/kafka-4.3.1/FetchRequest.json): versions 4-18, flexible 12-18. */
 export class FetchRequest extends Message {
   static readonly API_KEY: i16 = 1;
   static readonly MIN_VERSION: i16 = 4;
@@ -632,6 +649,7 @@ export class FetchRequest extends Message {
   apiKey(): i16 { return 1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 4-18). */
   decode(r: Reader, version: i16): bool {
     if (version < 4 || version > 18) return r.failWith(DecodeError.UnsupportedVersion, "FetchRequest");
     const flexible = version >= 12;
@@ -727,6 +745,7 @@ export class FetchRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 4 || version > 18) {
       w.fail(EncodeError.UnsupportedVersion, "FetchRequest");
@@ -818,6 +837,7 @@ export class FetchRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** FetchResponse's EpochEndOffset (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_EpochEndOffset {
   /** The largest epoch. (versions 12-18) */
   epoch: i32 = -1;
@@ -31,6 +32,7 @@ export class FetchResponse_EpochEndOffset {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version >= 12) {
@@ -63,6 +65,7 @@ export class FetchResponse_EpochEndOffset {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version >= 12) {
@@ -94,6 +97,7 @@ export class FetchResponse_EpochEndOffset {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -148,6 +152,7 @@ export class FetchResponse_EpochEndOffset {
   }
 }
 
+/** FetchResponse's LeaderIdAndEpoch (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_LeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. (versions 12-18) */
   leaderId: i32 = -1;
@@ -164,6 +169,7 @@ export class FetchResponse_LeaderIdAndEpoch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version >= 12) {
@@ -196,6 +202,7 @@ export class FetchResponse_LeaderIdAndEpoch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version >= 12) {
@@ -227,6 +234,7 @@ export class FetchResponse_LeaderIdAndEpoch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -281,6 +289,7 @@ export class FetchResponse_LeaderIdAndEpoch {
   }
 }
 
+/** FetchResponse's SnapshotId (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_SnapshotId {
   /** The end offset of the epoch. (versions 4-18) */
   endOffset: i64 = -1;
@@ -297,6 +306,7 @@ export class FetchResponse_SnapshotId {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     this.endOffset = r.readInt64();
@@ -321,6 +331,7 @@ export class FetchResponse_SnapshotId {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     w.writeInt64(this.endOffset);
@@ -338,6 +349,7 @@ export class FetchResponse_SnapshotId {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -384,6 +396,7 @@ export class FetchResponse_SnapshotId {
   }
 }
 
+/** FetchResponse's AbortedTransaction (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_AbortedTransaction {
   /** The producer id associated with the aborted transaction. (versions 4-18) */
   producerId: i64 = 0;
@@ -400,6 +413,7 @@ export class FetchResponse_AbortedTransaction {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     this.producerId = r.readInt64();
@@ -424,6 +438,7 @@ export class FetchResponse_AbortedTransaction {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     w.writeInt64(this.producerId);
@@ -441,6 +456,7 @@ export class FetchResponse_AbortedTransaction {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -487,6 +503,7 @@ export class FetchResponse_AbortedTransaction {
   }
 }
 
+/** FetchResponse's PartitionData (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_PartitionData {
   /** The partition index. (versions 4-18) */
   partitionIndex: i32 = 0;
@@ -527,6 +544,7 @@ export class FetchResponse_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     this.partitionIndex = r.readInt32();
@@ -615,6 +633,7 @@ export class FetchResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     w.writeInt32(this.partitionIndex);
@@ -715,6 +734,7 @@ export class FetchResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -846,6 +866,7 @@ export class FetchResponse_PartitionData {
   }
 }
 
+/** FetchResponse's FetchableTopicResponse (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_FetchableTopicResponse {
   /** The topic name. (versions 4-12; ignorable) */
   topic: string = "";
@@ -868,6 +889,7 @@ export class FetchResponse_FetchableTopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version <= 12) {
@@ -911,6 +933,7 @@ export class FetchResponse_FetchableTopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version <= 12) {
@@ -938,6 +961,7 @@ export class FetchResponse_FetchableTopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -1009,6 +1033,7 @@ export class FetchResponse_FetchableTopicResponse {
   }
 }
 
+/** FetchResponse's NodeEndpoint (spec/kafka-4.3.1/FetchResponse.json). */
 export class FetchResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 16-18; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -1029,6 +1054,7 @@ export class FetchResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 12;
     if (version >= 16) {
@@ -1073,6 +1099,7 @@ export class FetchResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 12;
     if (version >= 16) {
@@ -1125,6 +1152,7 @@ export class FetchResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;
@@ -1195,6 +1223,7 @@ export class FetchResponse_NodeEndpoint {
   }
 }
 
+/** A FetchResponse body (spec/kafka-4.3.1/FetchResponse.json): versions 4-18, flexible 12-18. */
 export class FetchResponse extends Message {
   static readonly API_KEY: i16 = 1;
   static readonly MIN_VERSION: i16 = 4;
@@ -1236,6 +1265,7 @@ export class FetchResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 4-18). */
   decode(r: Reader, version: i16): bool {
     if (version < 4 || version > 18) return r.failWith(DecodeError.UnsupportedVersion, "FetchResponse");
     const flexible = version >= 12;
@@ -1298,6 +1328,7 @@ export class FetchResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 4 || version > 18) {
       w.fail(EncodeError.UnsupportedVersion, "FetchResponse");
@@ -1362,6 +1393,7 @@ export class FetchResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 12;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** FetchSnapshotRequest's SnapshotId (spec/kafka-4.3.1/FetchSnapshotRequest.json). */
 export class FetchSnapshotRequest_SnapshotId {
   /** The end offset of the snapshot. (versions 0-1) */
   endOffset: i64 = 0;
@@ -31,6 +32,7 @@ export class FetchSnapshotRequest_SnapshotId {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.endOffset = r.readInt64();
     if (!r.ok) return r.failedAt("FetchSnapshotRequest.SnapshotId.EndOffset");
@@ -52,6 +54,7 @@ export class FetchSnapshotRequest_SnapshotId {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.endOffset);
     w.writeInt32(this.epoch);
@@ -63,6 +66,7 @@ export class FetchSnapshotRequest_SnapshotId {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -87,6 +91,7 @@ export class FetchSnapshotRequest_SnapshotId {
   }
 }
 
+/** FetchSnapshotRequest's PartitionSnapshot (spec/kafka-4.3.1/FetchSnapshotRequest.json). */
 export class FetchSnapshotRequest_PartitionSnapshot {
   /** The partition index. (versions 0-1) */
   partition: i32 = 0;
@@ -113,6 +118,7 @@ export class FetchSnapshotRequest_PartitionSnapshot {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("FetchSnapshotRequest.PartitionSnapshot.Partition");
@@ -149,6 +155,7 @@ export class FetchSnapshotRequest_PartitionSnapshot {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt32(this.currentLeaderEpoch);
@@ -173,6 +180,7 @@ export class FetchSnapshotRequest_PartitionSnapshot {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -208,6 +216,7 @@ export class FetchSnapshotRequest_PartitionSnapshot {
   }
 }
 
+/** FetchSnapshotRequest's TopicSnapshot (spec/kafka-4.3.1/FetchSnapshotRequest.json). */
 export class FetchSnapshotRequest_TopicSnapshot {
   /** The name of the topic to fetch. (versions 0-1) */
   name: string = "";
@@ -227,6 +236,7 @@ export class FetchSnapshotRequest_TopicSnapshot {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("FetchSnapshotRequest.TopicSnapshot.Name");
@@ -257,6 +267,7 @@ export class FetchSnapshotRequest_TopicSnapshot {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -273,6 +284,7 @@ export class FetchSnapshotRequest_TopicSnapshot {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -302,6 +314,7 @@ export class FetchSnapshotRequest_TopicSnapshot {
   }
 }
 
+/** A FetchSnapshotRequest body (spec/kafka-4.3.1/FetchSnapshotRequest.json): versions 0-1, flexible 0-1. */
 export class FetchSnapshotRequest extends Message {
   static readonly API_KEY: i16 = 59;
   static readonly MIN_VERSION: i16 = 0;
@@ -333,6 +346,7 @@ export class FetchSnapshotRequest extends Message {
   apiKey(): i16 { return 59; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "FetchSnapshotRequest");
     this.replicaId = r.readInt32();
@@ -374,6 +388,7 @@ export class FetchSnapshotRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "FetchSnapshotRequest");
@@ -407,6 +422,7 @@ export class FetchSnapshotRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** FetchSnapshotResponse's SnapshotId (spec/kafka-4.3.1/FetchSnapshotResponse.json). */
 export class FetchSnapshotResponse_SnapshotId {
   /** The snapshot end offset. (versions 0-1) */
   endOffset: i64 = 0;
@@ -31,6 +32,7 @@ export class FetchSnapshotResponse_SnapshotId {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.endOffset = r.readInt64();
     if (!r.ok) return r.failedAt("FetchSnapshotResponse.SnapshotId.EndOffset");
@@ -52,6 +54,7 @@ export class FetchSnapshotResponse_SnapshotId {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.endOffset);
     w.writeInt32(this.epoch);
@@ -63,6 +66,7 @@ export class FetchSnapshotResponse_SnapshotId {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -107,6 +111,7 @@ export class FetchSnapshotResponse_SnapshotId {
   }
 }
 
+/** FetchSnapshotResponse's LeaderIdAndEpoch (spec/kafka-4.3.1/FetchSnapshotResponse.json). */
 export class FetchSnapshotResponse_LeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. (versions 0-1) */
   leaderId: i32 = 0;
@@ -123,6 +128,7 @@ export class FetchSnapshotResponse_LeaderIdAndEpoch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.leaderId = r.readInt32();
     if (!r.ok) return r.failedAt("FetchSnapshotResponse.LeaderIdAndEpoch.LeaderId");
@@ -144,6 +150,7 @@ export class FetchSnapshotResponse_LeaderIdAndEpoch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.leaderId);
     w.writeInt32(this.leaderEpoch);
@@ -155,6 +162,7 @@ export class FetchSnapshotResponse_LeaderIdAndEpoch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -199,6 +207,7 @@ export class FetchSnapshotResponse_LeaderIdAndEpoch {
   }
 }
 
+/** FetchSnapshotResponse's PartitionSnapshot (spec/kafka-4.3.1/FetchSnapshotResponse.json). */
 export class FetchSnapshotResponse_PartitionSnapshot {
   /** The partition index. (versions 0-1) */
   index: i32 = 0;
@@ -229,6 +238,7 @@ export class FetchSnapshotResponse_PartitionSnapshot {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.index = r.readInt32();
     if (!r.ok) return r.failedAt("FetchSnapshotResponse.PartitionSnapshot.Index");
@@ -273,6 +283,7 @@ export class FetchSnapshotResponse_PartitionSnapshot {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.index);
     w.writeInt16(this.errorCode);
@@ -306,6 +317,7 @@ export class FetchSnapshotResponse_PartitionSnapshot {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -383,6 +395,7 @@ export class FetchSnapshotResponse_PartitionSnapshot {
   }
 }
 
+/** FetchSnapshotResponse's TopicSnapshot (spec/kafka-4.3.1/FetchSnapshotResponse.json). */
 export class FetchSnapshotResponse_TopicSnapshot {
   /** The name of the topic to fetch. (versions 0-1) */
   name: string = "";
@@ -402,6 +415,7 @@ export class FetchSnapshotResponse_TopicSnapshot {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("FetchSnapshotResponse.TopicSnapshot.Name");
@@ -432,6 +446,7 @@ export class FetchSnapshotResponse_TopicSnapshot {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -448,6 +463,7 @@ export class FetchSnapshotResponse_TopicSnapshot {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -505,6 +521,7 @@ export class FetchSnapshotResponse_TopicSnapshot {
   }
 }
 
+/** FetchSnapshotResponse's NodeEndpoint (spec/kafka-4.3.1/FetchSnapshotResponse.json). */
 export class FetchSnapshotResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 1; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -523,6 +540,7 @@ export class FetchSnapshotResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 1) {
       this.nodeId = r.readInt32();
@@ -558,6 +576,7 @@ export class FetchSnapshotResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 1) {
       w.writeInt32(this.nodeId);
@@ -591,6 +610,7 @@ export class FetchSnapshotResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 1) {
@@ -651,6 +671,7 @@ export class FetchSnapshotResponse_NodeEndpoint {
   }
 }
 
+/** A FetchSnapshotResponse body (spec/kafka-4.3.1/FetchSnapshotResponse.json): versions 0-1, flexible 0-1. */
 export class FetchSnapshotResponse extends Message {
   static readonly API_KEY: i16 = 59;
   static readonly MIN_VERSION: i16 = 0;
@@ -689,6 +710,7 @@ export class FetchSnapshotResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "FetchSnapshotResponse");
     this.throttleTimeMs = r.readInt32();
@@ -737,6 +759,7 @@ export class FetchSnapshotResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "FetchSnapshotResponse");
@@ -781,6 +804,7 @@ export class FetchSnapshotResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A FindCoordinatorRequest body (spec/kafka-4.3.1/FindCoordinatorRequest.json): versions 0-6, flexible 3-6. */
 export class FindCoordinatorRequest extends Message {
   static readonly API_KEY: i16 = 10;
   static readonly MIN_VERSION: i16 = 0;
@@ -44,6 +45,7 @@ export class FindCoordinatorRequest extends Message {
   apiKey(): i16 { return 10; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "FindCoordinatorRequest");
     const flexible = version >= 3;
@@ -87,6 +89,7 @@ export class FindCoordinatorRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "FindCoordinatorRequest");
@@ -133,6 +136,7 @@ export class FindCoordinatorRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

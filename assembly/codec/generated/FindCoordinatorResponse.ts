@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** FindCoordinatorResponse's Coordinator (spec/kafka-4.3.1/FindCoordinatorResponse.json). */
 export class FindCoordinatorResponse_Coordinator {
   /** The coordinator key. (versions 4-6) */
   key: string = "";
@@ -39,6 +40,7 @@ export class FindCoordinatorResponse_Coordinator {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -95,6 +97,7 @@ export class FindCoordinatorResponse_Coordinator {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     if (version >= 4) {
@@ -158,6 +161,7 @@ export class FindCoordinatorResponse_Coordinator {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -251,6 +255,7 @@ export class FindCoordinatorResponse_Coordinator {
   }
 }
 
+/** A FindCoordinatorResponse body (spec/kafka-4.3.1/FindCoordinatorResponse.json): versions 0-6, flexible 3-6. */
 export class FindCoordinatorResponse extends Message {
   static readonly API_KEY: i16 = 10;
   static readonly MIN_VERSION: i16 = 0;
@@ -295,6 +300,7 @@ export class FindCoordinatorResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "FindCoordinatorResponse");
     const flexible = version >= 3;
@@ -365,6 +371,7 @@ export class FindCoordinatorResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "FindCoordinatorResponse");
@@ -438,6 +445,7 @@ export class FindCoordinatorResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A GetTelemetrySubscriptionsRequest body (spec/kafka-4.3.1/GetTelemetrySubscriptionsRequest.json): versions 0, flexible 0. */
 export class GetTelemetrySubscriptionsRequest extends Message {
   static readonly API_KEY: i16 = 71;
   static readonly MIN_VERSION: i16 = 0;
@@ -40,6 +41,7 @@ export class GetTelemetrySubscriptionsRequest extends Message {
   apiKey(): i16 { return 71; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "GetTelemetrySubscriptionsRequest");
     this.clientInstanceId = r.readUuid();
@@ -60,6 +62,7 @@ export class GetTelemetrySubscriptionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "GetTelemetrySubscriptionsRequest");
@@ -74,6 +77,7 @@ export class GetTelemetrySubscriptionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;

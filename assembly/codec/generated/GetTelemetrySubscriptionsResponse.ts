@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A GetTelemetrySubscriptionsResponse body (spec/kafka-4.3.1/GetTelemetrySubscriptionsResponse.json): versions 0, flexible 0. */
 export class GetTelemetrySubscriptionsResponse extends Message {
   static readonly API_KEY: i16 = 71;
   static readonly MIN_VERSION: i16 = 0;
@@ -64,6 +65,7 @@ export class GetTelemetrySubscriptionsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "GetTelemetrySubscriptionsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -112,6 +114,7 @@ export class GetTelemetrySubscriptionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "GetTelemetrySubscriptionsResponse");
@@ -144,6 +147,7 @@ export class GetTelemetrySubscriptionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

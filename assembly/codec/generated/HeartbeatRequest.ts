@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A HeartbeatRequest body (spec/kafka-4.3.1/HeartbeatRequest.json): versions 0-4, flexible 4. */
 export class HeartbeatRequest extends Message {
   static readonly API_KEY: i16 = 12;
   static readonly MIN_VERSION: i16 = 0;
@@ -43,6 +44,7 @@ export class HeartbeatRequest extends Message {
   apiKey(): i16 { return 12; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "HeartbeatRequest");
     const flexible = version >= 4;
@@ -76,6 +78,7 @@ export class HeartbeatRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "HeartbeatRequest");
@@ -111,6 +114,7 @@ export class HeartbeatRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

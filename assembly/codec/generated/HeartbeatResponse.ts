@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A HeartbeatResponse body (spec/kafka-4.3.1/HeartbeatResponse.json): versions 0-4, flexible 4. */
 export class HeartbeatResponse extends Message {
   static readonly API_KEY: i16 = 12;
   static readonly MIN_VERSION: i16 = 0;
@@ -45,6 +46,7 @@ export class HeartbeatResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "HeartbeatResponse");
     const flexible = version >= 4;
@@ -74,6 +76,7 @@ export class HeartbeatResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "HeartbeatResponse");
@@ -97,6 +100,7 @@ export class HeartbeatResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** IncrementalAlterConfigsRequest's AlterableConfig (spec/kafka-4.3.1/IncrementalAlterConfigsRequest.json). */
 export class IncrementalAlterConfigsRequest_AlterableConfig {
   /** The configuration key name. (versions 0-1; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -33,6 +34,7 @@ export class IncrementalAlterConfigsRequest_AlterableConfig {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -59,6 +61,7 @@ export class IncrementalAlterConfigsRequest_AlterableConfig {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeStringOf(this.name, flexible);
@@ -80,6 +83,7 @@ export class IncrementalAlterConfigsRequest_AlterableConfig {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -107,6 +111,7 @@ export class IncrementalAlterConfigsRequest_AlterableConfig {
   }
 }
 
+/** IncrementalAlterConfigsRequest's AlterConfigsResource (spec/kafka-4.3.1/IncrementalAlterConfigsRequest.json). */
 export class IncrementalAlterConfigsRequest_AlterConfigsResource {
   /** The resource type. (versions 0-1; map key: Kafka keys a map by it; kept as an array here) */
   resourceType: i8 = 0;
@@ -128,6 +133,7 @@ export class IncrementalAlterConfigsRequest_AlterConfigsResource {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.resourceType = r.readInt8();
@@ -163,6 +169,7 @@ export class IncrementalAlterConfigsRequest_AlterConfigsResource {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt8(this.resourceType);
@@ -186,6 +193,7 @@ export class IncrementalAlterConfigsRequest_AlterConfigsResource {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -218,6 +226,7 @@ export class IncrementalAlterConfigsRequest_AlterConfigsResource {
   }
 }
 
+/** A IncrementalAlterConfigsRequest body (spec/kafka-4.3.1/IncrementalAlterConfigsRequest.json): versions 0-1, flexible 1. */
 export class IncrementalAlterConfigsRequest extends Message {
   static readonly API_KEY: i16 = 44;
   static readonly MIN_VERSION: i16 = 0;
@@ -245,6 +254,7 @@ export class IncrementalAlterConfigsRequest extends Message {
   apiKey(): i16 { return 44; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "IncrementalAlterConfigsRequest");
     const flexible = version >= 1;
@@ -279,6 +289,7 @@ export class IncrementalAlterConfigsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "IncrementalAlterConfigsRequest");
@@ -305,6 +316,7 @@ export class IncrementalAlterConfigsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** IncrementalAlterConfigsResponse's AlterConfigsResourceResponse (spec/kafka-4.3.1/IncrementalAlterConfigsResponse.json). */
 export class IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
   /** The resource error code. (versions 0-1) */
   errorCode: i16 = 0;
@@ -35,6 +36,7 @@ export class IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 1;
     this.errorCode = r.readInt16();
@@ -63,6 +65,7 @@ export class IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 1;
     w.writeInt16(this.errorCode);
@@ -85,6 +88,7 @@ export class IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;
@@ -144,6 +148,7 @@ export class IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
   }
 }
 
+/** A IncrementalAlterConfigsResponse body (spec/kafka-4.3.1/IncrementalAlterConfigsResponse.json): versions 0-1, flexible 1. */
 export class IncrementalAlterConfigsResponse extends Message {
   static readonly API_KEY: i16 = 44;
   static readonly MIN_VERSION: i16 = 0;
@@ -171,6 +176,7 @@ export class IncrementalAlterConfigsResponse extends Message {
   apiKey(): i16 { return 44; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "IncrementalAlterConfigsResponse");
     const flexible = version >= 1;
@@ -205,6 +211,7 @@ export class IncrementalAlterConfigsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "IncrementalAlterConfigsResponse");
@@ -231,6 +238,7 @@ export class IncrementalAlterConfigsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 1;
     let n = 0;

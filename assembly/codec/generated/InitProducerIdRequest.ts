@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A InitProducerIdRequest body (spec/kafka-4.3.1/InitProducerIdRequest.json): versions 0-6, flexible 2-6. */
 export class InitProducerIdRequest extends Message {
   static readonly API_KEY: i16 = 22;
   static readonly MIN_VERSION: i16 = 0;
@@ -47,6 +48,7 @@ export class InitProducerIdRequest extends Message {
   apiKey(): i16 { return 22; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "InitProducerIdRequest");
     const flexible = version >= 2;
@@ -96,6 +98,7 @@ export class InitProducerIdRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "InitProducerIdRequest");
@@ -152,6 +155,7 @@ export class InitProducerIdRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A InitProducerIdResponse body (spec/kafka-4.3.1/InitProducerIdResponse.json): versions 0-6, flexible 2-6. */
 export class InitProducerIdResponse extends Message {
   static readonly API_KEY: i16 = 22;
   static readonly MIN_VERSION: i16 = 0;
@@ -53,6 +54,7 @@ export class InitProducerIdResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-6). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 6) return r.failWith(DecodeError.UnsupportedVersion, "InitProducerIdResponse");
     const flexible = version >= 2;
@@ -94,6 +96,7 @@ export class InitProducerIdResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 6) {
       w.fail(EncodeError.UnsupportedVersion, "InitProducerIdResponse");
@@ -133,6 +136,7 @@ export class InitProducerIdResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** InitializeShareGroupStateRequest's PartitionData (spec/kafka-4.3.1/InitializeShareGroupStateRequest.json). */
 export class InitializeShareGroupStateRequest_PartitionData {
   /** The partition index. (versions 0) */
   partition: i32 = 0;
@@ -33,6 +34,7 @@ export class InitializeShareGroupStateRequest_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("InitializeShareGroupStateRequest.PartitionData.Partition");
@@ -56,6 +58,7 @@ export class InitializeShareGroupStateRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt32(this.stateEpoch);
@@ -68,6 +71,7 @@ export class InitializeShareGroupStateRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -94,6 +98,7 @@ export class InitializeShareGroupStateRequest_PartitionData {
   }
 }
 
+/** InitializeShareGroupStateRequest's InitializeStateData (spec/kafka-4.3.1/InitializeShareGroupStateRequest.json). */
 export class InitializeShareGroupStateRequest_InitializeStateData {
   /** The topic identifier. (versions 0) */
   topicId!: Uuid;
@@ -114,6 +119,7 @@ export class InitializeShareGroupStateRequest_InitializeStateData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("InitializeShareGroupStateRequest.InitializeStateData.TopicId");
@@ -144,6 +150,7 @@ export class InitializeShareGroupStateRequest_InitializeStateData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -160,6 +167,7 @@ export class InitializeShareGroupStateRequest_InitializeStateData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -189,6 +197,7 @@ export class InitializeShareGroupStateRequest_InitializeStateData {
   }
 }
 
+/** A InitializeShareGroupStateRequest body (spec/kafka-4.3.1/InitializeShareGroupStateRequest.json): versions 0, flexible 0. */
 export class InitializeShareGroupStateRequest extends Message {
   static readonly API_KEY: i16 = 83;
   static readonly MIN_VERSION: i16 = 0;
@@ -216,6 +225,7 @@ export class InitializeShareGroupStateRequest extends Message {
   apiKey(): i16 { return 83; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "InitializeShareGroupStateRequest");
     this.groupId = r.readCompactString();
@@ -247,6 +257,7 @@ export class InitializeShareGroupStateRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "InitializeShareGroupStateRequest");
@@ -267,6 +278,7 @@ export class InitializeShareGroupStateRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** InitializeShareGroupStateResponse's PartitionResult (spec/kafka-4.3.1/InitializeShareGroupStateResponse.json). */
 export class InitializeShareGroupStateResponse_PartitionResult {
   /** The partition index. (versions 0) */
   partition: i32 = 0;
@@ -33,6 +34,7 @@ export class InitializeShareGroupStateResponse_PartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("InitializeShareGroupStateResponse.PartitionResult.Partition");
@@ -56,6 +58,7 @@ export class InitializeShareGroupStateResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class InitializeShareGroupStateResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -124,6 +128,7 @@ export class InitializeShareGroupStateResponse_PartitionResult {
   }
 }
 
+/** InitializeShareGroupStateResponse's InitializeStateResult (spec/kafka-4.3.1/InitializeShareGroupStateResponse.json). */
 export class InitializeShareGroupStateResponse_InitializeStateResult {
   /** The topic identifier. (versions 0) */
   topicId!: Uuid;
@@ -144,6 +149,7 @@ export class InitializeShareGroupStateResponse_InitializeStateResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("InitializeShareGroupStateResponse.InitializeStateResult.TopicId");
@@ -174,6 +180,7 @@ export class InitializeShareGroupStateResponse_InitializeStateResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -190,6 +197,7 @@ export class InitializeShareGroupStateResponse_InitializeStateResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -247,6 +255,7 @@ export class InitializeShareGroupStateResponse_InitializeStateResult {
   }
 }
 
+/** A InitializeShareGroupStateResponse body (spec/kafka-4.3.1/InitializeShareGroupStateResponse.json): versions 0, flexible 0. */
 export class InitializeShareGroupStateResponse extends Message {
   static readonly API_KEY: i16 = 83;
   static readonly MIN_VERSION: i16 = 0;
@@ -272,6 +281,7 @@ export class InitializeShareGroupStateResponse extends Message {
   apiKey(): i16 { return 83; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "InitializeShareGroupStateResponse");
     {
@@ -301,6 +311,7 @@ export class InitializeShareGroupStateResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "InitializeShareGroupStateResponse");
@@ -320,6 +331,7 @@ export class InitializeShareGroupStateResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** JoinGroupRequest's JoinGroupRequestProtocol (spec/kafka-4.3.1/JoinGroupRequest.json). */
 export class JoinGroupRequest_JoinGroupRequestProtocol {
   /** The protocol name. (versions 0-9; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -31,6 +32,7 @@ export class JoinGroupRequest_JoinGroupRequestProtocol {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class JoinGroupRequest_JoinGroupRequestProtocol {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeStringOf(this.name, flexible);
@@ -72,6 +75,7 @@ export class JoinGroupRequest_JoinGroupRequestProtocol {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -97,6 +101,7 @@ export class JoinGroupRequest_JoinGroupRequestProtocol {
   }
 }
 
+/** A JoinGroupRequest body (spec/kafka-4.3.1/JoinGroupRequest.json): versions 0-9, flexible 6-9. */
 export class JoinGroupRequest extends Message {
   static readonly API_KEY: i16 = 11;
   static readonly MIN_VERSION: i16 = 0;
@@ -136,6 +141,7 @@ export class JoinGroupRequest extends Message {
   apiKey(): i16 { return 11; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-9). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 9) return r.failWith(DecodeError.UnsupportedVersion, "JoinGroupRequest");
     const flexible = version >= 6;
@@ -194,6 +200,7 @@ export class JoinGroupRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 9) {
       w.fail(EncodeError.UnsupportedVersion, "JoinGroupRequest");
@@ -247,6 +254,7 @@ export class JoinGroupRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

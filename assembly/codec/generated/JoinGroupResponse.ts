@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** JoinGroupResponse's JoinGroupResponseMember (spec/kafka-4.3.1/JoinGroupResponse.json). */
 export class JoinGroupResponse_JoinGroupResponseMember {
   /** The group member ID. (versions 0-9) */
   memberId: string = "";
@@ -33,6 +34,7 @@ export class JoinGroupResponse_JoinGroupResponseMember {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.memberId = (flexible ? r.readCompactString() : r.readString());
@@ -63,6 +65,7 @@ export class JoinGroupResponse_JoinGroupResponseMember {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeStringOf(this.memberId, flexible);
@@ -88,6 +91,7 @@ export class JoinGroupResponse_JoinGroupResponseMember {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -142,6 +146,7 @@ export class JoinGroupResponse_JoinGroupResponseMember {
   }
 }
 
+/** A JoinGroupResponse body (spec/kafka-4.3.1/JoinGroupResponse.json): versions 0-9, flexible 6-9. */
 export class JoinGroupResponse extends Message {
   static readonly API_KEY: i16 = 11;
   static readonly MIN_VERSION: i16 = 0;
@@ -189,6 +194,7 @@ export class JoinGroupResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-9). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 9) return r.failWith(DecodeError.UnsupportedVersion, "JoinGroupResponse");
     const flexible = version >= 6;
@@ -249,6 +255,7 @@ export class JoinGroupResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 9) {
       w.fail(EncodeError.UnsupportedVersion, "JoinGroupResponse");
@@ -305,6 +312,7 @@ export class JoinGroupResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A KRaftVersionRecord body (spec/kafka-4.3.1/KRaftVersionRecord.json): versions 0, flexible 0. */
 export class KRaftVersionRecord extends Message {
   /** The version of the kraft version record. (versions 0) */
   version: i16 = 0;
@@ -35,6 +36,7 @@ export class KRaftVersionRecord extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "KRaftVersionRecord");
     this.version = r.readInt16();
@@ -57,6 +59,7 @@ export class KRaftVersionRecord extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "KRaftVersionRecord");
@@ -72,6 +75,7 @@ export class KRaftVersionRecord extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

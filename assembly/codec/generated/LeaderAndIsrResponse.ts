@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A LeaderAndIsrResponse body (spec/kafka-4.3.1/LeaderAndIsrResponse.json): versions none, flexible none. */
 export class LeaderAndIsrResponse extends Message {
   static readonly API_KEY: i16 = 4;
   static readonly MIN_VERSION: i16 = -1;
@@ -33,11 +34,13 @@ export class LeaderAndIsrResponse extends Message {
   apiKey(): i16 { return 4; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside none). */
   decode(r: Reader, version: i16): bool {
     if (true) return r.failWith(DecodeError.UnsupportedVersion, "LeaderAndIsrResponse");
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (true) {
       w.fail(EncodeError.UnsupportedVersion, "LeaderAndIsrResponse");
@@ -45,6 +48,7 @@ export class LeaderAndIsrResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     return n;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** LeaderChangeMessage's Voter (spec/kafka-4.3.1/LeaderChangeMessage.json). */
 export class LeaderChangeMessage_Voter {
   /** The ID of the voter. (versions 0-1) */
   voterId: i32 = 0;
@@ -34,6 +35,7 @@ export class LeaderChangeMessage_Voter {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.voterId = r.readInt32();
     if (!r.ok) return r.failedAt("LeaderChangeMessage.Voter.VoterId");
@@ -59,6 +61,7 @@ export class LeaderChangeMessage_Voter {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.voterId);
     if (version >= 1) {
@@ -77,6 +80,7 @@ export class LeaderChangeMessage_Voter {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -103,6 +107,7 @@ export class LeaderChangeMessage_Voter {
   }
 }
 
+/** A LeaderChangeMessage body (spec/kafka-4.3.1/LeaderChangeMessage.json): versions 0-1, flexible 0-1. */
 export class LeaderChangeMessage extends Message {
   /** The version of the leader change message. (versions 0-1) */
   version: i16 = 0;
@@ -131,6 +136,7 @@ export class LeaderChangeMessage extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "LeaderChangeMessage");
     this.version = r.readInt16();
@@ -175,6 +181,7 @@ export class LeaderChangeMessage extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "LeaderChangeMessage");
@@ -202,6 +209,7 @@ export class LeaderChangeMessage extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** LeaveGroupRequest's MemberIdentity (spec/kafka-4.3.1/LeaveGroupRequest.json). */
 export class LeaveGroupRequest_MemberIdentity {
   /** The member ID to remove from the group. (versions 3-5) */
   memberId: string = "";
@@ -33,6 +34,7 @@ export class LeaveGroupRequest_MemberIdentity {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     if (version >= 3) {
@@ -71,6 +73,7 @@ export class LeaveGroupRequest_MemberIdentity {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     if (version >= 3) {
@@ -115,6 +118,7 @@ export class LeaveGroupRequest_MemberIdentity {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -148,6 +152,7 @@ export class LeaveGroupRequest_MemberIdentity {
   }
 }
 
+/** A LeaveGroupRequest body (spec/kafka-4.3.1/LeaveGroupRequest.json): versions 0-5, flexible 4-5. */
 export class LeaveGroupRequest extends Message {
   static readonly API_KEY: i16 = 13;
   static readonly MIN_VERSION: i16 = 0;
@@ -177,6 +182,7 @@ export class LeaveGroupRequest extends Message {
   apiKey(): i16 { return 13; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "LeaveGroupRequest");
     const flexible = version >= 4;
@@ -219,6 +225,7 @@ export class LeaveGroupRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "LeaveGroupRequest");
@@ -258,6 +265,7 @@ export class LeaveGroupRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

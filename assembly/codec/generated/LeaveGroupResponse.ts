@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** LeaveGroupResponse's MemberResponse (spec/kafka-4.3.1/LeaveGroupResponse.json). */
 export class LeaveGroupResponse_MemberResponse {
   /** The member ID to remove from the group. (versions 3-5) */
   memberId: string = "";
@@ -33,6 +34,7 @@ export class LeaveGroupResponse_MemberResponse {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     if (version >= 3) {
@@ -71,6 +73,7 @@ export class LeaveGroupResponse_MemberResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     if (version >= 3) {
@@ -115,6 +118,7 @@ export class LeaveGroupResponse_MemberResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -184,6 +188,7 @@ export class LeaveGroupResponse_MemberResponse {
   }
 }
 
+/** A LeaveGroupResponse body (spec/kafka-4.3.1/LeaveGroupResponse.json): versions 0-5, flexible 4-5. */
 export class LeaveGroupResponse extends Message {
   static readonly API_KEY: i16 = 13;
   static readonly MIN_VERSION: i16 = 0;
@@ -219,6 +224,7 @@ export class LeaveGroupResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "LeaveGroupResponse");
     const flexible = version >= 4;
@@ -261,6 +267,7 @@ export class LeaveGroupResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "LeaveGroupResponse");
@@ -295,6 +302,7 @@ export class LeaveGroupResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ListConfigResourcesRequest body (spec/kafka-4.3.1/ListConfigResourcesRequest.json): versions 0-1, flexible 0-1. */
 export class ListConfigResourcesRequest extends Message {
   static readonly API_KEY: i16 = 74;
   static readonly MIN_VERSION: i16 = 0;
@@ -40,6 +41,7 @@ export class ListConfigResourcesRequest extends Message {
   apiKey(): i16 { return 74; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ListConfigResourcesRequest");
     if (version >= 1) {
@@ -68,6 +70,7 @@ export class ListConfigResourcesRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ListConfigResourcesRequest");
@@ -92,6 +95,7 @@ export class ListConfigResourcesRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 1) {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListConfigResourcesResponse's ConfigResource (spec/kafka-4.3.1/ListConfigResourcesResponse.json). */
 export class ListConfigResourcesResponse_ConfigResource {
   /** The resource name. (versions 0-1) */
   resourceName: string = "";
@@ -31,6 +32,7 @@ export class ListConfigResourcesResponse_ConfigResource {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.resourceName = r.readCompactString();
     if (!r.ok) return r.failedAt("ListConfigResourcesResponse.ConfigResource.ResourceName");
@@ -56,6 +58,7 @@ export class ListConfigResourcesResponse_ConfigResource {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.resourceName, true);
     if (version >= 1) {
@@ -69,6 +72,7 @@ export class ListConfigResourcesResponse_ConfigResource {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.resourceName, true);
@@ -117,6 +121,7 @@ export class ListConfigResourcesResponse_ConfigResource {
   }
 }
 
+/** A ListConfigResourcesResponse body (spec/kafka-4.3.1/ListConfigResourcesResponse.json): versions 0-1, flexible 0-1. */
 export class ListConfigResourcesResponse extends Message {
   static readonly API_KEY: i16 = 74;
   static readonly MIN_VERSION: i16 = 0;
@@ -152,6 +157,7 @@ export class ListConfigResourcesResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ListConfigResourcesResponse");
     this.throttleTimeMs = r.readInt32();
@@ -185,6 +191,7 @@ export class ListConfigResourcesResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ListConfigResourcesResponse");
@@ -206,6 +213,7 @@ export class ListConfigResourcesResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

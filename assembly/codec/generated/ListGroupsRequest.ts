@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ListGroupsRequest body (spec/kafka-4.3.1/ListGroupsRequest.json): versions 0-5, flexible 3-5. */
 export class ListGroupsRequest extends Message {
   static readonly API_KEY: i16 = 16;
   static readonly MIN_VERSION: i16 = 0;
@@ -43,6 +44,7 @@ export class ListGroupsRequest extends Message {
   apiKey(): i16 { return 16; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "ListGroupsRequest");
     const flexible = version >= 3;
@@ -84,6 +86,7 @@ export class ListGroupsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "ListGroupsRequest");
@@ -125,6 +128,7 @@ export class ListGroupsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

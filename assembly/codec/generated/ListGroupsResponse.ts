@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListGroupsResponse's ListedGroup (spec/kafka-4.3.1/ListGroupsResponse.json). */
 export class ListGroupsResponse_ListedGroup {
   /** The group ID. (versions 0-5) */
   groupId: string = "";
@@ -35,6 +36,7 @@ export class ListGroupsResponse_ListedGroup {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.groupId = (flexible ? r.readCompactString() : r.readString());
@@ -71,6 +73,7 @@ export class ListGroupsResponse_ListedGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeStringOf(this.groupId, flexible);
@@ -94,6 +97,7 @@ export class ListGroupsResponse_ListedGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -156,6 +160,7 @@ export class ListGroupsResponse_ListedGroup {
   }
 }
 
+/** A ListGroupsResponse body (spec/kafka-4.3.1/ListGroupsResponse.json): versions 0-5, flexible 3-5. */
 export class ListGroupsResponse extends Message {
   static readonly API_KEY: i16 = 16;
   static readonly MIN_VERSION: i16 = 0;
@@ -191,6 +196,7 @@ export class ListGroupsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "ListGroupsResponse");
     const flexible = version >= 3;
@@ -231,6 +237,7 @@ export class ListGroupsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "ListGroupsResponse");
@@ -260,6 +267,7 @@ export class ListGroupsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListOffsetsRequest's ListOffsetsPartition (spec/kafka-4.3.1/ListOffsetsRequest.json). */
 export class ListOffsetsRequest_ListOffsetsPartition {
   /** The partition index. (versions 1-11) */
   partitionIndex: i32 = 0;
@@ -33,6 +34,7 @@ export class ListOffsetsRequest_ListOffsetsPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.partitionIndex = r.readInt32();
@@ -63,6 +65,7 @@ export class ListOffsetsRequest_ListOffsetsPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeInt32(this.partitionIndex);
@@ -83,6 +86,7 @@ export class ListOffsetsRequest_ListOffsetsPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -112,6 +116,7 @@ export class ListOffsetsRequest_ListOffsetsPartition {
   }
 }
 
+/** ListOffsetsRequest's ListOffsetsTopic (spec/kafka-4.3.1/ListOffsetsRequest.json). */
 export class ListOffsetsRequest_ListOffsetsTopic {
   /** The topic name. (versions 1-11) */
   name: string = "";
@@ -131,6 +136,7 @@ export class ListOffsetsRequest_ListOffsetsTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -164,6 +170,7 @@ export class ListOffsetsRequest_ListOffsetsTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeStringOf(this.name, flexible);
@@ -186,6 +193,7 @@ export class ListOffsetsRequest_ListOffsetsTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -216,6 +224,7 @@ export class ListOffsetsRequest_ListOffsetsTopic {
   }
 }
 
+/** A ListOffsetsRequest body (spec/kafka-4.3.1/ListOffsetsRequest.json): versions 1-11, flexible 6-11. */
 export class ListOffsetsRequest extends Message {
   static readonly API_KEY: i16 = 2;
   static readonly MIN_VERSION: i16 = 1;
@@ -247,6 +256,7 @@ export class ListOffsetsRequest extends Message {
   apiKey(): i16 { return 2; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-11). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 11) return r.failWith(DecodeError.UnsupportedVersion, "ListOffsetsRequest");
     const flexible = version >= 6;
@@ -293,6 +303,7 @@ export class ListOffsetsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 11) {
       w.fail(EncodeError.UnsupportedVersion, "ListOffsetsRequest");
@@ -330,6 +341,7 @@ export class ListOffsetsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListOffsetsResponse's ListOffsetsPartitionResponse (spec/kafka-4.3.1/ListOffsetsResponse.json). */
 export class ListOffsetsResponse_ListOffsetsPartitionResponse {
   /** The partition index. (versions 1-11) */
   partitionIndex: i32 = 0;
@@ -37,6 +38,7 @@ export class ListOffsetsResponse_ListOffsetsPartitionResponse {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.partitionIndex = r.readInt32();
@@ -71,6 +73,7 @@ export class ListOffsetsResponse_ListOffsetsPartitionResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeInt32(this.partitionIndex);
@@ -98,6 +101,7 @@ export class ListOffsetsResponse_ListOffsetsPartitionResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -165,6 +169,7 @@ export class ListOffsetsResponse_ListOffsetsPartitionResponse {
   }
 }
 
+/** ListOffsetsResponse's ListOffsetsTopicResponse (spec/kafka-4.3.1/ListOffsetsResponse.json). */
 export class ListOffsetsResponse_ListOffsetsTopicResponse {
   /** The topic name. (versions 1-11) */
   name: string = "";
@@ -184,6 +189,7 @@ export class ListOffsetsResponse_ListOffsetsTopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -217,6 +223,7 @@ export class ListOffsetsResponse_ListOffsetsTopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     w.writeStringOf(this.name, flexible);
@@ -239,6 +246,7 @@ export class ListOffsetsResponse_ListOffsetsTopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -298,6 +306,7 @@ export class ListOffsetsResponse_ListOffsetsTopicResponse {
   }
 }
 
+/** A ListOffsetsResponse body (spec/kafka-4.3.1/ListOffsetsResponse.json): versions 1-11, flexible 6-11. */
 export class ListOffsetsResponse extends Message {
   static readonly API_KEY: i16 = 2;
   static readonly MIN_VERSION: i16 = 1;
@@ -325,6 +334,7 @@ export class ListOffsetsResponse extends Message {
   apiKey(): i16 { return 2; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-11). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 11) return r.failWith(DecodeError.UnsupportedVersion, "ListOffsetsResponse");
     const flexible = version >= 6;
@@ -363,6 +373,7 @@ export class ListOffsetsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 11) {
       w.fail(EncodeError.UnsupportedVersion, "ListOffsetsResponse");
@@ -391,6 +402,7 @@ export class ListOffsetsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListPartitionReassignmentsRequest's ListPartitionReassignmentsTopics (spec/kafka-4.3.1/ListPartitionReassignmentsRequest.json). */
 export class ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics {
   /** The topic name. (versions 0) */
   name: string = "";
@@ -34,6 +35,7 @@ export class ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics 
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics.Name");
@@ -61,6 +63,7 @@ export class ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics 
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -77,6 +80,7 @@ export class ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics 
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -106,6 +110,7 @@ export class ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics 
   }
 }
 
+/** A ListPartitionReassignmentsRequest body (spec/kafka-4.3.1/ListPartitionReassignmentsRequest.json): versions 0, flexible 0. */
 export class ListPartitionReassignmentsRequest extends Message {
   static readonly API_KEY: i16 = 46;
   static readonly MIN_VERSION: i16 = 0;
@@ -130,6 +135,7 @@ export class ListPartitionReassignmentsRequest extends Message {
   apiKey(): i16 { return 46; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ListPartitionReassignmentsRequest");
     this.timeoutMs = r.readInt32();
@@ -165,6 +171,7 @@ export class ListPartitionReassignmentsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "ListPartitionReassignmentsRequest");
@@ -190,6 +197,7 @@ export class ListPartitionReassignmentsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListPartitionReassignmentsResponse's OngoingPartitionReassignment (spec/kafka-4.3.1/ListPartitionReassignmentsResponse.json). */
 export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
   /** The index of the partition. (versions 0) */
   partitionIndex: i32 = 0;
@@ -40,6 +41,7 @@ export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.PartitionIndex");
@@ -83,6 +85,7 @@ export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     {
@@ -111,6 +114,7 @@ export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -190,6 +194,7 @@ export class ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
   }
 }
 
+/** ListPartitionReassignmentsResponse's OngoingTopicReassignment (spec/kafka-4.3.1/ListPartitionReassignmentsResponse.json). */
 export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
   /** The topic name. (versions 0) */
   name: string = "";
@@ -209,6 +214,7 @@ export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("ListPartitionReassignmentsResponse.OngoingTopicReassignment.Name");
@@ -239,6 +245,7 @@ export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -255,6 +262,7 @@ export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -307,6 +315,7 @@ export class ListPartitionReassignmentsResponse_OngoingTopicReassignment {
   }
 }
 
+/** A ListPartitionReassignmentsResponse body (spec/kafka-4.3.1/ListPartitionReassignmentsResponse.json): versions 0, flexible 0. */
 export class ListPartitionReassignmentsResponse extends Message {
   static readonly API_KEY: i16 = 46;
   static readonly MIN_VERSION: i16 = 0;
@@ -344,6 +353,7 @@ export class ListPartitionReassignmentsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ListPartitionReassignmentsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -379,6 +389,7 @@ export class ListPartitionReassignmentsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "ListPartitionReassignmentsResponse");
@@ -404,6 +415,7 @@ export class ListPartitionReassignmentsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ListTransactionsRequest body (spec/kafka-4.3.1/ListTransactionsRequest.json): versions 0-2, flexible 0-2. */
 export class ListTransactionsRequest extends Message {
   static readonly API_KEY: i16 = 66;
   static readonly MIN_VERSION: i16 = 0;
@@ -47,6 +48,7 @@ export class ListTransactionsRequest extends Message {
   apiKey(): i16 { return 66; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ListTransactionsRequest");
     {
@@ -93,6 +95,7 @@ export class ListTransactionsRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ListTransactionsRequest");
@@ -139,6 +142,7 @@ export class ListTransactionsRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

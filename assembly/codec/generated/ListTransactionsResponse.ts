@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ListTransactionsResponse's TransactionState (spec/kafka-4.3.1/ListTransactionsResponse.json). */
 export class ListTransactionsResponse_TransactionState {
   /** The transactional id. (versions 0-2) */
   transactionalId: string = "";
@@ -33,6 +34,7 @@ export class ListTransactionsResponse_TransactionState {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.transactionalId = r.readCompactString();
     if (!r.ok) return r.failedAt("ListTransactionsResponse.TransactionState.TransactionalId");
@@ -56,6 +58,7 @@ export class ListTransactionsResponse_TransactionState {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.transactionalId, true);
     w.writeInt64(this.producerId);
@@ -68,6 +71,7 @@ export class ListTransactionsResponse_TransactionState {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.transactionalId, true);
@@ -116,6 +120,7 @@ export class ListTransactionsResponse_TransactionState {
   }
 }
 
+/** A ListTransactionsResponse body (spec/kafka-4.3.1/ListTransactionsResponse.json): versions 0-2, flexible 0-2. */
 export class ListTransactionsResponse extends Message {
   static readonly API_KEY: i16 = 66;
   static readonly MIN_VERSION: i16 = 0;
@@ -154,6 +159,7 @@ export class ListTransactionsResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ListTransactionsResponse");
     this.throttleTimeMs = r.readInt32();
@@ -195,6 +201,7 @@ export class ListTransactionsResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ListTransactionsResponse");
@@ -222,6 +229,7 @@ export class ListTransactionsResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** MetadataRequest's MetadataRequestTopic (spec/kafka-4.3.1/MetadataRequest.json). */
 export class MetadataRequest_MetadataRequestTopic {
   /** The topic id. (versions 10-13; ignorable) */
   topicId!: Uuid;
@@ -34,6 +35,7 @@ export class MetadataRequest_MetadataRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -62,6 +64,7 @@ export class MetadataRequest_MetadataRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -88,6 +91,7 @@ export class MetadataRequest_MetadataRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -115,6 +119,7 @@ export class MetadataRequest_MetadataRequestTopic {
   }
 }
 
+/** A MetadataRequest body (spec/kafka-4.3.1/MetadataRequest.json): versions 0-13, flexible 9-13. */
 export class MetadataRequest extends Message {
   static readonly API_KEY: i16 = 3;
   static readonly MIN_VERSION: i16 = 0;
@@ -146,6 +151,7 @@ export class MetadataRequest extends Message {
   apiKey(): i16 { return 3; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-13). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "MetadataRequest");
     const flexible = version >= 9;
@@ -200,6 +206,7 @@ export class MetadataRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 13) {
       w.fail(EncodeError.UnsupportedVersion, "MetadataRequest");
@@ -254,6 +261,7 @@ export class MetadataRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;

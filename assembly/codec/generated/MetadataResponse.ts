@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** MetadataResponse's MetadataResponseBroker (spec/kafka-4.3.1/MetadataResponse.json). */
 export class MetadataResponse_MetadataResponseBroker {
   /** The broker ID. (versions 0-13; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -35,6 +36,7 @@ export class MetadataResponse_MetadataResponseBroker {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     this.nodeId = r.readInt32();
@@ -67,6 +69,7 @@ export class MetadataResponse_MetadataResponseBroker {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     w.writeInt32(this.nodeId);
@@ -93,6 +96,7 @@ export class MetadataResponse_MetadataResponseBroker {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -151,6 +155,7 @@ export class MetadataResponse_MetadataResponseBroker {
   }
 }
 
+/** MetadataResponse's MetadataResponsePartition (spec/kafka-4.3.1/MetadataResponse.json). */
 export class MetadataResponse_MetadataResponsePartition {
   /** The partition error, or 0 if there was no error. (versions 0-13) */
   errorCode: i16 = 0;
@@ -182,6 +187,7 @@ export class MetadataResponse_MetadataResponsePartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     this.errorCode = r.readInt16();
@@ -240,6 +246,7 @@ export class MetadataResponse_MetadataResponsePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     w.writeInt16(this.errorCode);
@@ -279,6 +286,7 @@ export class MetadataResponse_MetadataResponsePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -385,6 +393,7 @@ export class MetadataResponse_MetadataResponsePartition {
   }
 }
 
+/** MetadataResponse's MetadataResponseTopic (spec/kafka-4.3.1/MetadataResponse.json). */
 export class MetadataResponse_MetadataResponseTopic {
   /** The topic error, or 0 if there was no error. (versions 0-13) */
   errorCode: i16 = 0;
@@ -413,6 +422,7 @@ export class MetadataResponse_MetadataResponseTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     this.errorCode = r.readInt16();
@@ -466,6 +476,7 @@ export class MetadataResponse_MetadataResponseTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     w.writeInt16(this.errorCode);
@@ -510,6 +521,7 @@ export class MetadataResponse_MetadataResponseTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -601,6 +613,7 @@ export class MetadataResponse_MetadataResponseTopic {
   }
 }
 
+/** A MetadataResponse body (spec/kafka-4.3.1/MetadataResponse.json): versions 0-13, flexible 9-13. */
 export class MetadataResponse extends Message {
   static readonly API_KEY: i16 = 3;
   static readonly MIN_VERSION: i16 = 0;
@@ -646,6 +659,7 @@ export class MetadataResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-13). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "MetadataResponse");
     const flexible = version >= 9;
@@ -719,6 +733,7 @@ export class MetadataResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 13) {
       w.fail(EncodeError.UnsupportedVersion, "MetadataResponse");
@@ -775,6 +790,7 @@ export class MetadataResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;

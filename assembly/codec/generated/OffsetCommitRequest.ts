@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetCommitRequest's OffsetCommitRequestPartition (spec/kafka-4.3.1/OffsetCommitRequest.json). */
 export class OffsetCommitRequest_OffsetCommitRequestPartition {
   /** The partition index. (versions 2-10) */
   partitionIndex: i32 = 0;
@@ -35,6 +36,7 @@ export class OffsetCommitRequest_OffsetCommitRequestPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 8;
     this.partitionIndex = r.readInt32();
@@ -67,6 +69,7 @@ export class OffsetCommitRequest_OffsetCommitRequestPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 8;
     w.writeInt32(this.partitionIndex);
@@ -91,6 +94,7 @@ export class OffsetCommitRequest_OffsetCommitRequestPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;
@@ -122,6 +126,7 @@ export class OffsetCommitRequest_OffsetCommitRequestPartition {
   }
 }
 
+/** OffsetCommitRequest's OffsetCommitRequestTopic (spec/kafka-4.3.1/OffsetCommitRequest.json). */
 export class OffsetCommitRequest_OffsetCommitRequestTopic {
   /** The topic name. (versions 2-9; ignorable) */
   name: string = "";
@@ -144,6 +149,7 @@ export class OffsetCommitRequest_OffsetCommitRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 8;
     if (version <= 9) {
@@ -187,6 +193,7 @@ export class OffsetCommitRequest_OffsetCommitRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 8;
     if (version <= 9) {
@@ -214,6 +221,7 @@ export class OffsetCommitRequest_OffsetCommitRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;
@@ -250,6 +258,7 @@ export class OffsetCommitRequest_OffsetCommitRequestTopic {
   }
 }
 
+/** A OffsetCommitRequest body (spec/kafka-4.3.1/OffsetCommitRequest.json): versions 2-10, flexible 8-10. */
 export class OffsetCommitRequest extends Message {
   static readonly API_KEY: i16 = 8;
   static readonly MIN_VERSION: i16 = 2;
@@ -285,6 +294,7 @@ export class OffsetCommitRequest extends Message {
   apiKey(): i16 { return 8; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-10). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetCommitRequest");
     const flexible = version >= 8;
@@ -335,6 +345,7 @@ export class OffsetCommitRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 10) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetCommitRequest");
@@ -379,6 +390,7 @@ export class OffsetCommitRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;

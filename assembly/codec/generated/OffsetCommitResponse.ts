@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetCommitResponse's OffsetCommitResponsePartition (spec/kafka-4.3.1/OffsetCommitResponse.json). */
 export class OffsetCommitResponse_OffsetCommitResponsePartition {
   /** The partition index. (versions 2-10) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class OffsetCommitResponse_OffsetCommitResponsePartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 8;
     this.partitionIndex = r.readInt32();
@@ -55,6 +57,7 @@ export class OffsetCommitResponse_OffsetCommitResponsePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 8;
     w.writeInt32(this.partitionIndex);
@@ -72,6 +75,7 @@ export class OffsetCommitResponse_OffsetCommitResponsePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;
@@ -123,6 +127,7 @@ export class OffsetCommitResponse_OffsetCommitResponsePartition {
   }
 }
 
+/** OffsetCommitResponse's OffsetCommitResponseTopic (spec/kafka-4.3.1/OffsetCommitResponse.json). */
 export class OffsetCommitResponse_OffsetCommitResponseTopic {
   /** The topic name. (versions 2-9; ignorable) */
   name: string = "";
@@ -145,6 +150,7 @@ export class OffsetCommitResponse_OffsetCommitResponseTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 8;
     if (version <= 9) {
@@ -188,6 +194,7 @@ export class OffsetCommitResponse_OffsetCommitResponseTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 8;
     if (version <= 9) {
@@ -215,6 +222,7 @@ export class OffsetCommitResponse_OffsetCommitResponseTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;
@@ -286,6 +294,7 @@ export class OffsetCommitResponse_OffsetCommitResponseTopic {
   }
 }
 
+/** A OffsetCommitResponse body (spec/kafka-4.3.1/OffsetCommitResponse.json): versions 2-10, flexible 8-10. */
 export class OffsetCommitResponse extends Message {
   static readonly API_KEY: i16 = 8;
   static readonly MIN_VERSION: i16 = 2;
@@ -313,6 +322,7 @@ export class OffsetCommitResponse extends Message {
   apiKey(): i16 { return 8; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-10). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetCommitResponse");
     const flexible = version >= 8;
@@ -351,6 +361,7 @@ export class OffsetCommitResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 10) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetCommitResponse");
@@ -379,6 +390,7 @@ export class OffsetCommitResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 8;
     let n = 0;

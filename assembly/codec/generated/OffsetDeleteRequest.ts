@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetDeleteRequest's OffsetDeleteRequestPartition (spec/kafka-4.3.1/OffsetDeleteRequest.json). */
 export class OffsetDeleteRequest_OffsetDeleteRequestPartition {
   /** The partition index. (versions 0) */
   partitionIndex: i32 = 0;
@@ -27,16 +28,19 @@ export class OffsetDeleteRequest_OffsetDeleteRequestPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("OffsetDeleteRequest.OffsetDeleteRequestPartition.PartitionIndex");
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -53,6 +57,7 @@ export class OffsetDeleteRequest_OffsetDeleteRequestPartition {
   }
 }
 
+/** OffsetDeleteRequest's OffsetDeleteRequestTopic (spec/kafka-4.3.1/OffsetDeleteRequest.json). */
 export class OffsetDeleteRequest_OffsetDeleteRequestTopic {
   /** The topic name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -70,6 +75,7 @@ export class OffsetDeleteRequest_OffsetDeleteRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readString();
     if (!r.ok) return r.failedAt("OffsetDeleteRequest.OffsetDeleteRequestTopic.Name");
@@ -87,6 +93,7 @@ export class OffsetDeleteRequest_OffsetDeleteRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, false);
     {
@@ -97,6 +104,7 @@ export class OffsetDeleteRequest_OffsetDeleteRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, false);
@@ -120,6 +128,7 @@ export class OffsetDeleteRequest_OffsetDeleteRequestTopic {
   }
 }
 
+/** A OffsetDeleteRequest body (spec/kafka-4.3.1/OffsetDeleteRequest.json): versions 0, flexible none. */
 export class OffsetDeleteRequest extends Message {
   static readonly API_KEY: i16 = 47;
   static readonly MIN_VERSION: i16 = 0;
@@ -145,6 +154,7 @@ export class OffsetDeleteRequest extends Message {
   apiKey(): i16 { return 47; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "OffsetDeleteRequest");
     this.groupId = r.readString();
@@ -163,6 +173,7 @@ export class OffsetDeleteRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetDeleteRequest");
@@ -177,6 +188,7 @@ export class OffsetDeleteRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, false);

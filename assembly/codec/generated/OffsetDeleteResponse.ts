@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetDeleteResponse's OffsetDeleteResponsePartition (spec/kafka-4.3.1/OffsetDeleteResponse.json). */
 export class OffsetDeleteResponse_OffsetDeleteResponsePartition {
   /** The partition index. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -29,6 +30,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponsePartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("OffsetDeleteResponse.OffsetDeleteResponsePartition.PartitionIndex");
@@ -37,11 +39,13 @@ export class OffsetDeleteResponse_OffsetDeleteResponsePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -74,6 +78,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponsePartition {
   }
 }
 
+/** OffsetDeleteResponse's OffsetDeleteResponseTopic (spec/kafka-4.3.1/OffsetDeleteResponse.json). */
 export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
   /** The topic name. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -91,6 +96,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readString();
     if (!r.ok) return r.failedAt("OffsetDeleteResponse.OffsetDeleteResponseTopic.Name");
@@ -108,6 +114,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, false);
     {
@@ -118,6 +125,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, false);
@@ -158,6 +166,7 @@ export class OffsetDeleteResponse_OffsetDeleteResponseTopic {
   }
 }
 
+/** A OffsetDeleteResponse body (spec/kafka-4.3.1/OffsetDeleteResponse.json): versions 0, flexible none. */
 export class OffsetDeleteResponse extends Message {
   static readonly API_KEY: i16 = 47;
   static readonly MIN_VERSION: i16 = 0;
@@ -191,6 +200,7 @@ export class OffsetDeleteResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "OffsetDeleteResponse");
     this.errorCode = r.readInt16();
@@ -211,6 +221,7 @@ export class OffsetDeleteResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetDeleteResponse");
@@ -226,6 +237,7 @@ export class OffsetDeleteResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetFetchRequest's OffsetFetchRequestTopic (spec/kafka-4.3.1/OffsetFetchRequest.json). */
 export class OffsetFetchRequest_OffsetFetchRequestTopic {
   /** The topic name. (versions 1-7) */
   name: string = "";
@@ -34,6 +35,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -70,6 +72,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -104,6 +107,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -138,6 +142,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopic {
   }
 }
 
+/** OffsetFetchRequest's OffsetFetchRequestTopics (spec/kafka-4.3.1/OffsetFetchRequest.json). */
 export class OffsetFetchRequest_OffsetFetchRequestTopics {
   /** The topic name. (versions 8-9; ignorable) */
   name: string = "";
@@ -160,6 +165,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopics {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version >= 8 && version <= 9) {
@@ -202,6 +208,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopics {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version >= 8 && version <= 9) {
@@ -234,6 +241,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopics {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -272,6 +280,7 @@ export class OffsetFetchRequest_OffsetFetchRequestTopics {
   }
 }
 
+/** OffsetFetchRequest's OffsetFetchRequestGroup (spec/kafka-4.3.1/OffsetFetchRequest.json). */
 export class OffsetFetchRequest_OffsetFetchRequestGroup {
   /** The group ID. (versions 8-10) */
   groupId: string = "";
@@ -295,6 +304,7 @@ export class OffsetFetchRequest_OffsetFetchRequestGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -350,6 +360,7 @@ export class OffsetFetchRequest_OffsetFetchRequestGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -400,6 +411,7 @@ export class OffsetFetchRequest_OffsetFetchRequestGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -445,6 +457,7 @@ export class OffsetFetchRequest_OffsetFetchRequestGroup {
   }
 }
 
+/** A OffsetFetchRequest body (spec/kafka-4.3.1/OffsetFetchRequest.json): versions 1-10, flexible 6-10. */
 export class OffsetFetchRequest extends Message {
   static readonly API_KEY: i16 = 9;
   static readonly MIN_VERSION: i16 = 1;
@@ -477,6 +490,7 @@ export class OffsetFetchRequest extends Message {
   apiKey(): i16 { return 9; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-10). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetFetchRequest");
     const flexible = version >= 6;
@@ -540,6 +554,7 @@ export class OffsetFetchRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 10) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetFetchRequest");
@@ -602,6 +617,7 @@ export class OffsetFetchRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

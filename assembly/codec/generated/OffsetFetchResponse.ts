@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetFetchResponse's OffsetFetchResponsePartition (spec/kafka-4.3.1/OffsetFetchResponse.json). */
 export class OffsetFetchResponse_OffsetFetchResponsePartition {
   /** The partition index. (versions 1-7) */
   partitionIndex: i32 = 0;
@@ -37,6 +38,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -87,6 +89,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -142,6 +145,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -227,6 +231,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartition {
   }
 }
 
+/** OffsetFetchResponse's OffsetFetchResponseTopic (spec/kafka-4.3.1/OffsetFetchResponse.json). */
 export class OffsetFetchResponse_OffsetFetchResponseTopic {
   /** The topic name. (versions 1-7) */
   name: string = "";
@@ -246,6 +251,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -285,6 +291,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version <= 7) {
@@ -319,6 +326,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -386,6 +394,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopic {
   }
 }
 
+/** OffsetFetchResponse's OffsetFetchResponsePartitions (spec/kafka-4.3.1/OffsetFetchResponse.json). */
 export class OffsetFetchResponse_OffsetFetchResponsePartitions {
   /** The partition index. (versions 8-10) */
   partitionIndex: i32 = 0;
@@ -408,6 +417,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -458,6 +468,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -513,6 +524,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -598,6 +610,7 @@ export class OffsetFetchResponse_OffsetFetchResponsePartitions {
   }
 }
 
+/** OffsetFetchResponse's OffsetFetchResponseTopics (spec/kafka-4.3.1/OffsetFetchResponse.json). */
 export class OffsetFetchResponse_OffsetFetchResponseTopics {
   /** The topic name. (versions 8-9; ignorable) */
   name: string = "";
@@ -620,6 +633,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version >= 8 && version <= 9) {
@@ -665,6 +679,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version >= 8 && version <= 9) {
@@ -697,6 +712,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -772,6 +788,7 @@ export class OffsetFetchResponse_OffsetFetchResponseTopics {
   }
 }
 
+/** OffsetFetchResponse's OffsetFetchResponseGroup (spec/kafka-4.3.1/OffsetFetchResponse.json). */
 export class OffsetFetchResponse_OffsetFetchResponseGroup {
   /** The group ID. (versions 8-10) */
   groupId: string = "";
@@ -793,6 +810,7 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -838,6 +856,7 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 6;
     if (version >= 8) {
@@ -880,6 +899,7 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;
@@ -961,6 +981,7 @@ export class OffsetFetchResponse_OffsetFetchResponseGroup {
   }
 }
 
+/** A OffsetFetchResponse body (spec/kafka-4.3.1/OffsetFetchResponse.json): versions 1-10, flexible 6-10. */
 export class OffsetFetchResponse extends Message {
   static readonly API_KEY: i16 = 9;
   static readonly MIN_VERSION: i16 = 1;
@@ -1000,6 +1021,7 @@ export class OffsetFetchResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-10). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 10) return r.failWith(DecodeError.UnsupportedVersion, "OffsetFetchResponse");
     const flexible = version >= 6;
@@ -1059,6 +1081,7 @@ export class OffsetFetchResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 10) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetFetchResponse");
@@ -1106,6 +1129,7 @@ export class OffsetFetchResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 6;
     let n = 0;

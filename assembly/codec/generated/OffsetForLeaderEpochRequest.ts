@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetForLeaderEpochRequest's OffsetForLeaderPartition (spec/kafka-4.3.1/OffsetForLeaderEpochRequest.json). */
 export class OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
   /** The partition index. (versions 2-4) */
   partition: i32 = 0;
@@ -33,6 +34,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.partition = r.readInt32();
@@ -59,6 +61,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeInt32(this.partition);
@@ -77,6 +80,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -104,6 +108,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
   }
 }
 
+/** OffsetForLeaderEpochRequest's OffsetForLeaderTopic (spec/kafka-4.3.1/OffsetForLeaderEpochRequest.json). */
 export class OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
   /** The topic name. (versions 2-4; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -123,6 +128,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.topic = (flexible ? r.readCompactString() : r.readString());
@@ -156,6 +162,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeStringOf(this.topic, flexible);
@@ -178,6 +185,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -208,6 +216,7 @@ export class OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
   }
 }
 
+/** A OffsetForLeaderEpochRequest body (spec/kafka-4.3.1/OffsetForLeaderEpochRequest.json): versions 2-4, flexible 4. */
 export class OffsetForLeaderEpochRequest extends Message {
   static readonly API_KEY: i16 = 23;
   static readonly MIN_VERSION: i16 = 2;
@@ -235,6 +244,7 @@ export class OffsetForLeaderEpochRequest extends Message {
   apiKey(): i16 { return 23; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "OffsetForLeaderEpochRequest");
     const flexible = version >= 4;
@@ -273,6 +283,7 @@ export class OffsetForLeaderEpochRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetForLeaderEpochRequest");
@@ -301,6 +312,7 @@ export class OffsetForLeaderEpochRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** OffsetForLeaderEpochResponse's EpochEndOffset (spec/kafka-4.3.1/OffsetForLeaderEpochResponse.json). */
 export class OffsetForLeaderEpochResponse_EpochEndOffset {
   /** The error code 0, or if there was no error. (versions 2-4) */
   errorCode: i16 = 0;
@@ -35,6 +36,7 @@ export class OffsetForLeaderEpochResponse_EpochEndOffset {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.errorCode = r.readInt16();
@@ -63,6 +65,7 @@ export class OffsetForLeaderEpochResponse_EpochEndOffset {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeInt16(this.errorCode);
@@ -82,6 +85,7 @@ export class OffsetForLeaderEpochResponse_EpochEndOffset {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -141,6 +145,7 @@ export class OffsetForLeaderEpochResponse_EpochEndOffset {
   }
 }
 
+/** OffsetForLeaderEpochResponse's OffsetForLeaderTopicResult (spec/kafka-4.3.1/OffsetForLeaderEpochResponse.json). */
 export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
   /** The topic name. (versions 2-4; map key: Kafka keys a map by it; kept as an array here) */
   topic: string = "";
@@ -160,6 +165,7 @@ export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.topic = (flexible ? r.readCompactString() : r.readString());
@@ -193,6 +199,7 @@ export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeStringOf(this.topic, flexible);
@@ -215,6 +222,7 @@ export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -274,6 +282,7 @@ export class OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
   }
 }
 
+/** A OffsetForLeaderEpochResponse body (spec/kafka-4.3.1/OffsetForLeaderEpochResponse.json): versions 2-4, flexible 4. */
 export class OffsetForLeaderEpochResponse extends Message {
   static readonly API_KEY: i16 = 23;
   static readonly MIN_VERSION: i16 = 2;
@@ -301,6 +310,7 @@ export class OffsetForLeaderEpochResponse extends Message {
   apiKey(): i16 { return 23; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 2-4). */
   decode(r: Reader, version: i16): bool {
     if (version < 2 || version > 4) return r.failWith(DecodeError.UnsupportedVersion, "OffsetForLeaderEpochResponse");
     const flexible = version >= 4;
@@ -335,6 +345,7 @@ export class OffsetForLeaderEpochResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 2 || version > 4) {
       w.fail(EncodeError.UnsupportedVersion, "OffsetForLeaderEpochResponse");
@@ -361,6 +372,7 @@ export class OffsetForLeaderEpochResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

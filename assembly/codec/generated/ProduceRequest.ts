@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ProduceRequest's PartitionProduceData (spec/kafka-4.3.1/ProduceRequest.json). */
 export class ProduceRequest_PartitionProduceData {
   /** The partition index. (versions 3-13) */
   index: i32 = 0;
@@ -31,6 +32,7 @@ export class ProduceRequest_PartitionProduceData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     this.index = r.readInt32();
@@ -58,6 +60,7 @@ export class ProduceRequest_PartitionProduceData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     w.writeInt32(this.index);
@@ -78,6 +81,7 @@ export class ProduceRequest_PartitionProduceData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -103,6 +107,7 @@ export class ProduceRequest_PartitionProduceData {
   }
 }
 
+/** ProduceRequest's TopicProduceData (spec/kafka-4.3.1/ProduceRequest.json). */
 export class ProduceRequest_TopicProduceData {
   /** The topic name. (versions 3-12; ignorable; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -125,6 +130,7 @@ export class ProduceRequest_TopicProduceData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version <= 12) {
@@ -168,6 +174,7 @@ export class ProduceRequest_TopicProduceData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version <= 12) {
@@ -195,6 +202,7 @@ export class ProduceRequest_TopicProduceData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -231,6 +239,7 @@ export class ProduceRequest_TopicProduceData {
   }
 }
 
+/** A ProduceRequest body (spec/kafka-4.3.1/ProduceRequest.json): versions 3-13, flexible 9-13. */
 export class ProduceRequest extends Message {
   static readonly API_KEY: i16 = 0;
   static readonly MIN_VERSION: i16 = 3;
@@ -262,6 +271,7 @@ export class ProduceRequest extends Message {
   apiKey(): i16 { return 0; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 3-13). */
   decode(r: Reader, version: i16): bool {
     if (version < 3 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "ProduceRequest");
     const flexible = version >= 9;
@@ -300,6 +310,7 @@ export class ProduceRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 3 || version > 13) {
       w.fail(EncodeError.UnsupportedVersion, "ProduceRequest");
@@ -331,6 +342,7 @@ export class ProduceRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ProduceResponse's BatchIndexAndErrorMessage (spec/kafka-4.3.1/ProduceResponse.json). */
 export class ProduceResponse_BatchIndexAndErrorMessage {
   /** The batch index of the record that caused the batch to be dropped. (versions 8-13) */
   batchIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class ProduceResponse_BatchIndexAndErrorMessage {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version >= 8) {
@@ -63,6 +65,7 @@ export class ProduceResponse_BatchIndexAndErrorMessage {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version >= 8) {
@@ -99,6 +102,7 @@ export class ProduceResponse_BatchIndexAndErrorMessage {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -153,6 +157,7 @@ export class ProduceResponse_BatchIndexAndErrorMessage {
   }
 }
 
+/** ProduceResponse's LeaderIdAndEpoch (spec/kafka-4.3.1/ProduceResponse.json). */
 export class ProduceResponse_LeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. (versions 10-13) */
   leaderId: i32 = -1;
@@ -169,6 +174,7 @@ export class ProduceResponse_LeaderIdAndEpoch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -201,6 +207,7 @@ export class ProduceResponse_LeaderIdAndEpoch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -232,6 +239,7 @@ export class ProduceResponse_LeaderIdAndEpoch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -286,6 +294,7 @@ export class ProduceResponse_LeaderIdAndEpoch {
   }
 }
 
+/** ProduceResponse's PartitionProduceResponse (spec/kafka-4.3.1/ProduceResponse.json). */
 export class ProduceResponse_PartitionProduceResponse {
   /** The partition index. (versions 3-13) */
   index: i32 = 0;
@@ -318,6 +327,7 @@ export class ProduceResponse_PartitionProduceResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     this.index = r.readInt32();
@@ -381,6 +391,7 @@ export class ProduceResponse_PartitionProduceResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     w.writeInt32(this.index);
@@ -436,6 +447,7 @@ export class ProduceResponse_PartitionProduceResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -540,6 +552,7 @@ export class ProduceResponse_PartitionProduceResponse {
   }
 }
 
+/** ProduceResponse's TopicProduceResponse (spec/kafka-4.3.1/ProduceResponse.json). */
 export class ProduceResponse_TopicProduceResponse {
   /** The topic name. (versions 3-12; ignorable; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -562,6 +575,7 @@ export class ProduceResponse_TopicProduceResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version <= 12) {
@@ -605,6 +619,7 @@ export class ProduceResponse_TopicProduceResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version <= 12) {
@@ -632,6 +647,7 @@ export class ProduceResponse_TopicProduceResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -703,6 +719,7 @@ export class ProduceResponse_TopicProduceResponse {
   }
 }
 
+/** ProduceResponse's NodeEndpoint (spec/kafka-4.3.1/ProduceResponse.json). */
 export class ProduceResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 10-13; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -723,6 +740,7 @@ export class ProduceResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -767,6 +785,7 @@ export class ProduceResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 9;
     if (version >= 10) {
@@ -819,6 +838,7 @@ export class ProduceResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;
@@ -889,6 +909,7 @@ export class ProduceResponse_NodeEndpoint {
   }
 }
 
+/** A ProduceResponse body (spec/kafka-4.3.1/ProduceResponse.json): versions 3-13, flexible 9-13. */
 export class ProduceResponse extends Message {
   static readonly API_KEY: i16 = 0;
   static readonly MIN_VERSION: i16 = 3;
@@ -919,6 +940,7 @@ export class ProduceResponse extends Message {
   apiKey(): i16 { return 0; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 3-13). */
   decode(r: Reader, version: i16): bool {
     if (version < 3 || version > 13) return r.failWith(DecodeError.UnsupportedVersion, "ProduceResponse");
     const flexible = version >= 9;
@@ -969,6 +991,7 @@ export class ProduceResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 3 || version > 13) {
       w.fail(EncodeError.UnsupportedVersion, "ProduceResponse");
@@ -1022,6 +1045,7 @@ export class ProduceResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 9;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A PushTelemetryRequest body (spec/kafka-4.3.1/PushTelemetryRequest.json): versions 0, flexible 0. */
 export class PushTelemetryRequest extends Message {
   static readonly API_KEY: i16 = 72;
   static readonly MIN_VERSION: i16 = 0;
@@ -48,6 +49,7 @@ export class PushTelemetryRequest extends Message {
   apiKey(): i16 { return 72; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "PushTelemetryRequest");
     this.clientInstanceId = r.readUuid();
@@ -76,6 +78,7 @@ export class PushTelemetryRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "PushTelemetryRequest");
@@ -94,6 +97,7 @@ export class PushTelemetryRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;

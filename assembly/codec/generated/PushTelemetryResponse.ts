@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A PushTelemetryResponse body (spec/kafka-4.3.1/PushTelemetryResponse.json): versions 0, flexible 0. */
 export class PushTelemetryResponse extends Message {
   static readonly API_KEY: i16 = 72;
   static readonly MIN_VERSION: i16 = 0;
@@ -45,6 +46,7 @@ export class PushTelemetryResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "PushTelemetryResponse");
     this.throttleTimeMs = r.readInt32();
@@ -67,6 +69,7 @@ export class PushTelemetryResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "PushTelemetryResponse");
@@ -82,6 +85,7 @@ export class PushTelemetryResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ReadShareGroupStateResponse's StateBatch (spec/kafka-4.3.1/ReadShareGroupStateResponse.json). */
 export class ReadShareGroupStateResponse_StateBatch {
   /** The first offset of this state batch. (versions 0) */
   firstOffset: i64 = 0;
@@ -35,6 +36,7 @@ export class ReadShareGroupStateResponse_StateBatch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.firstOffset = r.readInt64();
     if (!r.ok) return r.failedAt("ReadShareGroupStateResponse.StateBatch.FirstOffset");
@@ -60,6 +62,7 @@ export class ReadShareGroupStateResponse_StateBatch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.firstOffset);
     w.writeInt64(this.lastOffset);
@@ -73,6 +76,7 @@ export class ReadShareGroupStateResponse_StateBatch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -125,6 +129,7 @@ export class ReadShareGroupStateResponse_StateBatch {
   }
 }
 
+/** ReadShareGroupStateResponse's PartitionResult (spec/kafka-4.3.1/ReadShareGroupStateResponse.json). */
 export class ReadShareGroupStateResponse_PartitionResult {
   /** The partition index. (versions 0) */
   partition: i32 = 0;
@@ -152,6 +157,7 @@ export class ReadShareGroupStateResponse_PartitionResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("ReadShareGroupStateResponse.PartitionResult.Partition");
@@ -190,6 +196,7 @@ export class ReadShareGroupStateResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt16(this.errorCode);
@@ -213,6 +220,7 @@ export class ReadShareGroupStateResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -286,6 +294,7 @@ export class ReadShareGroupStateResponse_PartitionResult {
   }
 }
 
+/** ReadShareGroupStateResponse's ReadStateResult (spec/kafka-4.3.1/ReadShareGroupStateResponse.json). */
 export class ReadShareGroupStateResponse_ReadStateResult {
   /** The topic identifier. (versions 0) */
   topicId!: Uuid;
@@ -306,6 +315,7 @@ export class ReadShareGroupStateResponse_ReadStateResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ReadShareGroupStateResponse.ReadStateResult.TopicId");
@@ -336,6 +346,7 @@ export class ReadShareGroupStateResponse_ReadStateResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -352,6 +363,7 @@ export class ReadShareGroupStateResponse_ReadStateResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -409,6 +421,7 @@ export class ReadShareGroupStateResponse_ReadStateResult {
   }
 }
 
+/** A ReadShareGroupStateResponse body (spec/kafka-4.3.1/ReadShareGroupStateResponse.json): versions 0, flexible 0. */
 export class ReadShareGroupStateResponse extends Message {
   static readonly API_KEY: i16 = 84;
   static readonly MIN_VERSION: i16 = 0;
@@ -434,6 +447,7 @@ export class ReadShareGroupStateResponse extends Message {
   apiKey(): i16 { return 84; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "ReadShareGroupStateResponse");
     {
@@ -463,6 +477,7 @@ export class ReadShareGroupStateResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "ReadShareGroupStateResponse");
@@ -482,6 +497,7 @@ export class ReadShareGroupStateResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

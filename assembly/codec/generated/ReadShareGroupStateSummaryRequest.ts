@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ReadShareGroupStateSummaryRequest's PartitionData (spec/kafka-4.3.1/ReadShareGroupStateSummaryRequest.json). */
 export class ReadShareGroupStateSummaryRequest_PartitionData {
   /** The partition index. (versions 0-1) */
   partition: i32 = 0;
@@ -31,6 +32,7 @@ export class ReadShareGroupStateSummaryRequest_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("ReadShareGroupStateSummaryRequest.PartitionData.Partition");
@@ -52,6 +54,7 @@ export class ReadShareGroupStateSummaryRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt32(this.leaderEpoch);
@@ -63,6 +66,7 @@ export class ReadShareGroupStateSummaryRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -87,6 +91,7 @@ export class ReadShareGroupStateSummaryRequest_PartitionData {
   }
 }
 
+/** ReadShareGroupStateSummaryRequest's ReadStateSummaryData (spec/kafka-4.3.1/ReadShareGroupStateSummaryRequest.json). */
 export class ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
   /** The topic identifier. (versions 0-1) */
   topicId!: Uuid;
@@ -107,6 +112,7 @@ export class ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ReadShareGroupStateSummaryRequest.ReadStateSummaryData.TopicId");
@@ -137,6 +143,7 @@ export class ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -153,6 +160,7 @@ export class ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -182,6 +190,7 @@ export class ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
   }
 }
 
+/** A ReadShareGroupStateSummaryRequest body (spec/kafka-4.3.1/ReadShareGroupStateSummaryRequest.json): versions 0-1, flexible 0-1. */
 export class ReadShareGroupStateSummaryRequest extends Message {
   static readonly API_KEY: i16 = 87;
   static readonly MIN_VERSION: i16 = 0;
@@ -209,6 +218,7 @@ export class ReadShareGroupStateSummaryRequest extends Message {
   apiKey(): i16 { return 87; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ReadShareGroupStateSummaryRequest");
     this.groupId = r.readCompactString();
@@ -240,6 +250,7 @@ export class ReadShareGroupStateSummaryRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ReadShareGroupStateSummaryRequest");
@@ -260,6 +271,7 @@ export class ReadShareGroupStateSummaryRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

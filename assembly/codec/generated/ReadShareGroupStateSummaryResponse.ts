@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ReadShareGroupStateSummaryResponse's PartitionResult (spec/kafka-4.3.1/ReadShareGroupStateSummaryResponse.json). */
 export class ReadShareGroupStateSummaryResponse_PartitionResult {
   /** The partition index. (versions 0-1) */
   partition: i32 = 0;
@@ -41,6 +42,7 @@ export class ReadShareGroupStateSummaryResponse_PartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("ReadShareGroupStateSummaryResponse.PartitionResult.Partition");
@@ -76,6 +78,7 @@ export class ReadShareGroupStateSummaryResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt16(this.errorCode);
@@ -97,6 +100,7 @@ export class ReadShareGroupStateSummaryResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -170,6 +174,7 @@ export class ReadShareGroupStateSummaryResponse_PartitionResult {
   }
 }
 
+/** ReadShareGroupStateSummaryResponse's ReadStateSummaryResult (spec/kafka-4.3.1/ReadShareGroupStateSummaryResponse.json). */
 export class ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
   /** The topic identifier. (versions 0-1) */
   topicId!: Uuid;
@@ -190,6 +195,7 @@ export class ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ReadShareGroupStateSummaryResponse.ReadStateSummaryResult.TopicId");
@@ -220,6 +226,7 @@ export class ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -236,6 +243,7 @@ export class ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -293,6 +301,7 @@ export class ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
   }
 }
 
+/** A ReadShareGroupStateSummaryResponse body (spec/kafka-4.3.1/ReadShareGroupStateSummaryResponse.json): versions 0-1, flexible 0-1. */
 export class ReadShareGroupStateSummaryResponse extends Message {
   static readonly API_KEY: i16 = 87;
   static readonly MIN_VERSION: i16 = 0;
@@ -318,6 +327,7 @@ export class ReadShareGroupStateSummaryResponse extends Message {
   apiKey(): i16 { return 87; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ReadShareGroupStateSummaryResponse");
     {
@@ -347,6 +357,7 @@ export class ReadShareGroupStateSummaryResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ReadShareGroupStateSummaryResponse");
@@ -366,6 +377,7 @@ export class ReadShareGroupStateSummaryResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

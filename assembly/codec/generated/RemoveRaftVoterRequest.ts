@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A RemoveRaftVoterRequest body (spec/kafka-4.3.1/RemoveRaftVoterRequest.json): versions 0, flexible 0. */
 export class RemoveRaftVoterRequest extends Message {
   static readonly API_KEY: i16 = 81;
   static readonly MIN_VERSION: i16 = 0;
@@ -44,6 +45,7 @@ export class RemoveRaftVoterRequest extends Message {
   apiKey(): i16 { return 81; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "RemoveRaftVoterRequest");
     this.clusterId = r.readStringOf(true, true);
@@ -68,6 +70,7 @@ export class RemoveRaftVoterRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "RemoveRaftVoterRequest");
@@ -87,6 +90,7 @@ export class RemoveRaftVoterRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.clusterId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A RemoveRaftVoterResponse body (spec/kafka-4.3.1/RemoveRaftVoterResponse.json): versions 0, flexible 0. */
 export class RemoveRaftVoterResponse extends Message {
   static readonly API_KEY: i16 = 81;
   static readonly MIN_VERSION: i16 = 0;
@@ -47,6 +48,7 @@ export class RemoveRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "RemoveRaftVoterResponse");
     this.throttleTimeMs = r.readInt32();
@@ -71,6 +73,7 @@ export class RemoveRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "RemoveRaftVoterResponse");
@@ -90,6 +93,7 @@ export class RemoveRaftVoterResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A SaslAuthenticateResponse body (spec/kafka-4.3.1/SaslAuthenticateResponse.json): versions 0-2, flexible 2. */
 export class SaslAuthenticateResponse extends Message {
   static readonly API_KEY: i16 = 36;
   static readonly MIN_VERSION: i16 = 0;
@@ -49,6 +50,7 @@ export class SaslAuthenticateResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "SaslAuthenticateResponse");
     const flexible = version >= 2;
@@ -82,6 +84,7 @@ export class SaslAuthenticateResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "SaslAuthenticateResponse");
@@ -110,6 +113,7 @@ export class SaslAuthenticateResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 2;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A SaslHandshakeRequest body (spec/kafka-4.3.1/SaslHandshakeRequest.json): versions 0-1, flexible none. */
 export class SaslHandshakeRequest extends Message {
   static readonly API_KEY: i16 = 17;
   static readonly MIN_VERSION: i16 = 0;
@@ -35,6 +36,7 @@ export class SaslHandshakeRequest extends Message {
   apiKey(): i16 { return 17; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "SaslHandshakeRequest");
     this.mechanism = r.readString();
@@ -42,6 +44,7 @@ export class SaslHandshakeRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "SaslHandshakeRequest");
@@ -50,6 +53,7 @@ export class SaslHandshakeRequest extends Message {
     w.writeStringOf(this.mechanism, false);
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.mechanism, false);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A SaslHandshakeResponse body (spec/kafka-4.3.1/SaslHandshakeResponse.json): versions 0-1, flexible none. */
 export class SaslHandshakeResponse extends Message {
   static readonly API_KEY: i16 = 17;
   static readonly MIN_VERSION: i16 = 0;
@@ -46,6 +47,7 @@ export class SaslHandshakeResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "SaslHandshakeResponse");
     this.errorCode = r.readInt16();
@@ -61,6 +63,7 @@ export class SaslHandshakeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "SaslHandshakeResponse");
@@ -75,6 +78,7 @@ export class SaslHandshakeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareAcknowledgeRequest's AcknowledgementBatch (spec/kafka-4.3.1/ShareAcknowledgeRequest.json). */
 export class ShareAcknowledgeRequest_AcknowledgementBatch {
   /** First offset of batch of records to acknowledge. (versions 1-2) */
   firstOffset: i64 = 0;
@@ -36,6 +37,7 @@ export class ShareAcknowledgeRequest_AcknowledgementBatch {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.firstOffset = r.readInt64();
     if (!r.ok) return r.failedAt("ShareAcknowledgeRequest.AcknowledgementBatch.FirstOffset");
@@ -65,6 +67,7 @@ export class ShareAcknowledgeRequest_AcknowledgementBatch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.firstOffset);
     w.writeInt64(this.lastOffset);
@@ -82,6 +85,7 @@ export class ShareAcknowledgeRequest_AcknowledgementBatch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -113,6 +117,7 @@ export class ShareAcknowledgeRequest_AcknowledgementBatch {
   }
 }
 
+/** ShareAcknowledgeRequest's AcknowledgePartition (spec/kafka-4.3.1/ShareAcknowledgeRequest.json). */
 export class ShareAcknowledgeRequest_AcknowledgePartition {
   /** The partition index. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -132,6 +137,7 @@ export class ShareAcknowledgeRequest_AcknowledgePartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("ShareAcknowledgeRequest.AcknowledgePartition.PartitionIndex");
@@ -162,6 +168,7 @@ export class ShareAcknowledgeRequest_AcknowledgePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     {
@@ -178,6 +185,7 @@ export class ShareAcknowledgeRequest_AcknowledgePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -207,6 +215,7 @@ export class ShareAcknowledgeRequest_AcknowledgePartition {
   }
 }
 
+/** ShareAcknowledgeRequest's AcknowledgeTopic (spec/kafka-4.3.1/ShareAcknowledgeRequest.json). */
 export class ShareAcknowledgeRequest_AcknowledgeTopic {
   /** The unique topic ID. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   topicId!: Uuid;
@@ -227,6 +236,7 @@ export class ShareAcknowledgeRequest_AcknowledgeTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareAcknowledgeRequest.AcknowledgeTopic.TopicId");
@@ -257,6 +267,7 @@ export class ShareAcknowledgeRequest_AcknowledgeTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -273,6 +284,7 @@ export class ShareAcknowledgeRequest_AcknowledgeTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -302,6 +314,7 @@ export class ShareAcknowledgeRequest_AcknowledgeTopic {
   }
 }
 
+/** A ShareAcknowledgeRequest body (spec/kafka-4.3.1/ShareAcknowledgeRequest.json): versions 1-2, flexible 1-2. */
 export class ShareAcknowledgeRequest extends Message {
   static readonly API_KEY: i16 = 79;
   static readonly MIN_VERSION: i16 = 1;
@@ -335,6 +348,7 @@ export class ShareAcknowledgeRequest extends Message {
   apiKey(): i16 { return 79; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ShareAcknowledgeRequest");
     this.groupId = r.readStringOf(true, true);
@@ -376,6 +390,7 @@ export class ShareAcknowledgeRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ShareAcknowledgeRequest");
@@ -412,6 +427,7 @@ export class ShareAcknowledgeRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareAcknowledgeResponse's LeaderIdAndEpoch (spec/kafka-4.3.1/ShareAcknowledgeResponse.json). */
 export class ShareAcknowledgeResponse_LeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. (versions 1-2) */
   leaderId: i32 = 0;
@@ -31,6 +32,7 @@ export class ShareAcknowledgeResponse_LeaderIdAndEpoch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.leaderId = r.readInt32();
     if (!r.ok) return r.failedAt("ShareAcknowledgeResponse.LeaderIdAndEpoch.LeaderId");
@@ -52,6 +54,7 @@ export class ShareAcknowledgeResponse_LeaderIdAndEpoch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.leaderId);
     w.writeInt32(this.leaderEpoch);
@@ -63,6 +66,7 @@ export class ShareAcknowledgeResponse_LeaderIdAndEpoch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -107,6 +111,7 @@ export class ShareAcknowledgeResponse_LeaderIdAndEpoch {
   }
 }
 
+/** ShareAcknowledgeResponse's PartitionData (spec/kafka-4.3.1/ShareAcknowledgeResponse.json). */
 export class ShareAcknowledgeResponse_PartitionData {
   /** The partition index. (versions 1-2) */
   partitionIndex: i32 = 0;
@@ -130,6 +135,7 @@ export class ShareAcknowledgeResponse_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("ShareAcknowledgeResponse.PartitionData.PartitionIndex");
@@ -158,6 +164,7 @@ export class ShareAcknowledgeResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -174,6 +181,7 @@ export class ShareAcknowledgeResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -230,6 +238,7 @@ export class ShareAcknowledgeResponse_PartitionData {
   }
 }
 
+/** ShareAcknowledgeResponse's ShareAcknowledgeTopicResponse (spec/kafka-4.3.1/ShareAcknowledgeResponse.json). */
 export class ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
   /** The unique topic ID. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   topicId!: Uuid;
@@ -250,6 +259,7 @@ export class ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse.TopicId");
@@ -280,6 +290,7 @@ export class ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -296,6 +307,7 @@ export class ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -353,6 +365,7 @@ export class ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
   }
 }
 
+/** ShareAcknowledgeResponse's NodeEndpoint (spec/kafka-4.3.1/ShareAcknowledgeResponse.json). */
 export class ShareAcknowledgeResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -373,6 +386,7 @@ export class ShareAcknowledgeResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.nodeId = r.readInt32();
     if (!r.ok) return r.failedAt("ShareAcknowledgeResponse.NodeEndpoint.NodeId");
@@ -398,6 +412,7 @@ export class ShareAcknowledgeResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.nodeId);
     w.writeStringOf(this.host, true);
@@ -414,6 +429,7 @@ export class ShareAcknowledgeResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -466,6 +482,7 @@ export class ShareAcknowledgeResponse_NodeEndpoint {
   }
 }
 
+/** A ShareAcknowledgeResponse body (spec/kafka-4.3.1/ShareAcknowledgeResponse.json): versions 1-2, flexible 1-2. */
 export class ShareAcknowledgeResponse extends Message {
   static readonly API_KEY: i16 = 79;
   static readonly MIN_VERSION: i16 = 1;
@@ -508,6 +525,7 @@ export class ShareAcknowledgeResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ShareAcknowledgeResponse");
     this.throttleTimeMs = r.readInt32();
@@ -560,6 +578,7 @@ export class ShareAcknowledgeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ShareAcknowledgeResponse");
@@ -594,6 +613,7 @@ export class ShareAcknowledgeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

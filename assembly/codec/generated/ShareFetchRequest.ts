@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareFetchRequest's AcknowledgementBatch (spec/kafka-4.3.1/ShareFetchRequest.json). */
 export class ShareFetchRequest_AcknowledgementBatch {
   /** First offset of batch of records to acknowledge. (versions 1-2) */
   firstOffset: i64 = 0;
@@ -36,6 +37,7 @@ export class ShareFetchRequest_AcknowledgementBatch {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.firstOffset = r.readInt64();
     if (!r.ok) return r.failedAt("ShareFetchRequest.AcknowledgementBatch.FirstOffset");
@@ -65,6 +67,7 @@ export class ShareFetchRequest_AcknowledgementBatch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.firstOffset);
     w.writeInt64(this.lastOffset);
@@ -82,6 +85,7 @@ export class ShareFetchRequest_AcknowledgementBatch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -113,6 +117,7 @@ export class ShareFetchRequest_AcknowledgementBatch {
   }
 }
 
+/** ShareFetchRequest's FetchPartition (spec/kafka-4.3.1/ShareFetchRequest.json). */
 export class ShareFetchRequest_FetchPartition {
   /** The partition index. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   partitionIndex: i32 = 0;
@@ -134,6 +139,7 @@ export class ShareFetchRequest_FetchPartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("ShareFetchRequest.FetchPartition.PartitionIndex");
@@ -165,6 +171,7 @@ export class ShareFetchRequest_FetchPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     if (this.partitionMaxBytes != 0) {
@@ -185,6 +192,7 @@ export class ShareFetchRequest_FetchPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -215,6 +223,7 @@ export class ShareFetchRequest_FetchPartition {
   }
 }
 
+/** ShareFetchRequest's FetchTopic (spec/kafka-4.3.1/ShareFetchRequest.json). */
 export class ShareFetchRequest_FetchTopic {
   /** The unique topic ID. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   topicId!: Uuid;
@@ -235,6 +244,7 @@ export class ShareFetchRequest_FetchTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareFetchRequest.FetchTopic.TopicId");
@@ -265,6 +275,7 @@ export class ShareFetchRequest_FetchTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -281,6 +292,7 @@ export class ShareFetchRequest_FetchTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -310,6 +322,7 @@ export class ShareFetchRequest_FetchTopic {
   }
 }
 
+/** ShareFetchRequest's ForgottenTopic (spec/kafka-4.3.1/ShareFetchRequest.json). */
 export class ShareFetchRequest_ForgottenTopic {
   /** The unique topic ID. (versions 1-2) */
   topicId!: Uuid;
@@ -330,6 +343,7 @@ export class ShareFetchRequest_ForgottenTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareFetchRequest.ForgottenTopic.TopicId");
@@ -357,6 +371,7 @@ export class ShareFetchRequest_ForgottenTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -373,6 +388,7 @@ export class ShareFetchRequest_ForgottenTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -402,6 +418,7 @@ export class ShareFetchRequest_ForgottenTopic {
   }
 }
 
+/** A ShareFetchRequest body (spec/kafka-4.3.1/ShareFetchRequest.json): versions 1-2, flexible 1-2. */
 export class ShareFetchRequest extends Message {
   static readonly API_KEY: i16 = 78;
   static readonly MIN_VERSION: i16 = 1;
@@ -450,6 +467,7 @@ export class ShareFetchRequest extends Message {
   apiKey(): i16 { return 78; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ShareFetchRequest");
     this.groupId = r.readStringOf(true, true);
@@ -518,6 +536,7 @@ export class ShareFetchRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ShareFetchRequest");
@@ -568,6 +587,7 @@ export class ShareFetchRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareFetchResponse's LeaderIdAndEpoch (spec/kafka-4.3.1/ShareFetchResponse.json). */
 export class ShareFetchResponse_LeaderIdAndEpoch {
   /** The ID of the current leader or -1 if the leader is unknown. (versions 1-2) */
   leaderId: i32 = 0;
@@ -31,6 +32,7 @@ export class ShareFetchResponse_LeaderIdAndEpoch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.leaderId = r.readInt32();
     if (!r.ok) return r.failedAt("ShareFetchResponse.LeaderIdAndEpoch.LeaderId");
@@ -52,6 +54,7 @@ export class ShareFetchResponse_LeaderIdAndEpoch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.leaderId);
     w.writeInt32(this.leaderEpoch);
@@ -63,6 +66,7 @@ export class ShareFetchResponse_LeaderIdAndEpoch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -107,6 +111,7 @@ export class ShareFetchResponse_LeaderIdAndEpoch {
   }
 }
 
+/** ShareFetchResponse's AcquiredRecords (spec/kafka-4.3.1/ShareFetchResponse.json). */
 export class ShareFetchResponse_AcquiredRecords {
   /** The earliest offset in this batch of acquired records. (versions 1-2) */
   firstOffset: i64 = 0;
@@ -125,6 +130,7 @@ export class ShareFetchResponse_AcquiredRecords {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.firstOffset = r.readInt64();
     if (!r.ok) return r.failedAt("ShareFetchResponse.AcquiredRecords.FirstOffset");
@@ -148,6 +154,7 @@ export class ShareFetchResponse_AcquiredRecords {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.firstOffset);
     w.writeInt64(this.lastOffset);
@@ -160,6 +167,7 @@ export class ShareFetchResponse_AcquiredRecords {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -208,6 +216,7 @@ export class ShareFetchResponse_AcquiredRecords {
   }
 }
 
+/** ShareFetchResponse's PartitionData (spec/kafka-4.3.1/ShareFetchResponse.json). */
 export class ShareFetchResponse_PartitionData {
   /** The partition index. (versions 1-2) */
   partitionIndex: i32 = 0;
@@ -240,6 +249,7 @@ export class ShareFetchResponse_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("ShareFetchResponse.PartitionData.PartitionIndex");
@@ -288,6 +298,7 @@ export class ShareFetchResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -323,6 +334,7 @@ export class ShareFetchResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -407,6 +419,7 @@ export class ShareFetchResponse_PartitionData {
   }
 }
 
+/** ShareFetchResponse's ShareFetchableTopicResponse (spec/kafka-4.3.1/ShareFetchResponse.json). */
 export class ShareFetchResponse_ShareFetchableTopicResponse {
   /** The unique topic ID. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   topicId!: Uuid;
@@ -427,6 +440,7 @@ export class ShareFetchResponse_ShareFetchableTopicResponse {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareFetchResponse.ShareFetchableTopicResponse.TopicId");
@@ -457,6 +471,7 @@ export class ShareFetchResponse_ShareFetchableTopicResponse {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -473,6 +488,7 @@ export class ShareFetchResponse_ShareFetchableTopicResponse {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -530,6 +546,7 @@ export class ShareFetchResponse_ShareFetchableTopicResponse {
   }
 }
 
+/** ShareFetchResponse's NodeEndpoint (spec/kafka-4.3.1/ShareFetchResponse.json). */
 export class ShareFetchResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -550,6 +567,7 @@ export class ShareFetchResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.nodeId = r.readInt32();
     if (!r.ok) return r.failedAt("ShareFetchResponse.NodeEndpoint.NodeId");
@@ -575,6 +593,7 @@ export class ShareFetchResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.nodeId);
     w.writeStringOf(this.host, true);
@@ -591,6 +610,7 @@ export class ShareFetchResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -643,6 +663,7 @@ export class ShareFetchResponse_NodeEndpoint {
   }
 }
 
+/** A ShareFetchResponse body (spec/kafka-4.3.1/ShareFetchResponse.json): versions 1-2, flexible 1-2. */
 export class ShareFetchResponse extends Message {
   static readonly API_KEY: i16 = 78;
   static readonly MIN_VERSION: i16 = 1;
@@ -685,6 +706,7 @@ export class ShareFetchResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "ShareFetchResponse");
     this.throttleTimeMs = r.readInt32();
@@ -733,6 +755,7 @@ export class ShareFetchResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "ShareFetchResponse");
@@ -765,6 +788,7 @@ export class ShareFetchResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareGroupDescribeResponse's TopicPartitions (spec/kafka-4.3.1/ShareGroupDescribeResponse.json). */
 export class ShareGroupDescribeResponse_TopicPartitions {
   /** The topic ID. (versions 1) */
   topicId!: Uuid;
@@ -37,6 +38,7 @@ export class ShareGroupDescribeResponse_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareGroupDescribeResponse.TopicPartitions.TopicId");
@@ -66,6 +68,7 @@ export class ShareGroupDescribeResponse_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     w.writeStringOf(this.topicName, true);
@@ -83,6 +86,7 @@ export class ShareGroupDescribeResponse_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -140,6 +144,7 @@ export class ShareGroupDescribeResponse_TopicPartitions {
   }
 }
 
+/** ShareGroupDescribeResponse's Assignment (spec/kafka-4.3.1/ShareGroupDescribeResponse.json). */
 export class ShareGroupDescribeResponse_Assignment {
   /** The assigned topic-partitions to the member. (versions 1) */
   topicPartitions!: Array<ShareGroupDescribeResponse_TopicPartitions>;
@@ -157,6 +162,7 @@ export class ShareGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 19);
@@ -185,6 +191,7 @@ export class ShareGroupDescribeResponse_Assignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.topicPartitions;
@@ -200,6 +207,7 @@ export class ShareGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -248,6 +256,7 @@ export class ShareGroupDescribeResponse_Assignment {
   }
 }
 
+/** ShareGroupDescribeResponse's Member (spec/kafka-4.3.1/ShareGroupDescribeResponse.json). */
 export class ShareGroupDescribeResponse_Member {
   /** The member ID. (versions 1) */
   memberId: string = "";
@@ -278,6 +287,7 @@ export class ShareGroupDescribeResponse_Member {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.memberId = r.readCompactString();
     if (!r.ok) return r.failedAt("ShareGroupDescribeResponse.Member.MemberId");
@@ -318,6 +328,7 @@ export class ShareGroupDescribeResponse_Member {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.memberId, true);
     {
@@ -342,6 +353,7 @@ export class ShareGroupDescribeResponse_Member {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.memberId, true);
@@ -414,6 +426,7 @@ export class ShareGroupDescribeResponse_Member {
   }
 }
 
+/** ShareGroupDescribeResponse's DescribedGroup (spec/kafka-4.3.1/ShareGroupDescribeResponse.json). */
 export class ShareGroupDescribeResponse_DescribedGroup {
   /** The describe error, or 0 if there was no error. (versions 1) */
   errorCode: i16 = 0;
@@ -447,6 +460,7 @@ export class ShareGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("ShareGroupDescribeResponse.DescribedGroup.ErrorCode");
@@ -491,6 +505,7 @@ export class ShareGroupDescribeResponse_DescribedGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     {
@@ -517,6 +532,7 @@ export class ShareGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -602,6 +618,7 @@ export class ShareGroupDescribeResponse_DescribedGroup {
   }
 }
 
+/** A ShareGroupDescribeResponse body (spec/kafka-4.3.1/ShareGroupDescribeResponse.json): versions 1, flexible 1. */
 export class ShareGroupDescribeResponse extends Message {
   static readonly API_KEY: i16 = 77;
   static readonly MIN_VERSION: i16 = 1;
@@ -629,6 +646,7 @@ export class ShareGroupDescribeResponse extends Message {
   apiKey(): i16 { return 77; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ShareGroupDescribeResponse");
     this.throttleTimeMs = r.readInt32();
@@ -660,6 +678,7 @@ export class ShareGroupDescribeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ShareGroupDescribeResponse");
@@ -680,6 +699,7 @@ export class ShareGroupDescribeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A ShareGroupHeartbeatRequest body (spec/kafka-4.3.1/ShareGroupHeartbeatRequest.json): versions 1, flexible 1. */
 export class ShareGroupHeartbeatRequest extends Message {
   static readonly API_KEY: i16 = 76;
   static readonly MIN_VERSION: i16 = 1;
@@ -45,6 +46,7 @@ export class ShareGroupHeartbeatRequest extends Message {
   apiKey(): i16 { return 76; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ShareGroupHeartbeatRequest");
     this.groupId = r.readCompactString();
@@ -83,6 +85,7 @@ export class ShareGroupHeartbeatRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ShareGroupHeartbeatRequest");
@@ -114,6 +117,7 @@ export class ShareGroupHeartbeatRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** ShareGroupHeartbeatResponse's TopicPartitions (spec/kafka-4.3.1/ShareGroupHeartbeatResponse.json). */
 export class ShareGroupHeartbeatResponse_TopicPartitions {
   /** The topic ID. (versions 1) */
   topicId!: Uuid;
@@ -35,6 +36,7 @@ export class ShareGroupHeartbeatResponse_TopicPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("ShareGroupHeartbeatResponse.TopicPartitions.TopicId");
@@ -62,6 +64,7 @@ export class ShareGroupHeartbeatResponse_TopicPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -78,6 +81,7 @@ export class ShareGroupHeartbeatResponse_TopicPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -131,6 +135,7 @@ export class ShareGroupHeartbeatResponse_TopicPartitions {
   }
 }
 
+/** ShareGroupHeartbeatResponse's Assignment (spec/kafka-4.3.1/ShareGroupHeartbeatResponse.json). */
 export class ShareGroupHeartbeatResponse_Assignment {
   /** The partitions assigned to the member. (versions 1) */
   topicPartitions!: Array<ShareGroupHeartbeatResponse_TopicPartitions>;
@@ -148,6 +153,7 @@ export class ShareGroupHeartbeatResponse_Assignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 18);
@@ -176,6 +182,7 @@ export class ShareGroupHeartbeatResponse_Assignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.topicPartitions;
@@ -191,6 +198,7 @@ export class ShareGroupHeartbeatResponse_Assignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -239,6 +247,7 @@ export class ShareGroupHeartbeatResponse_Assignment {
   }
 }
 
+/** A ShareGroupHeartbeatResponse body (spec/kafka-4.3.1/ShareGroupHeartbeatResponse.json): versions 1, flexible 1. */
 export class ShareGroupHeartbeatResponse extends Message {
   static readonly API_KEY: i16 = 76;
   static readonly MIN_VERSION: i16 = 1;
@@ -279,6 +288,7 @@ export class ShareGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "ShareGroupHeartbeatResponse");
     this.throttleTimeMs = r.readInt32();
@@ -320,6 +330,7 @@ export class ShareGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ShareGroupHeartbeatResponse");
@@ -354,6 +365,7 @@ export class ShareGroupHeartbeatResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A StopReplicaResponse body (spec/kafka-4.3.1/StopReplicaResponse.json): versions none, flexible none. */
 export class StopReplicaResponse extends Message {
   static readonly API_KEY: i16 = 5;
   static readonly MIN_VERSION: i16 = -1;
@@ -33,11 +34,13 @@ export class StopReplicaResponse extends Message {
   apiKey(): i16 { return 5; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside none). */
   decode(r: Reader, version: i16): bool {
     if (true) return r.failWith(DecodeError.UnsupportedVersion, "StopReplicaResponse");
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (true) {
       w.fail(EncodeError.UnsupportedVersion, "StopReplicaResponse");
@@ -45,6 +48,7 @@ export class StopReplicaResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     return n;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A StreamsGroupDescribeRequest body (spec/kafka-4.3.1/StreamsGroupDescribeRequest.json): versions 0, flexible 0. */
 export class StreamsGroupDescribeRequest extends Message {
   static readonly API_KEY: i16 = 89;
   static readonly MIN_VERSION: i16 = 0;
@@ -42,6 +43,7 @@ export class StreamsGroupDescribeRequest extends Message {
   apiKey(): i16 { return 89; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "StreamsGroupDescribeRequest");
     {
@@ -70,6 +72,7 @@ export class StreamsGroupDescribeRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "StreamsGroupDescribeRequest");
@@ -90,6 +93,7 @@ export class StreamsGroupDescribeRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** StreamsGroupDescribeResponse's Endpoint (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_Endpoint {
   /** host of the endpoint (versions 0) */
   host: string = "";
@@ -31,6 +32,7 @@ export class StreamsGroupDescribeResponse_Endpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.host = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.Endpoint.Host");
@@ -52,6 +54,7 @@ export class StreamsGroupDescribeResponse_Endpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.host, true);
     w.writeUint16(this.port);
@@ -63,6 +66,7 @@ export class StreamsGroupDescribeResponse_Endpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.host, true);
@@ -107,6 +111,7 @@ export class StreamsGroupDescribeResponse_Endpoint {
   }
 }
 
+/** StreamsGroupDescribeResponse's TaskOffset (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_TaskOffset {
   /** The subtopology identifier. (versions 0) */
   subtopologyId: string = "";
@@ -125,6 +130,7 @@ export class StreamsGroupDescribeResponse_TaskOffset {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.TaskOffset.SubtopologyId");
@@ -148,6 +154,7 @@ export class StreamsGroupDescribeResponse_TaskOffset {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     w.writeInt32(this.partition);
@@ -160,6 +167,7 @@ export class StreamsGroupDescribeResponse_TaskOffset {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -208,6 +216,7 @@ export class StreamsGroupDescribeResponse_TaskOffset {
   }
 }
 
+/** StreamsGroupDescribeResponse's TaskIds (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_TaskIds {
   /** The subtopology identifier. (versions 0) */
   subtopologyId: string = "";
@@ -227,6 +236,7 @@ export class StreamsGroupDescribeResponse_TaskIds {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.TaskIds.SubtopologyId");
@@ -254,6 +264,7 @@ export class StreamsGroupDescribeResponse_TaskIds {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     {
@@ -270,6 +281,7 @@ export class StreamsGroupDescribeResponse_TaskIds {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -323,6 +335,7 @@ export class StreamsGroupDescribeResponse_TaskIds {
   }
 }
 
+/** StreamsGroupDescribeResponse's Assignment (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_Assignment {
   /** Active tasks for this client. (versions 0) */
   activeTasks!: Array<StreamsGroupDescribeResponse_TaskIds>;
@@ -346,6 +359,7 @@ export class StreamsGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 3);
@@ -396,6 +410,7 @@ export class StreamsGroupDescribeResponse_Assignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.activeTasks;
@@ -423,6 +438,7 @@ export class StreamsGroupDescribeResponse_Assignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -495,6 +511,7 @@ export class StreamsGroupDescribeResponse_Assignment {
   }
 }
 
+/** StreamsGroupDescribeResponse's KeyValue (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_KeyValue {
   /** key of the config (versions 0) */
   key: string = "";
@@ -511,6 +528,7 @@ export class StreamsGroupDescribeResponse_KeyValue {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.key = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.KeyValue.Key");
@@ -532,6 +550,7 @@ export class StreamsGroupDescribeResponse_KeyValue {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.key, true);
     w.writeStringOf(this.value, true);
@@ -543,6 +562,7 @@ export class StreamsGroupDescribeResponse_KeyValue {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.key, true);
@@ -587,6 +607,7 @@ export class StreamsGroupDescribeResponse_KeyValue {
   }
 }
 
+/** StreamsGroupDescribeResponse's TopicInfo (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_TopicInfo {
   /** The name of the topic. (versions 0) */
   name: string = "";
@@ -610,6 +631,7 @@ export class StreamsGroupDescribeResponse_TopicInfo {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.TopicInfo.Name");
@@ -644,6 +666,7 @@ export class StreamsGroupDescribeResponse_TopicInfo {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt32(this.partitions);
@@ -662,6 +685,7 @@ export class StreamsGroupDescribeResponse_TopicInfo {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -722,6 +746,7 @@ export class StreamsGroupDescribeResponse_TopicInfo {
   }
 }
 
+/** StreamsGroupDescribeResponse's Subtopology (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_Subtopology {
   /** String to uniquely identify the subtopology. (versions 0) */
   subtopologyId: string = "";
@@ -750,6 +775,7 @@ export class StreamsGroupDescribeResponse_Subtopology {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.Subtopology.SubtopologyId");
@@ -807,6 +833,7 @@ export class StreamsGroupDescribeResponse_Subtopology {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     {
@@ -841,6 +868,7 @@ export class StreamsGroupDescribeResponse_Subtopology {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -931,6 +959,7 @@ export class StreamsGroupDescribeResponse_Subtopology {
   }
 }
 
+/** StreamsGroupDescribeResponse's Topology (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_Topology {
   /** The epoch of the currently initialized topology for this group. (versions 0) */
   epoch: i32 = 0;
@@ -947,6 +976,7 @@ export class StreamsGroupDescribeResponse_Topology {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.epoch = r.readInt32();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.Topology.Epoch");
@@ -981,6 +1011,7 @@ export class StreamsGroupDescribeResponse_Topology {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.epoch);
     {
@@ -1002,6 +1033,7 @@ export class StreamsGroupDescribeResponse_Topology {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -1057,6 +1089,7 @@ export class StreamsGroupDescribeResponse_Topology {
   }
 }
 
+/** StreamsGroupDescribeResponse's Member (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_Member {
   /** The member ID. (versions 0) */
   memberId: string = "";
@@ -1106,6 +1139,7 @@ export class StreamsGroupDescribeResponse_Member {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.memberId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.Member.MemberId");
@@ -1195,6 +1229,7 @@ export class StreamsGroupDescribeResponse_Member {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.memberId, true);
     w.writeInt32(this.memberEpoch);
@@ -1248,6 +1283,7 @@ export class StreamsGroupDescribeResponse_Member {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.memberId, true);
@@ -1373,6 +1409,7 @@ export class StreamsGroupDescribeResponse_Member {
   }
 }
 
+/** StreamsGroupDescribeResponse's DescribedGroup (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json). */
 export class StreamsGroupDescribeResponse_DescribedGroup {
   /** The describe error, or 0 if there was no error. (versions 0) */
   errorCode: i16 = 0;
@@ -1406,6 +1443,7 @@ export class StreamsGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.errorCode = r.readInt16();
     if (!r.ok) return r.failedAt("StreamsGroupDescribeResponse.DescribedGroup.ErrorCode");
@@ -1459,6 +1497,7 @@ export class StreamsGroupDescribeResponse_DescribedGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.errorCode);
     {
@@ -1493,6 +1532,7 @@ export class StreamsGroupDescribeResponse_DescribedGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -1585,6 +1625,7 @@ export class StreamsGroupDescribeResponse_DescribedGroup {
   }
 }
 
+/** A StreamsGroupDescribeResponse body (spec/kafka-4.3.1/StreamsGroupDescribeResponse.json): versions 0, flexible 0. */
 export class StreamsGroupDescribeResponse extends Message {
   static readonly API_KEY: i16 = 89;
   static readonly MIN_VERSION: i16 = 0;
@@ -1612,6 +1653,7 @@ export class StreamsGroupDescribeResponse extends Message {
   apiKey(): i16 { return 89; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "StreamsGroupDescribeResponse");
     this.throttleTimeMs = r.readInt32();
@@ -1643,6 +1685,7 @@ export class StreamsGroupDescribeResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "StreamsGroupDescribeResponse");
@@ -1663,6 +1706,7 @@ export class StreamsGroupDescribeResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

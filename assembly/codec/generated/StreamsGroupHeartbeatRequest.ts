@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** StreamsGroupHeartbeatRequest's KeyValue (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_KeyValue {
   /** key of the config (versions 0) */
   key: string = "";
@@ -31,6 +32,7 @@ export class StreamsGroupHeartbeatRequest_KeyValue {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.key = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.KeyValue.Key");
@@ -52,6 +54,7 @@ export class StreamsGroupHeartbeatRequest_KeyValue {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.key, true);
     w.writeStringOf(this.value, true);
@@ -63,6 +66,7 @@ export class StreamsGroupHeartbeatRequest_KeyValue {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.key, true);
@@ -87,6 +91,7 @@ export class StreamsGroupHeartbeatRequest_KeyValue {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's TopicInfo (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_TopicInfo {
   /** The name of the topic. (versions 0) */
   name: string = "";
@@ -110,6 +115,7 @@ export class StreamsGroupHeartbeatRequest_TopicInfo {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.TopicInfo.Name");
@@ -144,6 +150,7 @@ export class StreamsGroupHeartbeatRequest_TopicInfo {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeInt32(this.partitions);
@@ -162,6 +169,7 @@ export class StreamsGroupHeartbeatRequest_TopicInfo {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -195,6 +203,7 @@ export class StreamsGroupHeartbeatRequest_TopicInfo {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's Endpoint (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_Endpoint {
   /** host of the endpoint (versions 0) */
   host: string = "";
@@ -211,6 +220,7 @@ export class StreamsGroupHeartbeatRequest_Endpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.host = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.Endpoint.Host");
@@ -232,6 +242,7 @@ export class StreamsGroupHeartbeatRequest_Endpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.host, true);
     w.writeUint16(this.port);
@@ -243,6 +254,7 @@ export class StreamsGroupHeartbeatRequest_Endpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.host, true);
@@ -267,6 +279,7 @@ export class StreamsGroupHeartbeatRequest_Endpoint {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's TaskOffset (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_TaskOffset {
   /** The subtopology identifier. (versions 0) */
   subtopologyId: string = "";
@@ -285,6 +298,7 @@ export class StreamsGroupHeartbeatRequest_TaskOffset {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.TaskOffset.SubtopologyId");
@@ -308,6 +322,7 @@ export class StreamsGroupHeartbeatRequest_TaskOffset {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     w.writeInt32(this.partition);
@@ -320,6 +335,7 @@ export class StreamsGroupHeartbeatRequest_TaskOffset {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -346,6 +362,7 @@ export class StreamsGroupHeartbeatRequest_TaskOffset {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's TaskIds (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_TaskIds {
   /** The subtopology identifier. (versions 0) */
   subtopologyId: string = "";
@@ -365,6 +382,7 @@ export class StreamsGroupHeartbeatRequest_TaskIds {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.TaskIds.SubtopologyId");
@@ -392,6 +410,7 @@ export class StreamsGroupHeartbeatRequest_TaskIds {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     {
@@ -408,6 +427,7 @@ export class StreamsGroupHeartbeatRequest_TaskIds {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -437,6 +457,7 @@ export class StreamsGroupHeartbeatRequest_TaskIds {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's CopartitionGroup (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_CopartitionGroup {
   /** The topics the topology reads from. Index into the array on the subtopology level. (versions 0) */
   sourceTopics!: Array<i16>;
@@ -460,6 +481,7 @@ export class StreamsGroupHeartbeatRequest_CopartitionGroup {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const count = r.readArrayLength(true, false, 2);
@@ -501,6 +523,7 @@ export class StreamsGroupHeartbeatRequest_CopartitionGroup {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     {
       const items = this.sourceTopics;
@@ -528,6 +551,7 @@ export class StreamsGroupHeartbeatRequest_CopartitionGroup {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
@@ -569,6 +593,7 @@ export class StreamsGroupHeartbeatRequest_CopartitionGroup {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's Subtopology (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_Subtopology {
   /** String to uniquely identify the subtopology. Deterministically generated from the topology (versions 0) */
   subtopologyId: string = "";
@@ -603,6 +628,7 @@ export class StreamsGroupHeartbeatRequest_Subtopology {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.Subtopology.SubtopologyId");
@@ -679,6 +705,7 @@ export class StreamsGroupHeartbeatRequest_Subtopology {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     {
@@ -725,6 +752,7 @@ export class StreamsGroupHeartbeatRequest_Subtopology {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -789,6 +817,7 @@ export class StreamsGroupHeartbeatRequest_Subtopology {
   }
 }
 
+/** StreamsGroupHeartbeatRequest's Topology (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json). */
 export class StreamsGroupHeartbeatRequest_Topology {
   /** The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers. (versions 0) */
   epoch: i32 = 0;
@@ -808,6 +837,7 @@ export class StreamsGroupHeartbeatRequest_Topology {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.epoch = r.readInt32();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatRequest.Topology.Epoch");
@@ -838,6 +868,7 @@ export class StreamsGroupHeartbeatRequest_Topology {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.epoch);
     {
@@ -854,6 +885,7 @@ export class StreamsGroupHeartbeatRequest_Topology {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -883,6 +915,7 @@ export class StreamsGroupHeartbeatRequest_Topology {
   }
 }
 
+/** A StreamsGroupHeartbeatRequest body (spec/kafka-4.3.1/StreamsGroupHeartbeatRequest.json): versions 0, flexible 0. */
 export class StreamsGroupHeartbeatRequest extends Message {
   static readonly API_KEY: i16 = 88;
   static readonly MIN_VERSION: i16 = 0;
@@ -937,6 +970,7 @@ export class StreamsGroupHeartbeatRequest extends Message {
   apiKey(): i16 { return 88; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "StreamsGroupHeartbeatRequest");
     this.groupId = r.readCompactString();
@@ -1085,6 +1119,7 @@ export class StreamsGroupHeartbeatRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "StreamsGroupHeartbeatRequest");
@@ -1200,6 +1235,7 @@ export class StreamsGroupHeartbeatRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** StreamsGroupHeartbeatResponse's Status (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json). */
 export class StreamsGroupHeartbeatResponse_Status {
   /** A code to indicate that a particular status is active for the group membership (versions 0) */
   statusCode: i8 = 0;
@@ -31,6 +32,7 @@ export class StreamsGroupHeartbeatResponse_Status {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.statusCode = r.readInt8();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatResponse.Status.StatusCode");
@@ -52,6 +54,7 @@ export class StreamsGroupHeartbeatResponse_Status {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt8(this.statusCode);
     w.writeStringOf(this.statusDetail, true);
@@ -63,6 +66,7 @@ export class StreamsGroupHeartbeatResponse_Status {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 1;
@@ -107,6 +111,7 @@ export class StreamsGroupHeartbeatResponse_Status {
   }
 }
 
+/** StreamsGroupHeartbeatResponse's TopicPartition (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json). */
 export class StreamsGroupHeartbeatResponse_TopicPartition {
   /** topic name (versions 0) */
   topic: string = "";
@@ -126,6 +131,7 @@ export class StreamsGroupHeartbeatResponse_TopicPartition {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topic = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatResponse.TopicPartition.Topic");
@@ -153,6 +159,7 @@ export class StreamsGroupHeartbeatResponse_TopicPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topic, true);
     {
@@ -169,6 +176,7 @@ export class StreamsGroupHeartbeatResponse_TopicPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topic, true);
@@ -222,6 +230,7 @@ export class StreamsGroupHeartbeatResponse_TopicPartition {
   }
 }
 
+/** StreamsGroupHeartbeatResponse's TaskIds (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json). */
 export class StreamsGroupHeartbeatResponse_TaskIds {
   /** The subtopology identifier. (versions 0) */
   subtopologyId: string = "";
@@ -241,6 +250,7 @@ export class StreamsGroupHeartbeatResponse_TaskIds {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.subtopologyId = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatResponse.TaskIds.SubtopologyId");
@@ -268,6 +278,7 @@ export class StreamsGroupHeartbeatResponse_TaskIds {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.subtopologyId, true);
     {
@@ -284,6 +295,7 @@ export class StreamsGroupHeartbeatResponse_TaskIds {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.subtopologyId, true);
@@ -337,6 +349,7 @@ export class StreamsGroupHeartbeatResponse_TaskIds {
   }
 }
 
+/** StreamsGroupHeartbeatResponse's Endpoint (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json). */
 export class StreamsGroupHeartbeatResponse_Endpoint {
   /** host of the endpoint (versions 0) */
   host: string = "";
@@ -353,6 +366,7 @@ export class StreamsGroupHeartbeatResponse_Endpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.host = r.readCompactString();
     if (!r.ok) return r.failedAt("StreamsGroupHeartbeatResponse.Endpoint.Host");
@@ -374,6 +388,7 @@ export class StreamsGroupHeartbeatResponse_Endpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.host, true);
     w.writeUint16(this.port);
@@ -385,6 +400,7 @@ export class StreamsGroupHeartbeatResponse_Endpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.host, true);
@@ -429,6 +445,7 @@ export class StreamsGroupHeartbeatResponse_Endpoint {
   }
 }
 
+/** StreamsGroupHeartbeatResponse's EndpointToPartitions (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json). */
 export class StreamsGroupHeartbeatResponse_EndpointToPartitions {
   /** User-defined endpoint to connect to the node (versions 0) */
   userEndpoint!: StreamsGroupHeartbeatResponse_Endpoint;
@@ -452,6 +469,7 @@ export class StreamsGroupHeartbeatResponse_EndpointToPartitions {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     {
       const item = new StreamsGroupHeartbeatResponse_Endpoint(false);
@@ -496,6 +514,7 @@ export class StreamsGroupHeartbeatResponse_EndpointToPartitions {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     this.userEndpoint.encode(w, version);
     {
@@ -518,6 +537,7 @@ export class StreamsGroupHeartbeatResponse_EndpointToPartitions {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += this.userEndpoint.size(version);
@@ -581,6 +601,7 @@ export class StreamsGroupHeartbeatResponse_EndpointToPartitions {
   }
 }
 
+/** A StreamsGroupHeartbeatResponse body (spec/kafka-4.3.1/StreamsGroupHeartbeatResponse.json): versions 0, flexible 0. */
 export class StreamsGroupHeartbeatResponse extends Message {
   static readonly API_KEY: i16 = 88;
   static readonly MIN_VERSION: i16 = 0;
@@ -638,6 +659,7 @@ export class StreamsGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "StreamsGroupHeartbeatResponse");
     this.throttleTimeMs = r.readInt32();
@@ -749,6 +771,7 @@ export class StreamsGroupHeartbeatResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "StreamsGroupHeartbeatResponse");
@@ -829,6 +852,7 @@ export class StreamsGroupHeartbeatResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** SyncGroupRequest's SyncGroupRequestAssignment (spec/kafka-4.3.1/SyncGroupRequest.json). */
 export class SyncGroupRequest_SyncGroupRequestAssignment {
   /** The ID of the member to assign. (versions 0-5) */
   memberId: string = "";
@@ -31,6 +32,7 @@ export class SyncGroupRequest_SyncGroupRequestAssignment {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 4;
     this.memberId = (flexible ? r.readCompactString() : r.readString());
@@ -55,6 +57,7 @@ export class SyncGroupRequest_SyncGroupRequestAssignment {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 4;
     w.writeStringOf(this.memberId, flexible);
@@ -72,6 +75,7 @@ export class SyncGroupRequest_SyncGroupRequestAssignment {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;
@@ -97,6 +101,7 @@ export class SyncGroupRequest_SyncGroupRequestAssignment {
   }
 }
 
+/** A SyncGroupRequest body (spec/kafka-4.3.1/SyncGroupRequest.json): versions 0-5, flexible 4-5. */
 export class SyncGroupRequest extends Message {
   static readonly API_KEY: i16 = 14;
   static readonly MIN_VERSION: i16 = 0;
@@ -134,6 +139,7 @@ export class SyncGroupRequest extends Message {
   apiKey(): i16 { return 14; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "SyncGroupRequest");
     const flexible = version >= 4;
@@ -190,6 +196,7 @@ export class SyncGroupRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "SyncGroupRequest");
@@ -247,6 +254,7 @@ export class SyncGroupRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

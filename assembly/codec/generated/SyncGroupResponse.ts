@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A SyncGroupResponse body (spec/kafka-4.3.1/SyncGroupResponse.json): versions 0-5, flexible 4-5. */
 export class SyncGroupResponse extends Message {
   static readonly API_KEY: i16 = 14;
   static readonly MIN_VERSION: i16 = 0;
@@ -51,6 +52,7 @@ export class SyncGroupResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "SyncGroupResponse");
     const flexible = version >= 4;
@@ -94,6 +96,7 @@ export class SyncGroupResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "SyncGroupResponse");
@@ -134,6 +137,7 @@ export class SyncGroupResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 4;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** TxnOffsetCommitRequest's TxnOffsetCommitRequestPartition (spec/kafka-4.3.1/TxnOffsetCommitRequest.json). */
 export class TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
   /** The index of the partition within the topic. (versions 0-5) */
   partitionIndex: i32 = 0;
@@ -35,6 +36,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.partitionIndex = r.readInt32();
@@ -67,6 +69,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeInt32(this.partitionIndex);
@@ -91,6 +94,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -122,6 +126,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
   }
 }
 
+/** TxnOffsetCommitRequest's TxnOffsetCommitRequestTopic (spec/kafka-4.3.1/TxnOffsetCommitRequest.json). */
 export class TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
   /** The topic name. (versions 0-5) */
   name: string = "";
@@ -141,6 +146,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -174,6 +180,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeStringOf(this.name, flexible);
@@ -196,6 +203,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -226,6 +234,7 @@ export class TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
   }
 }
 
+/** A TxnOffsetCommitRequest body (spec/kafka-4.3.1/TxnOffsetCommitRequest.json): versions 0-5, flexible 3-5. */
 export class TxnOffsetCommitRequest extends Message {
   static readonly API_KEY: i16 = 28;
   static readonly MIN_VERSION: i16 = 0;
@@ -265,6 +274,7 @@ export class TxnOffsetCommitRequest extends Message {
   apiKey(): i16 { return 28; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "TxnOffsetCommitRequest");
     const flexible = version >= 3;
@@ -323,6 +333,7 @@ export class TxnOffsetCommitRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "TxnOffsetCommitRequest");
@@ -381,6 +392,7 @@ export class TxnOffsetCommitRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

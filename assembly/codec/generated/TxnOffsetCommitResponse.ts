@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** TxnOffsetCommitResponse's TxnOffsetCommitResponsePartition (spec/kafka-4.3.1/TxnOffsetCommitResponse.json). */
 export class TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
   /** The partition index. (versions 0-5) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.partitionIndex = r.readInt32();
@@ -55,6 +57,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeInt32(this.partitionIndex);
@@ -72,6 +75,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -123,6 +127,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
   }
 }
 
+/** TxnOffsetCommitResponse's TxnOffsetCommitResponseTopic (spec/kafka-4.3.1/TxnOffsetCommitResponse.json). */
 export class TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
   /** The topic name. (versions 0-5) */
   name: string = "";
@@ -142,6 +147,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     const flexible = version >= 3;
     this.name = (flexible ? r.readCompactString() : r.readString());
@@ -175,6 +181,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     const flexible = version >= 3;
     w.writeStringOf(this.name, flexible);
@@ -197,6 +204,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;
@@ -256,6 +264,7 @@ export class TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
   }
 }
 
+/** A TxnOffsetCommitResponse body (spec/kafka-4.3.1/TxnOffsetCommitResponse.json): versions 0-5, flexible 3-5. */
 export class TxnOffsetCommitResponse extends Message {
   static readonly API_KEY: i16 = 28;
   static readonly MIN_VERSION: i16 = 0;
@@ -283,6 +292,7 @@ export class TxnOffsetCommitResponse extends Message {
   apiKey(): i16 { return 28; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-5). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 5) return r.failWith(DecodeError.UnsupportedVersion, "TxnOffsetCommitResponse");
     const flexible = version >= 3;
@@ -317,6 +327,7 @@ export class TxnOffsetCommitResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 5) {
       w.fail(EncodeError.UnsupportedVersion, "TxnOffsetCommitResponse");
@@ -343,6 +354,7 @@ export class TxnOffsetCommitResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     const flexible = version >= 3;
     let n = 0;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** A UnregisterBrokerRequest body (spec/kafka-4.3.1/UnregisterBrokerRequest.json): versions 0, flexible 0. */
 export class UnregisterBrokerRequest extends Message {
   static readonly API_KEY: i16 = 64;
   static readonly MIN_VERSION: i16 = 0;
@@ -37,6 +38,7 @@ export class UnregisterBrokerRequest extends Message {
   apiKey(): i16 { return 64; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "UnregisterBrokerRequest");
     this.brokerId = r.readInt32();
@@ -57,6 +59,7 @@ export class UnregisterBrokerRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "UnregisterBrokerRequest");
@@ -71,6 +74,7 @@ export class UnregisterBrokerRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** UpdateFeaturesRequest's FeatureUpdateKey (spec/kafka-4.3.1/UpdateFeaturesRequest.json). */
 export class UpdateFeaturesRequest_FeatureUpdateKey {
   /** The name of the finalized feature to be updated. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   feature: string = "";
@@ -35,6 +36,7 @@ export class UpdateFeaturesRequest_FeatureUpdateKey {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.feature = r.readCompactString();
     if (!r.ok) return r.failedAt("UpdateFeaturesRequest.FeatureUpdateKey.Feature");
@@ -68,6 +70,7 @@ export class UpdateFeaturesRequest_FeatureUpdateKey {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.feature, true);
     w.writeInt16(this.maxVersionLevel);
@@ -95,6 +98,7 @@ export class UpdateFeaturesRequest_FeatureUpdateKey {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.feature, true);
@@ -127,6 +131,7 @@ export class UpdateFeaturesRequest_FeatureUpdateKey {
   }
 }
 
+/** A UpdateFeaturesRequest body (spec/kafka-4.3.1/UpdateFeaturesRequest.json): versions 0-2, flexible 0-2. */
 export class UpdateFeaturesRequest extends Message {
   static readonly API_KEY: i16 = 57;
   static readonly MIN_VERSION: i16 = 0;
@@ -156,6 +161,7 @@ export class UpdateFeaturesRequest extends Message {
   apiKey(): i16 { return 57; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "UpdateFeaturesRequest");
     this.timeoutMs = r.readInt32();
@@ -193,6 +199,7 @@ export class UpdateFeaturesRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "UpdateFeaturesRequest");
@@ -221,6 +228,7 @@ export class UpdateFeaturesRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** UpdateFeaturesResponse's UpdatableFeatureResult (spec/kafka-4.3.1/UpdateFeaturesResponse.json). */
 export class UpdateFeaturesResponse_UpdatableFeatureResult {
   /** The name of the finalized feature. (versions 0-2; map key: Kafka keys a map by it; kept as an array here) */
   feature: string = "";
@@ -33,6 +34,7 @@ export class UpdateFeaturesResponse_UpdatableFeatureResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.feature = r.readCompactString();
     if (!r.ok) return r.failedAt("UpdateFeaturesResponse.UpdatableFeatureResult.Feature");
@@ -56,6 +58,7 @@ export class UpdateFeaturesResponse_UpdatableFeatureResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.feature, true);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class UpdateFeaturesResponse_UpdatableFeatureResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.feature, true);
@@ -124,6 +128,7 @@ export class UpdateFeaturesResponse_UpdatableFeatureResult {
   }
 }
 
+/** A UpdateFeaturesResponse body (spec/kafka-4.3.1/UpdateFeaturesResponse.json): versions 0-2, flexible 0-2. */
 export class UpdateFeaturesResponse extends Message {
   static readonly API_KEY: i16 = 57;
   static readonly MIN_VERSION: i16 = 0;
@@ -161,6 +166,7 @@ export class UpdateFeaturesResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "UpdateFeaturesResponse");
     this.throttleTimeMs = r.readInt32();
@@ -198,6 +204,7 @@ export class UpdateFeaturesResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "UpdateFeaturesResponse");
@@ -223,6 +230,7 @@ export class UpdateFeaturesResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** UpdateRaftVoterRequest's Listener (spec/kafka-4.3.1/UpdateRaftVoterRequest.json). */
 export class UpdateRaftVoterRequest_Listener {
   /** The name of the endpoint. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -33,6 +34,7 @@ export class UpdateRaftVoterRequest_Listener {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("UpdateRaftVoterRequest.Listener.Name");
@@ -56,6 +58,7 @@ export class UpdateRaftVoterRequest_Listener {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeStringOf(this.host, true);
@@ -68,6 +71,7 @@ export class UpdateRaftVoterRequest_Listener {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -94,6 +98,7 @@ export class UpdateRaftVoterRequest_Listener {
   }
 }
 
+/** UpdateRaftVoterRequest's KRaftVersionFeature (spec/kafka-4.3.1/UpdateRaftVoterRequest.json). */
 export class UpdateRaftVoterRequest_KRaftVersionFeature {
   /** The minimum supported KRaft protocol version. (versions 0) */
   minSupportedVersion: i16 = 0;
@@ -110,6 +115,7 @@ export class UpdateRaftVoterRequest_KRaftVersionFeature {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.minSupportedVersion = r.readInt16();
     if (!r.ok) return r.failedAt("UpdateRaftVoterRequest.KRaftVersionFeature.MinSupportedVersion");
@@ -131,6 +137,7 @@ export class UpdateRaftVoterRequest_KRaftVersionFeature {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.minSupportedVersion);
     w.writeInt16(this.maxSupportedVersion);
@@ -142,6 +149,7 @@ export class UpdateRaftVoterRequest_KRaftVersionFeature {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -166,6 +174,7 @@ export class UpdateRaftVoterRequest_KRaftVersionFeature {
   }
 }
 
+/** A UpdateRaftVoterRequest body (spec/kafka-4.3.1/UpdateRaftVoterRequest.json): versions 0, flexible 0. */
 export class UpdateRaftVoterRequest extends Message {
   static readonly API_KEY: i16 = 82;
   static readonly MIN_VERSION: i16 = 0;
@@ -203,6 +212,7 @@ export class UpdateRaftVoterRequest extends Message {
   apiKey(): i16 { return 82; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "UpdateRaftVoterRequest");
     this.clusterId = r.readStringOf(true, true);
@@ -245,6 +255,7 @@ export class UpdateRaftVoterRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "UpdateRaftVoterRequest");
@@ -272,6 +283,7 @@ export class UpdateRaftVoterRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.clusterId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** UpdateRaftVoterResponse's CurrentLeader (spec/kafka-4.3.1/UpdateRaftVoterResponse.json). */
 export class UpdateRaftVoterResponse_CurrentLeader {
   /** The replica id of the current leader or -1 if the leader is unknown. (versions 0) */
   leaderId: i32 = -1;
@@ -35,6 +36,7 @@ export class UpdateRaftVoterResponse_CurrentLeader {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.leaderId = r.readInt32();
     if (!r.ok) return r.failedAt("UpdateRaftVoterResponse.CurrentLeader.LeaderId");
@@ -60,6 +62,7 @@ export class UpdateRaftVoterResponse_CurrentLeader {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.leaderId);
     w.writeInt32(this.leaderEpoch);
@@ -73,6 +76,7 @@ export class UpdateRaftVoterResponse_CurrentLeader {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -125,6 +129,7 @@ export class UpdateRaftVoterResponse_CurrentLeader {
   }
 }
 
+/** A UpdateRaftVoterResponse body (spec/kafka-4.3.1/UpdateRaftVoterResponse.json): versions 0, flexible 0. */
 export class UpdateRaftVoterResponse extends Message {
   static readonly API_KEY: i16 = 82;
   static readonly MIN_VERSION: i16 = 0;
@@ -160,6 +165,7 @@ export class UpdateRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "UpdateRaftVoterResponse");
     this.throttleTimeMs = r.readInt32();
@@ -191,6 +197,7 @@ export class UpdateRaftVoterResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "UpdateRaftVoterResponse");
@@ -217,6 +224,7 @@ export class UpdateRaftVoterResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** VoteRequest's PartitionData (spec/kafka-4.3.1/VoteRequest.json). */
 export class VoteRequest_PartitionData {
   /** The partition index. (versions 0-2) */
   partitionIndex: i32 = 0;
@@ -47,6 +48,7 @@ export class VoteRequest_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("VoteRequest.PartitionData.PartitionIndex");
@@ -92,6 +94,7 @@ export class VoteRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt32(this.replicaEpoch);
@@ -120,6 +123,7 @@ export class VoteRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -162,6 +166,7 @@ export class VoteRequest_PartitionData {
   }
 }
 
+/** VoteRequest's TopicData (spec/kafka-4.3.1/VoteRequest.json). */
 export class VoteRequest_TopicData {
   /** The topic name. (versions 0-2) */
   topicName: string = "";
@@ -181,6 +186,7 @@ export class VoteRequest_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("VoteRequest.TopicData.TopicName");
@@ -211,6 +217,7 @@ export class VoteRequest_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -227,6 +234,7 @@ export class VoteRequest_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -256,6 +264,7 @@ export class VoteRequest_TopicData {
   }
 }
 
+/** A VoteRequest body (spec/kafka-4.3.1/VoteRequest.json): versions 0-2, flexible 0-2. */
 export class VoteRequest extends Message {
   static readonly API_KEY: i16 = 52;
   static readonly MIN_VERSION: i16 = 0;
@@ -285,6 +294,7 @@ export class VoteRequest extends Message {
   apiKey(): i16 { return 52; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "VoteRequest");
     this.clusterId = r.readStringOf(true, true);
@@ -322,6 +332,7 @@ export class VoteRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "VoteRequest");
@@ -348,6 +359,7 @@ export class VoteRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.clusterId, true);

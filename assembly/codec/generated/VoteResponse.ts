@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** VoteResponse's PartitionData (spec/kafka-4.3.1/VoteResponse.json). */
 export class VoteResponse_PartitionData {
   /** The partition index. (versions 0-2) */
   partitionIndex: i32 = 0;
@@ -37,6 +38,7 @@ export class VoteResponse_PartitionData {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("VoteResponse.PartitionData.PartitionIndex");
@@ -64,6 +66,7 @@ export class VoteResponse_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -78,6 +81,7 @@ export class VoteResponse_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -139,6 +143,7 @@ export class VoteResponse_PartitionData {
   }
 }
 
+/** VoteResponse's TopicData (spec/kafka-4.3.1/VoteResponse.json). */
 export class VoteResponse_TopicData {
   /** The topic name. (versions 0-2) */
   topicName: string = "";
@@ -158,6 +163,7 @@ export class VoteResponse_TopicData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicName = r.readCompactString();
     if (!r.ok) return r.failedAt("VoteResponse.TopicData.TopicName");
@@ -188,6 +194,7 @@ export class VoteResponse_TopicData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.topicName, true);
     {
@@ -204,6 +211,7 @@ export class VoteResponse_TopicData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.topicName, true);
@@ -261,6 +269,7 @@ export class VoteResponse_TopicData {
   }
 }
 
+/** VoteResponse's NodeEndpoint (spec/kafka-4.3.1/VoteResponse.json). */
 export class VoteResponse_NodeEndpoint {
   /** The ID of the associated node. (versions 1-2; map key: Kafka keys a map by it; kept as an array here) */
   nodeId: i32 = 0;
@@ -279,6 +288,7 @@ export class VoteResponse_NodeEndpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     if (version >= 1) {
       this.nodeId = r.readInt32();
@@ -314,6 +324,7 @@ export class VoteResponse_NodeEndpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version >= 1) {
       w.writeInt32(this.nodeId);
@@ -347,6 +358,7 @@ export class VoteResponse_NodeEndpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     if (version >= 1) {
@@ -407,6 +419,7 @@ export class VoteResponse_NodeEndpoint {
   }
 }
 
+/** A VoteResponse body (spec/kafka-4.3.1/VoteResponse.json): versions 0-2, flexible 0-2. */
 export class VoteResponse extends Message {
   static readonly API_KEY: i16 = 52;
   static readonly MIN_VERSION: i16 = 0;
@@ -443,6 +456,7 @@ export class VoteResponse extends Message {
     return true;
   }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "VoteResponse");
     this.errorCode = r.readInt16();
@@ -489,6 +503,7 @@ export class VoteResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "VoteResponse");
@@ -532,6 +547,7 @@ export class VoteResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** VotersRecord's Endpoint (spec/kafka-4.3.1/VotersRecord.json). */
 export class VotersRecord_Endpoint {
   /** The name of the endpoint. (versions 0; map key: Kafka keys a map by it; kept as an array here) */
   name: string = "";
@@ -33,6 +34,7 @@ export class VotersRecord_Endpoint {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("VotersRecord.Endpoint.Name");
@@ -56,6 +58,7 @@ export class VotersRecord_Endpoint {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     w.writeStringOf(this.host, true);
@@ -68,6 +71,7 @@ export class VotersRecord_Endpoint {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -94,6 +98,7 @@ export class VotersRecord_Endpoint {
   }
 }
 
+/** VotersRecord's KRaftVersionFeature (spec/kafka-4.3.1/VotersRecord.json). */
 export class VotersRecord_KRaftVersionFeature {
   /** The minimum supported KRaft protocol version. (versions 0) */
   minSupportedVersion: i16 = 0;
@@ -110,6 +115,7 @@ export class VotersRecord_KRaftVersionFeature {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.minSupportedVersion = r.readInt16();
     if (!r.ok) return r.failedAt("VotersRecord.KRaftVersionFeature.MinSupportedVersion");
@@ -131,6 +137,7 @@ export class VotersRecord_KRaftVersionFeature {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt16(this.minSupportedVersion);
     w.writeInt16(this.maxSupportedVersion);
@@ -142,6 +149,7 @@ export class VotersRecord_KRaftVersionFeature {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;
@@ -166,6 +174,7 @@ export class VotersRecord_KRaftVersionFeature {
   }
 }
 
+/** VotersRecord's Voter (spec/kafka-4.3.1/VotersRecord.json). */
 export class VotersRecord_Voter {
   /** The replica id of the voter in the topic partition. (versions 0) */
   voterId: i32 = 0;
@@ -191,6 +200,7 @@ export class VotersRecord_Voter {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.voterId = r.readInt32();
     if (!r.ok) return r.failedAt("VotersRecord.Voter.VoterId");
@@ -228,6 +238,7 @@ export class VotersRecord_Voter {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.voterId);
     w.writeUuid(this.voterDirectoryId);
@@ -246,6 +257,7 @@ export class VotersRecord_Voter {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -279,6 +291,7 @@ export class VotersRecord_Voter {
   }
 }
 
+/** A VotersRecord body (spec/kafka-4.3.1/VotersRecord.json): versions 0, flexible 0. */
 export class VotersRecord extends Message {
   /** The version of the voters record. (versions 0) */
   version: i16 = 0;
@@ -302,6 +315,7 @@ export class VotersRecord extends Message {
   apiKey(): i16 { return -1; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 0) return r.failWith(DecodeError.UnsupportedVersion, "VotersRecord");
     this.version = r.readInt16();
@@ -333,6 +347,7 @@ export class VotersRecord extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 0) {
       w.fail(EncodeError.UnsupportedVersion, "VotersRecord");
@@ -353,6 +368,7 @@ export class VotersRecord extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 2;

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** WriteShareGroupStateRequest's StateBatch (spec/kafka-4.3.1/WriteShareGroupStateRequest.json). */
 export class WriteShareGroupStateRequest_StateBatch {
   /** The first offset of this state batch. (versions 0-1) */
   firstOffset: i64 = 0;
@@ -35,6 +36,7 @@ export class WriteShareGroupStateRequest_StateBatch {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.firstOffset = r.readInt64();
     if (!r.ok) return r.failedAt("WriteShareGroupStateRequest.StateBatch.FirstOffset");
@@ -60,6 +62,7 @@ export class WriteShareGroupStateRequest_StateBatch {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.firstOffset);
     w.writeInt64(this.lastOffset);
@@ -73,6 +76,7 @@ export class WriteShareGroupStateRequest_StateBatch {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -101,6 +105,7 @@ export class WriteShareGroupStateRequest_StateBatch {
   }
 }
 
+/** WriteShareGroupStateRequest's PartitionData (spec/kafka-4.3.1/WriteShareGroupStateRequest.json). */
 export class WriteShareGroupStateRequest_PartitionData {
   /** The partition index. (versions 0-1) */
   partition: i32 = 0;
@@ -128,6 +133,7 @@ export class WriteShareGroupStateRequest_PartitionData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("WriteShareGroupStateRequest.PartitionData.Partition");
@@ -170,6 +176,7 @@ export class WriteShareGroupStateRequest_PartitionData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt32(this.stateEpoch);
@@ -192,6 +199,7 @@ export class WriteShareGroupStateRequest_PartitionData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -231,6 +239,7 @@ export class WriteShareGroupStateRequest_PartitionData {
   }
 }
 
+/** WriteShareGroupStateRequest's WriteStateData (spec/kafka-4.3.1/WriteShareGroupStateRequest.json). */
 export class WriteShareGroupStateRequest_WriteStateData {
   /** The topic identifier. (versions 0-1) */
   topicId!: Uuid;
@@ -251,6 +260,7 @@ export class WriteShareGroupStateRequest_WriteStateData {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("WriteShareGroupStateRequest.WriteStateData.TopicId");
@@ -281,6 +291,7 @@ export class WriteShareGroupStateRequest_WriteStateData {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -297,6 +308,7 @@ export class WriteShareGroupStateRequest_WriteStateData {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -326,6 +338,7 @@ export class WriteShareGroupStateRequest_WriteStateData {
   }
 }
 
+/** A WriteShareGroupStateRequest body (spec/kafka-4.3.1/WriteShareGroupStateRequest.json): versions 0-1, flexible 0-1. */
 export class WriteShareGroupStateRequest extends Message {
   static readonly API_KEY: i16 = 85;
   static readonly MIN_VERSION: i16 = 0;
@@ -353,6 +366,7 @@ export class WriteShareGroupStateRequest extends Message {
   apiKey(): i16 { return 85; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "WriteShareGroupStateRequest");
     this.groupId = r.readCompactString();
@@ -384,6 +398,7 @@ export class WriteShareGroupStateRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "WriteShareGroupStateRequest");
@@ -404,6 +419,7 @@ export class WriteShareGroupStateRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.groupId, true);

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** WriteShareGroupStateResponse's PartitionResult (spec/kafka-4.3.1/WriteShareGroupStateResponse.json). */
 export class WriteShareGroupStateResponse_PartitionResult {
   /** The partition index. (versions 0-1) */
   partition: i32 = 0;
@@ -33,6 +34,7 @@ export class WriteShareGroupStateResponse_PartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partition = r.readInt32();
     if (!r.ok) return r.failedAt("WriteShareGroupStateResponse.PartitionResult.Partition");
@@ -56,6 +58,7 @@ export class WriteShareGroupStateResponse_PartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partition);
     w.writeInt16(this.errorCode);
@@ -71,6 +74,7 @@ export class WriteShareGroupStateResponse_PartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -124,6 +128,7 @@ export class WriteShareGroupStateResponse_PartitionResult {
   }
 }
 
+/** WriteShareGroupStateResponse's WriteStateResult (spec/kafka-4.3.1/WriteShareGroupStateResponse.json). */
 export class WriteShareGroupStateResponse_WriteStateResult {
   /** The topic identifier. (versions 0-1) */
   topicId!: Uuid;
@@ -144,6 +149,7 @@ export class WriteShareGroupStateResponse_WriteStateResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.topicId = r.readUuid();
     if (!r.ok) return r.failedAt("WriteShareGroupStateResponse.WriteStateResult.TopicId");
@@ -174,6 +180,7 @@ export class WriteShareGroupStateResponse_WriteStateResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeUuid(this.topicId);
     {
@@ -190,6 +197,7 @@ export class WriteShareGroupStateResponse_WriteStateResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 16;
@@ -247,6 +255,7 @@ export class WriteShareGroupStateResponse_WriteStateResult {
   }
 }
 
+/** A WriteShareGroupStateResponse body (spec/kafka-4.3.1/WriteShareGroupStateResponse.json): versions 0-1, flexible 0-1. */
 export class WriteShareGroupStateResponse extends Message {
   static readonly API_KEY: i16 = 85;
   static readonly MIN_VERSION: i16 = 0;
@@ -272,6 +281,7 @@ export class WriteShareGroupStateResponse extends Message {
   apiKey(): i16 { return 85; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 0-1). */
   decode(r: Reader, version: i16): bool {
     if (version < 0 || version > 1) return r.failWith(DecodeError.UnsupportedVersion, "WriteShareGroupStateResponse");
     {
@@ -301,6 +311,7 @@ export class WriteShareGroupStateResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 0 || version > 1) {
       w.fail(EncodeError.UnsupportedVersion, "WriteShareGroupStateResponse");
@@ -320,6 +331,7 @@ export class WriteShareGroupStateResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

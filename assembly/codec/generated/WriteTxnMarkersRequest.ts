@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** WriteTxnMarkersRequest's WritableTxnMarkerTopic (spec/kafka-4.3.1/WriteTxnMarkersRequest.json). */
 export class WriteTxnMarkersRequest_WritableTxnMarkerTopic {
   /** The topic name. (versions 1-2) */
   name: string = "";
@@ -34,6 +35,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarkerTopic {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("WriteTxnMarkersRequest.WritableTxnMarkerTopic.Name");
@@ -61,6 +63,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarkerTopic {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -77,6 +80,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarkerTopic {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -106,6 +110,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarkerTopic {
   }
 }
 
+/** WriteTxnMarkersRequest's WritableTxnMarker (spec/kafka-4.3.1/WriteTxnMarkersRequest.json). */
 export class WriteTxnMarkersRequest_WritableTxnMarker {
   /** The current producer ID. (versions 1-2) */
   producerId: i64 = 0;
@@ -133,6 +138,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarker {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.producerId = r.readInt64();
     if (!r.ok) return r.failedAt("WriteTxnMarkersRequest.WritableTxnMarker.ProducerId");
@@ -175,6 +181,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarker {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.producerId);
     w.writeInt16(this.producerEpoch);
@@ -197,6 +204,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarker {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -236,6 +244,7 @@ export class WriteTxnMarkersRequest_WritableTxnMarker {
   }
 }
 
+/** A WriteTxnMarkersRequest body (spec/kafka-4.3.1/WriteTxnMarkersRequest.json): versions 1-2, flexible 1-2. */
 export class WriteTxnMarkersRequest extends Message {
   static readonly API_KEY: i16 = 27;
   static readonly MIN_VERSION: i16 = 1;
@@ -261,6 +270,7 @@ export class WriteTxnMarkersRequest extends Message {
   apiKey(): i16 { return 27; }
   isResponse(): bool { return false; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "WriteTxnMarkersRequest");
     {
@@ -290,6 +300,7 @@ export class WriteTxnMarkersRequest extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "WriteTxnMarkersRequest");
@@ -309,6 +320,7 @@ export class WriteTxnMarkersRequest extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {

@@ -15,6 +15,7 @@ import {
   rawTaggedFieldCount, sizeOfRawTaggedFields, stringDiffers, writeRawTaggedFieldsBelow,
 } from "../support";
 
+/** WriteTxnMarkersResponse's WritableTxnMarkerPartitionResult (spec/kafka-4.3.1/WriteTxnMarkersResponse.json). */
 export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
   /** The partition index. (versions 1-2) */
   partitionIndex: i32 = 0;
@@ -31,6 +32,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
   constructor(withDefaults: bool = true) {
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.partitionIndex = r.readInt32();
     if (!r.ok) return r.failedAt("WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult.PartitionIndex");
@@ -52,6 +54,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt32(this.partitionIndex);
     w.writeInt16(this.errorCode);
@@ -63,6 +66,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 4;
@@ -112,6 +116,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
   }
 }
 
+/** WriteTxnMarkersResponse's WritableTxnMarkerTopicResult (spec/kafka-4.3.1/WriteTxnMarkersResponse.json). */
 export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
   /** The topic name. (versions 1-2) */
   name: string = "";
@@ -131,6 +136,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.name = r.readCompactString();
     if (!r.ok) return r.failedAt("WriteTxnMarkersResponse.WritableTxnMarkerTopicResult.Name");
@@ -161,6 +167,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeStringOf(this.name, true);
     {
@@ -177,6 +184,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += sizeOfString(this.name, true);
@@ -234,6 +242,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
   }
 }
 
+/** WriteTxnMarkersResponse's WritableTxnMarkerResult (spec/kafka-4.3.1/WriteTxnMarkersResponse.json). */
 export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
   /** The current producer ID in use by the transactional ID. (versions 1-2) */
   producerId: i64 = 0;
@@ -253,6 +262,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
     }
   }
 
+  /** Decodes at `version` from `r`; false with the error on `r`, naming the innermost field. */
   decode(r: Reader, version: i16): bool {
     this.producerId = r.readInt64();
     if (!r.ok) return r.failedAt("WriteTxnMarkersResponse.WritableTxnMarkerResult.ProducerId");
@@ -283,6 +293,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     w.writeInt64(this.producerId);
     {
@@ -299,6 +310,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     n += 8;
@@ -356,6 +368,7 @@ export class WriteTxnMarkersResponse_WritableTxnMarkerResult {
   }
 }
 
+/** A WriteTxnMarkersResponse body (spec/kafka-4.3.1/WriteTxnMarkersResponse.json): versions 1-2, flexible 1-2. */
 export class WriteTxnMarkersResponse extends Message {
   static readonly API_KEY: i16 = 27;
   static readonly MIN_VERSION: i16 = 1;
@@ -381,6 +394,7 @@ export class WriteTxnMarkersResponse extends Message {
   apiKey(): i16 { return 27; }
   isResponse(): bool { return true; }
 
+  /** Decodes the body at `version` from `r`; false with the error on `r` (UnsupportedVersion outside 1-2). */
   decode(r: Reader, version: i16): bool {
     if (version < 1 || version > 2) return r.failWith(DecodeError.UnsupportedVersion, "WriteTxnMarkersResponse");
     {
@@ -410,6 +424,7 @@ export class WriteTxnMarkersResponse extends Message {
     return true;
   }
 
+  /** Encodes at `version`; a value that version cannot carry fails `w` (EncodeError), naming the field. */
   encode(w: Writer, version: i16): void {
     if (version < 1 || version > 2) {
       w.fail(EncodeError.UnsupportedVersion, "WriteTxnMarkersResponse");
@@ -429,6 +444,7 @@ export class WriteTxnMarkersResponse extends Message {
     }
   }
 
+  /** Exact bytes encode writes at `version`. */
   size(version: i16): i32 {
     let n = 0;
     {
