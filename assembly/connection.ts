@@ -532,6 +532,12 @@ function namesTopicIds(apiKey: i16, apiVersion: i16): bool {
   return (apiKey == METADATA && apiVersion >= FIRST_METADATA_WITH_TOPIC_IDS) || apiKey == DESCRIBE_TOPIC_PARTITIONS;
 }
 
+/**
+ * One downstream connection's proxy-wasm context: wires the two FrameScanners, held
+ * streams, exchanges (request ↔ response), ACL enforcer and response editor together.
+ * Each data callback returns Continue, or StopIteration while a frame is held; a
+ * framing error or a fail-closed decision closes the connection (Envoy close_stream).
+ */
 export class KafkaConnection extends ConnectionContext {
   private readonly metrics: KafkaMetrics;
   private readonly exchanges: Exchanges;
@@ -546,6 +552,7 @@ export class KafkaConnection extends ConnectionContext {
   private closedByFilter: bool = false;
   private opened: bool = false;
 
+  /** `acl` null without topic ACLs; `editor` null when neither ACLs nor broker_addresses edit responses. */
   constructor(contextId: u32, root: RootContext, config: FilterConfig, metrics: KafkaMetrics, private readonly acl: AclEnforcer | null,
     editor: ResponseEditor | null) {
     super(contextId, root);
@@ -576,12 +583,14 @@ export class KafkaConnection extends ConnectionContext {
     responseActions.scanner = responses;
   }
 
+  /** Envoy accepted the socket (before any TLS handshake ends): counts the connection. */
   onNewConnection(): FilterStatus {
     this.opened = true;
     this.metrics.connectionOpened();
     return FilterStatus.Continue;
   }
 
+  /** `dataSize` bytes are buffered from the client (held bytes included); scans the new ones as requests. */
   onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
     // Not at onNewConnection: on a TLS listener the handshake has not ended then.
@@ -596,6 +605,7 @@ export class KafkaConnection extends ConnectionContext {
     return this.finish(stream, dataSize, hold, scanner, this.requestActions, "request");
   }
 
+  /** `dataSize` bytes are buffered from the broker (held bytes included); scans the new ones as responses. */
   onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
     if (this.closedByFilter) return FilterStatus.StopIteration;
     const stream = this.responseStream;
@@ -608,6 +618,10 @@ export class KafkaConnection extends ConnectionContext {
     return this.finish(stream, dataSize, hold, scanner, this.responseActions, "response");
   }
 
+  /**
+   * The context is gone: counts a close mid-frame (unless the filter closed it), forgets pending requests, counts
+   * the close.
+   */
   onDelete(): void {
     if (!this.closedByFilter) {
       if (this.requests.midFrame) this.metrics.count(FilterStat.ClosedMidRequest);

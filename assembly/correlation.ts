@@ -11,6 +11,7 @@
 /** What another module files with a pending request, for its response (ACL enforcement). */
 export abstract class RequestAttachment {}
 
+/** One request awaiting its response; a slot of InFlightRequests, reused. */
 export class PendingRequest {
   correlationId: i32 = 0;
   apiKey: i16 = -1;
@@ -22,6 +23,10 @@ export class PendingRequest {
 
 const INITIAL_SLOTS: i32 = 4;
 
+/**
+ * The FIFO of requests awaiting a response (see the file comment): a ring of reused
+ * slots, grown by doubling up to `capacity` (max_in_flight_requests).
+ */
 export class InFlightRequests {
   private slots: StaticArray<PendingRequest>;
   private head: i32 = 0;
@@ -37,7 +42,9 @@ export class InFlightRequests {
     return slots;
   }
 
+  /** Requests queued. */
   get size(): i32 { return this.length; }
+  /** No room left: the caller makes room before push (Exchanges forgets the oldest, counted as an overflow). */
   get full(): bool { return this.length == this.capacity; }
   /** Slots allocated so far (at most capacity). */
   get allocated(): i32 { return this.slots.length; }

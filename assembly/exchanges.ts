@@ -61,6 +61,10 @@ export class Exchanges {
     return slot;
   }
 
+  /**
+   * Stamps the newest pending request with the time (host ns) its last byte arrived, once; latency is measured from
+   * there.
+   */
   requestCompleted(): void {
     if (this.pending.size > 0 && this.pending.newest().completedAtNanos == 0) {
       this.pending.newest().completedAtNanos = nowNanoseconds();

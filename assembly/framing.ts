@@ -63,6 +63,7 @@ export const WALK_READ_LIMIT: i32 = 256;
  */
 export const WALK_COPY_AHEAD: i32 = 64;
 
+/** What a FrameWalker asks for next. */
 export const enum WalkStep {
   /** The walker wants nothing more of this frame. */
   Done = 0,
@@ -143,6 +144,7 @@ export abstract class FrameWalker {
   abstract frameEnded(): void;
 }
 
+/** Why a FrameScanner stopped; it stays stopped and the connection is closed. */
 export const enum FramingError {
   None = 0,
   /** The size field is negative: not a Kafka stream (or a corrupt one). */
@@ -155,6 +157,7 @@ export const enum FramingError {
   Halted = 4,
 }
 
+/** The stat and log spelling of a FramingError ("none" for None). */
 export function framingErrorName(error: FramingError): string {
   switch (error) {
     case FramingError.NegativeSize: return "negative_frame_size";
@@ -169,6 +172,11 @@ const SIZE_FIELD_BYTES: i32 = 4;
 /** The largest prefix scratch a scanner keeps between frames: most responses fit; a connection never pins more. */
 const KEPT_PREFIX_SCRATCH_BYTES: i32 = 65536;
 
+/**
+ * Reassembles Kafka frames (int32 size, then the frame) in one direction; see the file
+ * comment. Memory is bounded by `headLimit` and `prefixLimit` (bytes), not frame size; a
+ * size field below 0 or above `maxFrameSize` bytes stops it (FramingError).
+ */
 export class FrameScanner {
   /** The size field followed by the frame's head; reused for every frame. */
   private readonly headScratch: ArrayBuffer;

@@ -22,6 +22,11 @@ export function memoryNearLimit(): bool {
   return memory.size() >= MEMORY_GUARD_PAGES;
 }
 
+/**
+ * The ByteSource over one direction's Envoy buffer (proxy-wasm get/set_buffer_bytes),
+ * translating the scanner's offsets past the bytes held from earlier callbacks and past
+ * edits already made in this one.
+ */
 export class HeldStream extends ByteSource {
   /** Bytes at the buffer's front that earlier callbacks scanned and held. */
   private held: u32 = 0;
@@ -42,16 +47,19 @@ export class HeldStream extends ByteSource {
     return bufferSize - this.held;
   }
 
+  /** Copies from Envoy's buffer; false when the host cannot hand out all `length` bytes. */
   copy(offset: u32, length: u32, dest: usize): bool {
     const start = <i64>this.held + <i64>offset + <i64>this.shift;
     if (start < 0 || start > <i64>u32.MAX_VALUE) return false;
     return copyBufferBytes(this.bufferType, <u32>start, length, dest) == <i32>length;
   }
 
+  /** Remembers where the frame starts in Envoy's buffer, for a replacement. */
   frameStarted(offset: u32): void {
     this.frameOffset = <u32>(<i64>this.held + <i64>offset + <i64>this.shift);
   }
 
+  /** Remembers where the frame ends in Envoy's buffer, for tailBytes and a replacement. */
   frameEnded(offset: u32): void {
     this.frameEndOffset = <u32>(<i64>this.held + <i64>offset + <i64>this.shift);
   }

@@ -6,6 +6,7 @@
 
 /** FNV-1a over bytes: the tables hash the bytes off the wire without decoding them. */
 export const FNV_OFFSET: u32 = 2166136261;
+/** 32-bit FNV prime (FNV-1a), with FNV_OFFSET above. */
 export const FNV_PRIME: u32 = 16777619;
 
 /**

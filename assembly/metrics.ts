@@ -24,6 +24,7 @@ const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 /** Kafka versions run far below this; a version at or above it is not a supported one anyway. */
 const VERSION_SLOTS: i32 = 32;
 
+/** Per (api key, version) stats: kafka.<stat_prefix>.api.<ApiName>.v<version>.<name> (API_STAT_NAMES). */
 export const enum ApiStat {
   Requests = 0,
   Responses = 1,
@@ -43,6 +44,7 @@ const API_STAT_TYPES: StaticArray<MetricType> = [
 const TOPIC_STAT_COUNT: i32 = 4;
 const TOPIC_STAT_NAMES: StaticArray<string> = ["produced_bytes", "produced_records", "fetched_bytes", "fetched_records"];
 
+/** Filter health counters: kafka.<stat_prefix>.filter.<name> (FILTER_STAT_NAMES). */
 export const enum FilterStat {
   /** Requests whose api key or version this filter's codec does not know. */
   UnknownApiRequests = 0,
@@ -133,6 +135,13 @@ function undefinedIds(count: i32): StaticArray<u32> {
   return ids;
 }
 
+/**
+ * The stats of one plugin VM (README "Metrics"), defined through proxy-wasm
+ * define_metric (per-API and labelled ones on first use) and moved with
+ * increment/record_metric. Every label set is bounded (client software, topics, client
+ * ids, consumers); beyond a cap values share an overflow label, so no peer can grow the
+ * number of stats without bound.
+ */
 export class KafkaMetrics {
   private readonly apiStatIds: StaticArray<u32>;
   private readonly clientSoftwareIds: Map<string, u32> = new Map<string, u32>();
@@ -167,6 +176,7 @@ export class KafkaMetrics {
   /** Consumer lag of this VM; null unless `consumer_lag` is configured. */
   readonly lag: ConsumerLagTable | null;
 
+  /** `maxTopicLabels` 0 turns per-topic stats off; `topicAllowlist` limits them to the listed names. */
   constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32,
     maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null, insight: InsightOptions = new InsightOptions()) {
     const topics = new TopicLabels(maxTopicLabels, topicAllowlist);
@@ -234,19 +244,23 @@ export class KafkaMetrics {
     incrementMetric(this.apiStatId(apiKey, apiVersion, stat), delta);
   }
 
+  /** Records one request's latency, in microseconds, into the API's latency_us histogram. */
   recordLatency(apiKey: i32, apiVersion: i32, micros: u64): void {
     recordMetric(this.apiStatId(apiKey, apiVersion, ApiStat.LatencyMicros), micros);
   }
 
+  /** Adds `delta` (default 1) to a filter health counter. */
   count(stat: FilterStat, delta: i64 = 1): void {
     if (delta != 0) incrementMetric(unchecked(this.filterStatIds[<i32>stat]), delta);
   }
 
+  /** connections_total + 1 and the connections_active gauge + 1. */
   connectionOpened(): void {
     incrementMetric(this.connectionsTotal, 1);
     incrementMetric(this.connectionsActive, 1);
   }
 
+  /** The connections_active gauge - 1. */
   connectionClosed(): void {
     incrementMetric(this.connectionsActive, -1);
   }

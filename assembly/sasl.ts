@@ -15,6 +15,10 @@ function roundsFor(mechanism: string): i32 {
   return -1;
 }
 
+/**
+ * Tracks one connection's SaslHandshake v0 exchange (KIP-43) so that the raw token frames
+ * after it (int32 size, no Kafka header) are stepped over in each direction.
+ */
 export class LegacySaslExchange {
   private pendingRounds: i32 = 0;
   private handshakePending: bool = false;
@@ -63,6 +67,7 @@ export class LegacySaslExchange {
     }
   }
 
+  /** True while the mechanism's round count is unknown (e.g. GSSAPI) and tokens pass until a real request decodes. */
   get unboundedTokens(): bool {
     return this.rawRequestsLeft < 0;
   }

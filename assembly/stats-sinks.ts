@@ -16,6 +16,7 @@ export class MetricsWalkSink extends WalkSink {
   /** False while the response editor decodes the walked response whole: it counts the throttle time then. */
   countThrottle: bool = true;
 
+  /** Labels come from the connection's exchanges (client software, client id) at each report. */
   constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(metrics.topics); }
 
   producedBatches(label: i32, codec: i32, batches: i64, bytes: i64): void {
@@ -26,6 +27,7 @@ export class MetricsWalkSink extends WalkSink {
     if (this.metrics.insight.batchSizeHistograms) this.metrics.recordBatchSize(label, this.clientSoftware(), records);
   }
 
+  /** Records the batch's age (now - maxTimestamp, ms) when it carries a timestamp. */
   fetchedBatch(label: i32, attributes: i16, maxTimestamp: i64): void {
     // NO_TIMESTAMP (-1): the batch's records carry no timestamp (message format v0).
     if (maxTimestamp >= 0 && this.nowMs > 0) this.metrics.recordAge(label, this.nowMs - maxTimestamp);
@@ -42,6 +44,7 @@ export class MetricsWalkSink extends WalkSink {
     if (lag != null) lag.update(this.nowMs);
   }
 
+  /** Adds a non-zero throttle (ms) under the client id label, unless the editor counts it (countThrottle). */
   throttleTime(apiKey: i32, ms: i32): void {
     if (ms > 0 && this.countThrottle) this.metrics.addThrottle(apiKey, this.exchanges.clientIdLabel, ms);
   }
@@ -68,6 +71,7 @@ export class MetricsWalkSink extends WalkSink {
 export class LagRequestSink extends FetchRequestSink {
   constructor(labels: TopicLabels, private readonly exchanges: Exchanges, private readonly metrics: KafkaMetrics) { super(labels); }
 
+  /** Opens a lag update at the host's wall clock, in ms. */
   fetchStarted(readCommitted: bool, full: bool): void {
     const lag = this.exchanges.lag;
     if (lag != null) lag.fetchStarted(readCommitted, full, <i64>(nowNanoseconds() / 1000000));
@@ -88,6 +92,7 @@ export class ErrorCounter extends ErrorCodeSink {
   apiKey: i32 = 0;
   constructor(private readonly metrics: KafkaMetrics, private readonly exchanges: Exchanges) { super(); }
 
+  /** Counts a non-zero code under `apiKey` at once (responses decoded whole; walks hold theirs in WalkedErrorCodes). */
   errorCode(code: i16): void {
     if (code != 0) this.metrics.countError(this.apiKey, code);
   }
@@ -106,14 +111,17 @@ export class WalkedErrorCodes extends ErrorCodeSink {
   private readonly codes: Array<i16> = new Array<i16>();
   private throttleMs: i32 = 0;
 
+  /** Holds a non-zero code until countAll. */
   errorCode(code: i16): void {
     if (code != 0) this.codes.push(code);
   }
 
+  /** Holds the throttle time (ms) until countAll. */
   throttleTime(ms: i32): void {
     this.throttleMs = ms;
   }
 
+  /** Forgets the codes held for a walk that will not be counted. */
   clear(): void {
     this.codes.length = 0;
     this.throttleMs = 0;

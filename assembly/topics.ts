@@ -93,6 +93,7 @@ export class TopicNames extends TopicIdLearner {
   private readonly mask: i32;
   private count: i32 = 0;
 
+  /** `capacity`: ids kept at most; the table has at least twice as many slots, so probing always ends. */
   constructor(private readonly capacity: i32 = 4096) {
     super();
     let slots = 16;
@@ -103,6 +104,7 @@ export class TopicNames extends TopicIdLearner {
     this.mask = slots - 1;
   }
 
+  /** Ids learned so far (at most `capacity`). */
   get size(): i32 {
     return this.count;
   }
@@ -123,6 +125,7 @@ export class TopicNames extends TopicIdLearner {
     this.count++;
   }
 
+  /** The name learned for the id (`hi`: its first 8 bytes, `lo`: the last 8), or null; null for the zero id. */
   nameOf(hi: u64, lo: u64): string | null {
     if ((hi | lo) == 0) return null;
     return unchecked(this.slotNames[this.slotOf(hi, lo)]);
@@ -168,6 +171,7 @@ export class TopicLabels extends BoundedLabels {
     return this.secondFixedLabel;
   }
 
+  /** False when max_topic_labels is 0: every topic then reports NO_TOPIC_LABEL. */
   get enabled(): bool {
     return this.maxLabels > 0;
   }

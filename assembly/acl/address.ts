@@ -7,6 +7,7 @@
 export class IpAddress {
   constructor(public family: i32 = 4, public hi: u64 = 0, public lo: u64 = 0) {}
 
+  /** Dotted quad for IPv4; for IPv6 eight hex groups, uncompressed (no "::"). */
   toString(): string {
     if (this.family == 4) {
       const v = <u32>this.lo;

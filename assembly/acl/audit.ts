@@ -5,6 +5,7 @@ import { Operation, ResourceType } from "./model";
 import { operationName, resourceTypeName } from "./names";
 import { LogLevel, MetricType, defineMetric, incrementMetric, log } from "../proxy/host";
 
+/** An ACL decision as counted (acl.<type>.<operation>.<decision> stats) and written to the audit log. */
 export const enum Decision {
   Allowed = 0,
   Denied = 1,

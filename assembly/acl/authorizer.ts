@@ -9,6 +9,7 @@ import { Authorizer, Operation, ResourceType } from "./model";
 import { Policy } from "./policy";
 import { ANONYMOUS } from "./principal";
 
+/** acl.mode: `enforce` applies denials; `dry_run` reports them (WOULD_DENY) and forwards every request as it came. */
 export const enum AclMode { Enforce = 0, DryRun = 1 }
 
 /** Topic names by id, learned from Metadata responses (acl/topic-ids.ts keeps them in shared data). */
@@ -30,6 +31,11 @@ export class AclContext {
   ) {}
 }
 
+/**
+ * The Authorizer of one connection: decides with the shared Policy for the current
+ * principal and source address, counts every decision and audits denials under the
+ * API being gated. See Authorizer for the dry-run contract.
+ */
 export class ConnectionAuthorizer extends Authorizer {
   /** "User:<name>"; the connection updates it when its principal changes (SASL completes). */
   principal: string = ANONYMOUS;
@@ -42,6 +48,7 @@ export class ConnectionAuthorizer extends Authorizer {
     super();
   }
 
+  /** See Authorizer.allowed; a denial is counted as denied or would_deny by mode. */
   allowed(resourceType: ResourceType, name: string, operation: Operation, logIfDenied: bool): bool {
     const context = this.context;
     const policy = context.policy;
@@ -53,17 +60,20 @@ export class ConnectionAuthorizer extends Authorizer {
     return this.denied(resourceType, name, operation, logIfDenied, policy.ruleName(rule));
   }
 
+  /** See Authorizer.wouldAllow: the policy's answer alone, neither counted nor audited. */
   wouldAllow(resourceType: ResourceType, name: string, operation: Operation): bool {
     const policy = this.context.policy;
     return policy.allows(policy.decide(this.principal, this.sourceAddress, resourceType, name, operation));
   }
 
+  /** See Authorizer.allowedTopicId; an unlearned id is denied under the rule `unknown_topic_id`, named by its UUID. */
   allowedTopicId(id: Uuid, operation: Operation): bool {
     const name = this.context.topicIds.nameOf(id);
     if (name == null) return this.denied(ResourceType.Topic, id.toString(), operation, true, UNKNOWN_TOPIC_ID_RULE);
     return this.allowed(ResourceType.Topic, name, operation, true);
   }
 
+  /** See Authorizer.topicName. */
   topicName(id: Uuid): string | null {
     return this.context.topicIds.nameOf(id);
   }

@@ -11,14 +11,18 @@ import { AclRule, Effect, PatternType, Policy, WILDCARD_NAME } from "./policy";
 import { ANY_PRINCIPAL, AddressPrincipal, PRINCIPAL_PREFIX, PRINCIPAL_SOURCE_NAMES, PrincipalSource } from "./principal";
 import { PrincipalMapping, PrincipalMappingParse, parsePrincipalMappingRuleList, parsePrincipalMappingRules } from "./principal-mapping";
 
+/** Limits on acl config, checked at load so a typo cannot make a policy unboundedly large: entries of acl.rules. */
 export const MAX_RULES: i32 = 10000;
+/** Entries of acl.source_address_principals. */
 export const MAX_ADDRESS_PRINCIPALS: i32 = 10000;
+/** Characters (UTF-16 code units) of a rule's `name`; it appears in every audit line and stat of the rule. */
 export const MAX_RULE_NAME_CHARS: i32 = 256;
 
 const KNOWN_FIELDS: string[] = ["mode", "default", "principal_sources", "source_address_principals", "tls_principal_mapping_rules", "rules"];
 const RULE_FIELDS: string[] = ["name", "effect", "principal", "resource_type", "pattern_type", "resource_name", "operations", "hosts"];
 const ADDRESS_PRINCIPAL_FIELDS: string[] = ["cidr", "principal"];
 
+/** The validated "acl" member; `policy` is built from `rules` and `defaultAllow` once parsed. */
 export class AclConfig {
   mode: AclMode = AclMode.Enforce;
   /** What a decision no rule matches gets. */
@@ -38,6 +42,10 @@ export class AclConfig {
   policy: Policy = new Policy([], false);
 }
 
+/**
+ * parseAclConfig's answer: `config` when valid, else null and `error` naming the field (e.g. acl.rules[3]
+ * ("x").operations[1]).
+ */
 export class AclConfigResult {
   config: AclConfig | null = null;
   error: string = "";

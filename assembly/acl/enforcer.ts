@@ -74,6 +74,12 @@ export abstract class EnforcementStats {
   abstract tlsSubjectUnmapped(gaveUp: bool): void;
 }
 
+/**
+ * Topic ACLs on one connection (see the file comment): gates each whole request frame,
+ * records what its response needs, and edits or answers that response. Nothing a peer
+ * sends traps: unreadable frames fail closed (the connection is closed) or, in a dry
+ * run, are logged and forwarded.
+ */
 export class AclEnforcer extends FrameEdit {
   private readonly reader: Reader = new Reader();
   private readonly writer: Writer = new Writer(1024);

@@ -5,6 +5,7 @@
 import { Message } from "../codec/message";
 import { Uuid } from "../codec/types";
 
+/** Kafka's AclResourceType codes (org.apache.kafka.common.resource.ResourceType). */
 export const enum ResourceType {
   Topic = 2,
   Group = 3,
@@ -14,6 +15,7 @@ export const enum ResourceType {
   User = 7,
 }
 
+/** Kafka's AclOperation codes (org.apache.kafka.common.acl.AclOperation). */
 export const enum Operation {
   All = 2,
   Read = 3,
@@ -36,6 +38,7 @@ export const CLUSTER_NAME = "kafka-cluster";
 
 /** Kafka error codes a denial answers with. */
 export const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+/** Codes from Kafka's Errors (protocol error codes); the denial sends each code as it is. */
 export const GROUP_AUTHORIZATION_FAILED: i16 = 30;
 export const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
 export const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
@@ -61,8 +64,9 @@ export function denialMessage(code: i16): string | null {
 
 /**
  * Decides actions for one connection's principal, for the request being gated.
- * Implementations log and count each decision (audit); in dry-run mode they report
- * would-be denials and still return true.
+ * Implementations log and count each decision (audit). In dry-run mode a denial is
+ * reported as would-deny but still returned as false, so gates make the checks
+ * enforcement would; the enforcer then forwards the request untouched.
  */
 export abstract class Authorizer {
   /**
@@ -90,6 +94,7 @@ export abstract class Authorizer {
   }
 }
 
+/** What the connection does with a gated request. */
 export const enum Verdict {
   /** Forward the request as it is; `merger`, when set, still edits the response. */
   Pass = 0,
@@ -118,14 +123,17 @@ export class GateResult {
   /** The synthesized response body, for Deny (same API and version as the request). */
   response: Message | null = null;
 
+  /** Forward unchanged, response untouched. */
   static pass(): GateResult { return new GateResult(); }
 
+  /** Forward unchanged; `merger` edits the broker's response (e.g. a quietly filtered listing). */
   static passAndMerge(merger: ResponseMerger): GateResult {
     const result = new GateResult();
     result.merger = merger;
     return result;
   }
 
+  /** Forward `request` (the original with denied entries removed); `merger` adds their error entries back. */
   static rewrite(request: Message, merger: ResponseMerger): GateResult {
     const result = new GateResult();
     result.verdict = Verdict.Rewrite;
@@ -134,6 +142,7 @@ export class GateResult {
     return result;
   }
 
+  /** Answer with `response` without asking the broker; null when the request gets no response (Produce acks=0). */
   static deny(response: Message | null): GateResult {
     const result = new GateResult();
     result.verdict = Verdict.Deny;

@@ -30,6 +30,7 @@ export function operationNamed(name: string): i32 {
   return -1;
 }
 
+/** The config and audit spelling of a resource type (snake case); "unknown" for any other code. */
 export function resourceTypeName(type: ResourceType): string {
   switch (type) {
     case ResourceType.Topic: return "topic";
@@ -42,6 +43,7 @@ export function resourceTypeName(type: ResourceType): string {
   return "unknown";
 }
 
+/** The config and audit spelling of an operation (snake case); "unknown" for any other code. */
 export function operationName(operation: Operation): string {
   switch (operation) {
     case Operation.All: return "all";

@@ -16,7 +16,12 @@ import { IpAddress, Cidr } from "./address";
 import { ANY_PRINCIPAL } from "./principal";
 import { Operation, ResourceType } from "./model";
 
+/** A rule's `effect`: a matching DENY beats any ALLOW, as in Kafka's StandardAuthorizer. */
 export const enum Effect { Allow = 0, Deny = 1 }
+/**
+ * A rule's `pattern_type`: LITERAL names one resource (or "*" every one), PREFIXED every name starting with it
+ * (Kafka's PatternType).
+ */
 export const enum PatternType { Literal = 0, Prefixed = 1 }
 
 /** In a LITERAL rule, every resource name. */
@@ -28,6 +33,7 @@ export const NO_RULE: i32 = -1;
 const RESOURCE_TYPE_SLOTS: i32 = 8;
 const ALL_OPERATIONS: u32 = u32.MAX_VALUE;
 
+/** One entry of acl.rules, validated by config.ts. */
 export class AclRule {
   constructor(
     public readonly name: string,
@@ -180,6 +186,11 @@ class ResourceRules {
   return -2 - encoded;
 }
 
+/**
+ * The rules indexed by resource type and name so that decide() costs one pass over the
+ * name, not one test per rule. `rules` keep config order: among allowing rules the
+ * earliest is reported.
+ */
 export class Policy {
   private readonly buckets: StaticArray<ResourceRules | null> = new StaticArray<ResourceRules | null>(RESOURCE_TYPE_SLOTS);
 

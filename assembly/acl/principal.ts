@@ -8,12 +8,14 @@ import { getPropertyString } from "../proxy/host";
 import { kafkaSubjectName } from "./subject";
 import { MappingResult, PrincipalMapping } from "./principal-mapping";
 
+/** Kafka's KafkaPrincipal.USER_TYPE with its separator; every principal here is a user. */
 export const PRINCIPAL_PREFIX = "User:";
 /** The principal of a connection no source has named, as Kafka spells it. */
 export const ANONYMOUS = "User:ANONYMOUS";
 /** In a rule: every principal. */
 export const ANY_PRINCIPAL = "User:*";
 
+/** Where a principal can come from, as acl.principal_sources names them (PRINCIPAL_SOURCE_NAMES). */
 export const enum PrincipalSource {
   /** The SASL/PLAIN or SCRAM user name, once the broker accepted the authentication. */
   Sasl = 0,
@@ -29,6 +31,7 @@ export const enum PrincipalSource {
   /** The peer address, mapped to a principal by configured CIDR ranges. */
   SourceAddress = 4,
 }
+/** Members of PrincipalSource. */
 export const PRINCIPAL_SOURCE_COUNT: i32 = 5;
 
 /** The configuration spelling of each source, indexed by PrincipalSource. */
@@ -72,6 +75,7 @@ export function scramUsername(message: ArrayBuffer): string | null {
   return scramUsernameAt(changetype<usize>(message), message.byteLength);
 }
 
+/** scramUsername over `length` bytes at `ptr` (a message still in a frame buffer); null for anything malformed. */
 export function scramUsernameAt(ptr: usize, length: i32): string | null {
   if (length <= 0) return null;
   let pos = 0;
@@ -177,6 +181,7 @@ export abstract class PropertySource {
 
 /** Envoy's connection properties, through proxy_get_property. */
 export class HostProperties extends PropertySource {
+  /** proxy_get_property of the Envoy attribute `path`, decoded as UTF-8; null when absent. */
   get(path: string[]): string | null {
     return getPropertyString(path);
   }

@@ -569,7 +569,9 @@ export class Regex {
     memory.fill(changetype<usize>(memo), 0, <usize>words << 2);
   }
 
+  /** Start index (UTF-16) of `group` in the last successful match; -1 when the group took no part. */
   start(group: i32): i32 { return unchecked(this.captures[group * 2]); }
+  /** End index (exclusive) of `group` in the last successful match; -1 when the group took no part. */
   end(group: i32): i32 { return unchecked(this.captures[group * 2 + 1]); }
 
   /** Whether the whole of `text` matches (Matcher.matches()). */

@@ -29,6 +29,10 @@ class PairPublisher extends TopicIdLearner {
   }
 }
 
+/**
+ * Topic id → name pairs shared by every connection and worker of the plugin (see the
+ * file comment); `learned` counts pairs this VM published.
+ */
 export class TopicIds extends TopicIdNames {
   private readonly local: TopicNames = new TopicNames(LOCAL_PAIRS);
   private readonly publisher: PairPublisher = new PairPublisher(this);

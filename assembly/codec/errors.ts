@@ -4,6 +4,7 @@
 // the filter is handling), so the codec never throws: the first failure is
 // recorded as a sticky code plus the name of the field being processed.
 
+/** Why a Reader (or RecordBatchHeader/RecordIterator) stopped; sticky, the first failure wins. */
 export enum DecodeError {
   None = 0,
   /** The input ended before a fixed-size value or a varint was complete. */
@@ -28,6 +29,7 @@ export enum DecodeError {
   InvalidRecord = 11,
 }
 
+/** Why a Writer could not represent a message; sticky, the first failure wins. */
 export enum EncodeError {
   None = 0,
   UnsupportedVersion = 1,
@@ -40,6 +42,7 @@ export enum EncodeError {
   ValueTooLarge = 5,
 }
 
+/** The DecodeError member's name, for logs and the harness; "Unknown" for any other code. */
 export function decodeErrorName(code: i32): string {
   switch (code) {
     case DecodeError.None: return "None";
@@ -58,6 +61,7 @@ export function decodeErrorName(code: i32): string {
   return "Unknown";
 }
 
+/** The EncodeError member's name, for logs and the harness; "Unknown" for any other code. */
 export function encodeErrorName(code: i32): string {
   switch (code) {
     case EncodeError.None: return "None";

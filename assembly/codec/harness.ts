@@ -103,18 +103,22 @@ export function lastError(): string {
   return lastErrorText;
 }
 
+/** Number of APIs the generated table knows (index range of apiKeyAt). */
 export function apiCount(): i32 {
   return API_COUNT;
 }
 
+/** The api key at table index `i` (0 .. apiCount() - 1). */
 export function apiKeyAt(i: i32): i32 {
   return tableApiKeyAt(i);
 }
 
+/** Lowest version the codec reads for `apiKey` (the spec's validVersions); -1 for an unknown or removed API. */
 export function minVersion(apiKey: i32): i32 {
   return apiMinVersion(apiKey);
 }
 
+/** Highest version the codec reads for `apiKey` (the spec's validVersions); -1 for an unknown or removed API. */
 export function maxVersion(apiKey: i32): i32 {
   return apiMaxVersion(apiKey);
 }

@@ -12,6 +12,7 @@ import { Reader } from "./reader";
 import { Writer } from "./writer";
 import { DecodeError, EncodeError } from "./errors";
 
+/** Kafka's RequestHeader.json (versions 0-2), decoded without allocating; see the file comment. */
 export class RequestHeader {
   apiKey: i16 = 0;
   apiVersion: i16 = 0;
@@ -73,6 +74,7 @@ export class RequestHeader {
     return String.UTF8.decodeUnsafe(changetype<usize>(source) + <usize>this.clientIdOffset, <usize>this.clientIdLength);
   }
 
+  /** Replaces the ClientId (null: the null string); encodes it as UTF-8 into a buffer of its own. */
   setClientId(value: string | null): void {
     if (value === null) {
       this.clientIdBuffer = null;
@@ -86,6 +88,7 @@ export class RequestHeader {
     this.clientIdLength = bytes.byteLength;
   }
 
+  /** Encoded bytes at `headerVersion`; a tagged section never seen counts as the 1-byte empty one. */
   size(headerVersion: i16): i32 {
     let n = 8;
     if (headerVersion >= 1) n += 2 + (this.clientIdLength > 0 ? this.clientIdLength : 0);
@@ -93,6 +96,10 @@ export class RequestHeader {
     return n;
   }
 
+  /**
+   * Encodes at `headerVersion` (0..2, else UnsupportedVersion on `w`); the kept ClientId and tagged bytes are copied
+   * verbatim.
+   */
   encode(w: Writer, headerVersion: i16): void {
     if (headerVersion < 0 || headerVersion > 2) {
       w.fail(EncodeError.UnsupportedVersion, "RequestHeader");
@@ -115,6 +122,7 @@ export class RequestHeader {
   }
 }
 
+/** Kafka's ResponseHeader.json (versions 0-1); the tagged-field section is kept as a range of the input. */
 export class ResponseHeader {
   correlationId: i32 = 0;
   taggedFieldsBuffer: ArrayBuffer | null = null;
@@ -142,10 +150,12 @@ export class ResponseHeader {
     return true;
   }
 
+  /** Encoded bytes at `headerVersion`: 4, plus the tagged section (at least 1 byte) from v1. */
   size(headerVersion: i16): i32 {
     return headerVersion >= 1 ? 4 + (this.taggedFieldsLength > 0 ? this.taggedFieldsLength : 1) : 4;
   }
 
+  /** Encodes at `headerVersion` (0..1, else UnsupportedVersion on `w`). */
   encode(w: Writer, headerVersion: i16): void {
     if (headerVersion < 0 || headerVersion > 1) {
       w.fail(EncodeError.UnsupportedVersion, "ResponseHeader");

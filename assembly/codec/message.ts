@@ -15,6 +15,7 @@ export abstract class ErrorCodeSink {
   throttleTime(ms: i32): void {}
 }
 
+/** A request or response body of one API (no header); generated per spec file under codec/generated. */
 export abstract class Message {
   /** Decodes a message body (no header) of `version`; false with the error on `r`. */
   abstract decode(r: Reader, version: i16): bool;
@@ -22,7 +23,9 @@ export abstract class Message {
   abstract encode(w: Writer, version: i16): void;
   /** Exact number of bytes encode would write for `version`. */
   abstract size(version: i16): i32;
+  /** Kafka's api key of this message's API (ApiKeys). */
   abstract apiKey(): i16;
+  /** True for a response body, false for a request body. */
   abstract isResponse(): bool;
 
   /**

@@ -11,6 +11,11 @@ export { DecodeError } from "./errors";
 
 const EMPTY_BUFFER = new ArrayBuffer(0);
 
+/**
+ * Reads Kafka's protocol primitive types (https://kafka.apache.org/protocol#protocol_types)
+ * from `buffer[pos, end)`. Every read fails softly: on a short or invalid input it sets
+ * the sticky error (`errorCode`, `errorField`, `errorOffset`) and returns 0, "" or null.
+ */
 export class Reader {
   buffer: ArrayBuffer = EMPTY_BUFFER;
   /** Address of `buffer`'s first byte; cached so loads are one add away. */
@@ -23,6 +28,7 @@ export class Reader {
   errorField: string = "";
   errorOffset: i32 = -1;
 
+  /** See reset(); with no buffer the reader reads nothing until reset. */
   constructor(buffer: ArrayBuffer | null = null, start: i32 = 0, end: i32 = -1) {
     if (buffer) this.reset(buffer, start, end);
   }
@@ -42,10 +48,12 @@ export class Reader {
     this.errorOffset = -1;
   }
 
+  /** True until the first failure. */
   @inline get ok(): bool {
     return this.errorCode == DecodeError.None;
   }
 
+  /** Bytes left before `end`. */
   @inline remaining(): i32 {
     return this.end - this.pos;
   }
@@ -88,6 +96,7 @@ export class Reader {
     return this.base + <usize>this.pos;
   }
 
+  /** Moves `n` bytes on; NegativeLength for n < 0, Truncated when fewer remain. */
   skip(n: i32): void {
     if (n < 0) {
       this.fail(DecodeError.NegativeLength);
@@ -99,6 +108,7 @@ export class Reader {
 
   // ---- fixed-size integers -------------------------------------------------------
 
+  /** INT8; 0 and Truncated past the end (as every fixed-size read below). */
   readInt8(): i8 {
     if (!this.need(1)) return 0;
     const v = load<i8>(this.addr());
@@ -106,6 +116,7 @@ export class Reader {
     return v;
   }
 
+  /** One unsigned byte. */
   readUint8(): u8 {
     if (!this.need(1)) return 0;
     const v = load<u8>(this.addr());
@@ -113,10 +124,12 @@ export class Reader {
     return v;
   }
 
+  /** BOOLEAN: any non-zero byte is true, as Kafka's reader takes it. */
   readBool(): bool {
     return this.readInt8() != 0;
   }
 
+  /** INT16, big-endian. */
   readInt16(): i16 {
     if (!this.need(2)) return 0;
     const v = bswap<u16>(load<u16>(this.addr()));
@@ -124,6 +137,7 @@ export class Reader {
     return <i16>v;
   }
 
+  /** UINT16, big-endian. */
   readUint16(): u16 {
     if (!this.need(2)) return 0;
     const v = bswap<u16>(load<u16>(this.addr()));
@@ -131,6 +145,7 @@ export class Reader {
     return v;
   }
 
+  /** INT32, big-endian. */
   readInt32(): i32 {
     if (!this.need(4)) return 0;
     const v = bswap<u32>(load<u32>(this.addr()));
@@ -138,6 +153,7 @@ export class Reader {
     return <i32>v;
   }
 
+  /** UINT32, big-endian (e.g. a record batch CRC). */
   readUint32(): u32 {
     if (!this.need(4)) return 0;
     const v = bswap<u32>(load<u32>(this.addr()));
@@ -145,6 +161,7 @@ export class Reader {
     return v;
   }
 
+  /** INT64, big-endian. */
   readInt64(): i64 {
     if (!this.need(8)) return 0;
     const v = bswap<u64>(load<u64>(this.addr()));
@@ -152,6 +169,7 @@ export class Reader {
     return <i64>v;
   }
 
+  /** FLOAT64: an IEEE 754 double, big-endian. */
   readFloat64(): f64 {
     if (!this.need(8)) return 0;
     const v = bswap<u64>(load<u64>(this.addr()));
@@ -170,6 +188,7 @@ export class Reader {
     this.pos += 16;
   }
 
+  /** UUID as a new Uuid; the zero UUID and Truncated past the end. */
   readUuid(): Uuid {
     const u = new Uuid();
     this.readUuidInto(u);
@@ -319,14 +338,17 @@ export class Reader {
     return count;
   }
 
+  /** COMPACT_ARRAY count; see readArrayLength (null not allowed). */
   @inline readCompactArrayLength(minElementSize: i32 = 1): i32 {
     return this.readArrayLength(true, false, minElementSize);
   }
 
+  /** Nullable COMPACT_ARRAY count (-1 = null); see readArrayLength. */
   @inline readCompactNullableArrayLength(minElementSize: i32 = 1): i32 {
     return this.readArrayLength(true, true, minElementSize);
   }
 
+  /** Nullable ARRAY count (int32, -1 = null); see readArrayLength. */
   @inline readNullableArrayLength(minElementSize: i32 = 1): i32 {
     return this.readArrayLength(false, true, minElementSize);
   }
@@ -360,20 +382,24 @@ export class Reader {
   /** Length produced by the last *View read; -1 = null. */
   lastLength: i32 = 0;
 
+  /** STRING (int16 length); "" after an error, NullNotAllowed for a -1 length. */
   readString(): string {
     const s = this.readStringOf(false, false);
     return s === null ? "" : s;
   }
 
+  /** NULLABLE_STRING (int16 length, -1 = null). */
   @inline readNullableString(): string | null {
     return this.readStringOf(false, true);
   }
 
+  /** COMPACT_STRING (varint length + 1); "" after an error, NullNotAllowed for a 0 prefix. */
   readCompactString(): string {
     const s = this.readStringOf(true, false);
     return s === null ? "" : s;
   }
 
+  /** COMPACT_NULLABLE_STRING (varint length + 1, 0 = null). */
   @inline readCompactNullableString(): string | null {
     return this.readStringOf(true, true);
   }
@@ -400,20 +426,24 @@ export class Reader {
     return start;
   }
 
+  /** BYTES (int32 length) as a copy; empty after an error. */
   readBytes(): ArrayBuffer {
     const b = this.readBytesOf(false, false);
     return b === null ? EMPTY_BUFFER : b;
   }
 
+  /** NULLABLE_BYTES (int32 length, -1 = null) as a copy. */
   @inline readNullableBytes(): ArrayBuffer | null {
     return this.readBytesOf(false, true);
   }
 
+  /** COMPACT_BYTES (varint length + 1) as a copy; empty after an error. */
   readCompactBytes(): ArrayBuffer {
     const b = this.readBytesOf(true, false);
     return b === null ? EMPTY_BUFFER : b;
   }
 
+  /** COMPACT_NULLABLE_BYTES (varint length + 1, 0 = null) as a copy. */
   @inline readCompactNullableBytes(): ArrayBuffer | null {
     return this.readBytesOf(true, true);
   }

@@ -24,6 +24,7 @@ export const RECORD_BATCH_HEADER_SIZE: i32 = 61;
 export const LOG_OVERHEAD: i32 = 12;
 const CRC_START: i32 = 21; // offset of attributes within the batch
 
+/** The codec in a batch's attributes bits 0-2 (Kafka's CompressionType ids). */
 export enum Compression {
   None = 0,
   Gzip = 1,
@@ -32,6 +33,10 @@ export enum Compression {
   Zstd = 4,
 }
 
+/**
+ * The fixed 61-byte header of one magic v2 record batch (layout above), read in place;
+ * reusable, and `ok`/`errorCode` say whether the last read() succeeded.
+ */
 export class RecordBatchHeader {
   buffer: ArrayBuffer = new ArrayBuffer(0);
   /** Offset of the batch (its baseOffset field) in `buffer`. */
@@ -53,6 +58,7 @@ export class RecordBatchHeader {
 
   errorCode: DecodeError = DecodeError.None;
 
+  /** True when the last read() succeeded. */
   @inline get ok(): bool {
     return this.errorCode == DecodeError.None;
   }
@@ -105,10 +111,12 @@ export class RecordBatchHeader {
     return this.batchLength + LOG_OVERHEAD;
   }
 
+  /** Offset in `buffer` of the first record. */
   @inline recordsOffset(): i32 {
     return this.offset + RECORD_BATCH_HEADER_SIZE;
   }
 
+  /** Offset in `buffer` just past the batch. */
   @inline end(): i32 {
     return this.offset + LOG_OVERHEAD + this.batchLength;
   }
@@ -123,10 +131,12 @@ export class RecordBatchHeader {
     return (this.attributes >> 3) & 1;
   }
 
+  /** Attributes bit 4: written by a transactional producer. */
   @inline isTransactional(): bool {
     return (this.attributes & 0x10) != 0;
   }
 
+  /** Attributes bit 5: a control batch (transaction commit/abort markers), no user records. */
   @inline isControl(): bool {
     return (this.attributes & 0x20) != 0;
   }
@@ -170,6 +180,7 @@ export class RecordIterator {
 
   errorCode: DecodeError = DecodeError.None;
 
+  /** True until reset() or next() failed. */
   @inline get ok(): bool {
     return this.errorCode == DecodeError.None;
   }
@@ -269,11 +280,16 @@ export class RecordHeaderIterator {
   /** -1 = null value. */
   valueLength: i32 = -1;
 
+  /** Starts on the headers of `record`, the current record of a RecordIterator. */
   reset(record: RecordIterator): void {
     this.r.reset(record.buffer, record.headersOffset, record.headersOffset + record.headersLength);
     this.left = record.headerCount;
   }
 
+  /**
+   * Advances to the next header; false at the end or when the headers are malformed
+   * (RecordIterator.next already validated their ranges).
+   */
   next(): bool {
     if (this.left <= 0) return false;
     const r = this.r;
@@ -314,6 +330,10 @@ function crcTableInstance(): StaticArray<u32> {
   return table;
 }
 
+/**
+ * CRC-32C (Castagnoli) of `length` bytes at `buffer[offset]`, as record batches carry it.
+ * Not bounds-checked: callers pass a range already validated (RecordBatchHeader.read).
+ */
 export function crc32c(buffer: ArrayBuffer, offset: i32, length: i32): u32 {
   const table = crcTableInstance();
   let crc: u32 = 0xffffffff;

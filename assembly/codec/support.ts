@@ -22,6 +22,7 @@ export function appendRawTaggedField(list: Array<RawTaggedField> | null, field: 
   return list === null ? 0 : list.length;
 }
 
+/** Encoded bytes of the unknown tagged fields (tag, size and data of each); 0 for null. */
 export function sizeOfRawTaggedFields(list: Array<RawTaggedField> | null): i32 {
   if (list === null) return 0;
   let n = 0;
@@ -53,15 +54,18 @@ export function writeRawTaggedFieldsBelow(w: Writer, list: Array<RawTaggedField>
 
 // ---- default-value tests used by the "field missing in this version" checks ---------
 
+/** Whether a string differs from the field's default `expected` (null always does). */
 export function stringDiffers(value: string | null, expected: string): bool {
   if (value === null) return true;
   return value != expected;
 }
 
+/** Whether a bytes field differs from its default, the empty buffer. */
 export function bytesNonEmptyOrNull(value: ArrayBuffer | null): bool {
   return value === null || value.byteLength != 0;
 }
 
+/** Whether an array field differs from its default, the empty array. */
 export function arrayNonEmptyOrNull<T>(value: Array<T> | null): bool {
   return value === null || value.length != 0;
 }

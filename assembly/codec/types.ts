@@ -5,24 +5,29 @@ export class Uuid {
   hi: u64;
   lo: u64;
 
+  /** `hi` holds the UUID's first 8 bytes on the wire, `lo` the last 8. */
   constructor(hi: u64 = 0, lo: u64 = 0) {
     this.hi = hi;
     this.lo = lo;
   }
 
+  /** The zero UUID, which Kafka uses for "no topic id" (Uuid.ZERO_UUID). */
   @inline isZero(): bool {
     return (this.hi | this.lo) == 0;
   }
 
+  /** Same 128 bits. */
   @inline equals(other: Uuid): bool {
     return this.hi == other.hi && this.lo == other.lo;
   }
 
+  /** Overwrites in place, so a reused Uuid need not be reallocated. */
   @inline set(hi: u64, lo: u64): void {
     this.hi = hi;
     this.lo = lo;
   }
 
+  /** A copy the caller may keep past this Uuid's reuse. */
   clone(): Uuid {
     return new Uuid(this.hi, this.lo);
   }
@@ -48,6 +53,7 @@ export class RawTaggedField {
   tag: u32;
   data: ArrayBuffer;
 
+  /** `data` is the field's payload without its tag and size varints. */
   constructor(tag: u32, data: ArrayBuffer) {
     this.tag = tag;
     this.data = data;
@@ -63,16 +69,19 @@ export class RecordsView {
   offset: i32;
   length: i32;
 
+  /** The view covers `buffer[offset, offset + length)` in bytes; the buffer is not copied. */
   constructor(buffer: ArrayBuffer, offset: i32, length: i32) {
     this.buffer = buffer;
     this.offset = offset;
     this.length = length;
   }
 
+  /** A view of zero bytes over a fresh buffer. */
   static empty(): RecordsView {
     return new RecordsView(new ArrayBuffer(0), 0, 0);
   }
 
+  /** A view of the whole of `buffer`. */
   static of(buffer: ArrayBuffer): RecordsView {
     return new RecordsView(buffer, 0, buffer.byteLength);
   }

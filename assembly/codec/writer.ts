@@ -7,6 +7,11 @@ import { RawTaggedField, RecordsView, Uuid } from "./types";
 
 export { EncodeError } from "./errors";
 
+/**
+ * Writes Kafka's protocol primitive types (https://kafka.apache.org/protocol#protocol_types)
+ * big-endian into a buffer that grows by doubling; `pos` is the bytes written so far. A
+ * value it cannot represent sets the sticky `errorCode`/`errorField` (see file comment).
+ */
 export class Writer {
   buffer: ArrayBuffer;
   pos: i32 = 0;
@@ -14,6 +19,7 @@ export class Writer {
   errorCode: EncodeError = EncodeError.None;
   errorField: string = "";
 
+  /** `initialCapacity` in bytes (at least 16); the buffer grows as needed. */
   constructor(initialCapacity: i32 = 256) {
     this.buffer = new ArrayBuffer(initialCapacity < 16 ? 16 : initialCapacity);
   }
@@ -25,10 +31,12 @@ export class Writer {
     this.errorField = "";
   }
 
+  /** True until the first failure. */
   @inline get ok(): bool {
     return this.errorCode == EncodeError.None;
   }
 
+  /** Records the first failure only, naming `field`; later ones are its consequences. */
   fail(code: EncodeError, field: string): void {
     if (this.errorCode != EncodeError.None) return;
     this.errorCode = code;
@@ -58,58 +66,68 @@ export class Writer {
 
   // ---- fixed-size ----------------------------------------------------------------
 
+  /** INT8 (as every fixed-size write below: big-endian, growing the buffer as needed). */
   writeInt8(v: i8): void {
     this.ensure(1);
     store<i8>(this.addr(), v);
     this.pos += 1;
   }
 
+  /** One unsigned byte. */
   writeUint8(v: u8): void {
     this.ensure(1);
     store<u8>(this.addr(), v);
     this.pos += 1;
   }
 
+  /** BOOLEAN: 1 for true, 0 for false. */
   @inline writeBool(v: bool): void {
     this.writeInt8(v ? 1 : 0);
   }
 
+  /** INT16. */
   writeInt16(v: i16): void {
     this.ensure(2);
     store<u16>(this.addr(), bswap<u16>(<u16>v));
     this.pos += 2;
   }
 
+  /** UINT16. */
   writeUint16(v: u16): void {
     this.ensure(2);
     store<u16>(this.addr(), bswap<u16>(v));
     this.pos += 2;
   }
 
+  /** INT32. */
   writeInt32(v: i32): void {
     this.ensure(4);
     store<u32>(this.addr(), bswap<u32>(<u32>v));
     this.pos += 4;
   }
 
+  /** UINT32. */
   writeUint32(v: u32): void {
     this.ensure(4);
     store<u32>(this.addr(), bswap<u32>(v));
     this.pos += 4;
   }
 
+  /** INT64. */
   writeInt64(v: i64): void {
     this.ensure(8);
     store<u64>(this.addr(), bswap<u64>(<u64>v));
     this.pos += 8;
   }
 
+  /** FLOAT64 (IEEE 754 double). */
   writeFloat64(v: f64): void {
     this.ensure(8);
     store<u64>(this.addr(), bswap<u64>(reinterpret<u64>(v)));
     this.pos += 8;
   }
 
+  /** UUID: `hi` then `lo`, 16 bytes. */
   writeUuid(v: Uuid): void {
     this.ensure(16);
     const p = this.addr();
@@ -125,6 +143,7 @@ export class Writer {
 
   // ---- varints -------------------------------------------------------------------
 
+  /** UNSIGNED_VARINT: LEB128, 1-5 bytes. */
   writeUnsignedVarint(v: u32): void {
     this.ensure(5);
     let p = this.addr();
@@ -137,10 +156,12 @@ export class Writer {
     this.pos += <i32>(p - start);
   }
 
+  /** VARINT: zigzag then LEB128, 1-5 bytes. */
   @inline writeVarint(v: i32): void {
     this.writeUnsignedVarint(<u32>((v << 1) ^ (v >> 31)));
   }
 
+  /** Unsigned LEB128 of 64 bits, 1-10 bytes. */
   writeUnsignedVarlong(v: u64): void {
     this.ensure(10);
     let p = this.addr();
@@ -153,6 +174,7 @@ export class Writer {
     this.pos += <i32>(p - start);
   }
 
+  /** VARLONG: zigzag then LEB128, 1-10 bytes. */
   @inline writeVarlong(v: i64): void {
     this.writeUnsignedVarlong(<u64>((v << 1) ^ (v >> 63)));
   }
@@ -207,16 +229,19 @@ export class Writer {
     this.writeRaw(changetype<usize>(buffer) + <usize>offset, length);
   }
 
+  /** STRING / NULLABLE_STRING (int16 length, -1 = null); ValueTooLarge above 32767 UTF-8 bytes. */
   @inline writeString(s: string | null): void {
     this.writeStringOf(s, false);
   }
 
+  /** COMPACT_STRING / COMPACT_NULLABLE_STRING (varint length + 1, 0 = null). */
   @inline writeCompactString(s: string | null): void {
     this.writeStringOf(s, true);
   }
 
   // ---- bytes ---------------------------------------------------------------------
 
+  /** A bytes field: int32 length (-1 = null) or, `compact`, varint length + 1 (0 = null); then the bytes. */
   writeBytesOf(b: ArrayBuffer | null, compact: bool): void {
     if (b === null) {
       if (compact) this.writeUnsignedVarint(0);
@@ -229,10 +254,12 @@ export class Writer {
     this.writeRaw(changetype<usize>(b), length);
   }
 
+  /** BYTES / NULLABLE_BYTES (int32 length, -1 = null). */
   @inline writeBytes(b: ArrayBuffer | null): void {
     this.writeBytesOf(b, false);
   }
 
+  /** COMPACT_BYTES / COMPACT_NULLABLE_BYTES (varint length + 1, 0 = null). */
   @inline writeCompactBytes(b: ArrayBuffer | null): void {
     this.writeBytesOf(b, true);
   }
@@ -256,6 +283,7 @@ export class Writer {
 
   // ---- tagged fields -------------------------------------------------------------
 
+  /** One tagged field as kept: varint tag, varint size, payload. */
   writeRawTaggedField(f: RawTaggedField): void {
     this.writeUnsignedVarint(f.tag);
     this.writeUnsignedVarint(<u32>f.data.byteLength);
@@ -271,21 +299,25 @@ export class Writer {
 // ---- sizes -----------------------------------------------------------------------
 // Used by generated size() methods so that encoders can size buffers exactly.
 
+/** Bytes (1-5) writeUnsignedVarint uses for `v`. */
 export function sizeOfUnsignedVarint(v: u32): i32 {
   // Each byte carries 7 bits: 1 + floor((bits - 1) / 7), with at least one byte.
   const bits = 32 - clz<u32>(v | 1);
   return (bits + 6) / 7;
 }
 
+/** Bytes (1-5) writeVarint uses for `v`. */
 export function sizeOfVarint(v: i32): i32 {
   return sizeOfUnsignedVarint(<u32>((v << 1) ^ (v >> 31)));
 }
 
+/** Bytes (1-10) writeUnsignedVarlong uses for `v`. */
 export function sizeOfUnsignedVarlong(v: u64): i32 {
   const bits = 64 - <i32>clz<u64>(v | 1);
   return (bits + 6) / 7;
 }
 
+/** Bytes (1-10) writeVarlong uses for `v`. */
 export function sizeOfVarlong(v: i64): i32 {
   return sizeOfUnsignedVarlong(<u64>((v << 1) ^ (v >> 63)));
 }
@@ -304,6 +336,7 @@ export function sizeOfBytes(b: ArrayBuffer | null, compact: bool): i32 {
   return (compact ? sizeOfUnsignedVarint(<u32>length + 1) : 4) + length;
 }
 
+/** Bytes of a records field including its length prefix (as bytes; null: the prefix alone). */
 export function sizeOfRecords(v: RecordsView | null, compact: bool): i32 {
   if (v === null) return compact ? 1 : 4;
   return (compact ? sizeOfUnsignedVarint(<u32>v.length + 1) : 4) + v.length;
@@ -314,6 +347,7 @@ export function sizeOfArrayLength(count: i32, compact: bool): i32 {
   return compact ? sizeOfUnsignedVarint(<u32>(count + 1)) : 4;
 }
 
+/** Bytes writeRawTaggedField writes for `f`. */
 export function sizeOfRawTaggedField(f: RawTaggedField): i32 {
   const length = f.data.byteLength;
   return sizeOfUnsignedVarint(f.tag) + sizeOfUnsignedVarint(<u32>length) + length;

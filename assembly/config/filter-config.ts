@@ -6,6 +6,7 @@ import { isTopicName } from "../topics";
 import { BrokerAddressesConfig, parseBrokerAddresses } from "../rewrite/config";
 import { InsightOptions } from "./insight";
 
+/** The validated plugin configuration (README "Configuration"); defaults are those of an empty configuration. */
 export class FilterConfig {
   /** Names this listener in every stat (kafka.<stat_prefix>.…); letters, digits and '_'. */
   statPrefix: string = "kafka";
@@ -46,6 +47,7 @@ const LAG_FIELDS: string[] = ["max_consumer_labels", "expiry_ms", "max_partition
 /** Longest client id accepted in client_id_labels (Kafka sets no limit; real ones are short). */
 const MAX_CLIENT_ID_LABEL_LENGTH: i32 = 255;
 
+/** parseFilterConfig's answer: `config` when valid, else null and `error` naming the field. */
 export class ConfigResult {
   config: FilterConfig | null = null;
   error: string = "";

@@ -1,8 +1,13 @@
 // A small JSON reader for the plugin configuration. Operators type this text, so
 // every error says where it is; nothing in it traps, whatever the input.
 
+/** The JSON value kinds. */
 export const enum JsonKind { Null, Bool, Number, String, Array, Object }
 
+/**
+ * A parsed JSON value; only the members of its `kind` are meaningful. An object keeps
+ * `keys[i]` ↔ `items[i]` in document order; an array uses `items` alone.
+ */
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   boolValue: bool = false;
@@ -11,6 +16,7 @@ export class JsonValue {
   items: JsonValue[] = [];
   keys: string[] = [];
 
+  /** A finite number with no fractional part (JSON has one number type; integer fields need this). */
   get isInteger(): bool {
     return this.kind == JsonKind.Number && Math.floor(this.numberValue) == this.numberValue && isFinite(this.numberValue);
   }
@@ -22,6 +28,7 @@ export class JsonValue {
   }
 }
 
+/** The kind as error messages spell it ("a string", "an object", ...). */
 export function jsonKindName(kind: JsonKind): string {
   switch (kind) {
     case JsonKind.Null: return "null";
@@ -36,6 +43,7 @@ export function jsonKindName(kind: JsonKind): string {
 // Deep nesting is never meaningful in this configuration; the cap keeps recursion bounded.
 const MAX_DEPTH = 64;
 
+/** Parses the configuration text (RFC 8259 JSON); nesting deeper than 64 levels is an error, never a trap. */
 export class JsonParser {
   private text: string = "";
   private pos: i32 = 0;

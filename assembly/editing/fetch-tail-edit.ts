@@ -24,6 +24,10 @@ export class FetchTailEdit {
   private version: i16 = 0;
   private readonly tailEditor: FetchTailEditor;
 
+  /**
+   * `editor` must have a rewriter (this exists only with broker_addresses); `maxHeldFrameBytes`
+   * bounds, in bytes, the tail held in Envoy's buffer.
+   */
   constructor(
     private readonly editor: ResponseEditor,
     private readonly walker: FetchResponseWalker,

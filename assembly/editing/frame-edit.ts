@@ -2,6 +2,7 @@
 // buffer, or close the connection. Shared by the ACL enforcer (requests) and the
 // response editor (ACL merges and broker address rewriting).
 
+/** What an editor decides for a whole held frame. */
 export const enum FrameDecision {
   Forward = 0,
   /** Put `replacement` (a whole frame, or nothing) where the frame was. */

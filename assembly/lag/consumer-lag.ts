@@ -58,6 +58,7 @@ export class LagSeries {
   readonly shares: Array<LagShare> = new Array<LagShare>();
   reportedMax: i64 = 0;
   reportedSum: i64 = 0;
+  /** `maxId` and `sumId` are the proxy-wasm metric ids of the series' max and sum gauges (records). */
   constructor(readonly maxId: u32, readonly sumId: u32) {}
 
   /** Brings both gauges to the shares' current max and sum. */
@@ -85,6 +86,7 @@ export class LagShare {
   pendingSum: i64 = 0;
   pendingMax: i64 = 0;
   pendingLive: bool = false;
+  /** `topicLabel` is the series' topic label (metrics.topics); the share starts detached. */
   constructor(readonly series: LagSeries, readonly topicLabel: i32) {}
 }
 
@@ -105,8 +107,12 @@ export class FetchedPartitions {
   /** Partitions not tracked because the table was at its cap. */
   untracked: i64 = 0;
 
+  /**
+   * `maxPartitions`: the cap (consumer_lag.max_partitions_per_connection); beyond it partitions count as `untracked`.
+   */
   constructor(private readonly maxPartitions: i32) {}
 
+  /** Slots allocated (a power of two, grown by doubling up to the cap). */
   get slots(): i32 {
     return this.partition.length;
   }
@@ -190,6 +196,7 @@ export class ConsumerLagTable {
   private readonly series: Map<i64, LagSeries> = new Map<i64, LagSeries>();
   private readonly allSeries: Array<LagSeries> = new Array<LagSeries>();
 
+  /** `ties` shares client id → group ties with the other VMs (null: this VM's ties only, as in tests). */
   constructor(readonly options: LagOptions, private readonly gauges: LagGauges, private readonly ties: SharedTies | null = null) {
     this.groups = new ClientIdLabels(options.maxConsumerLabels);
     this.clientIds = new ClientIdLabels(options.maxConsumerLabels);
@@ -246,12 +253,14 @@ export class ConsumerLagTable {
     return series;
   }
 
+  /** Adds `share` to its series (once); the caller reports the series after. */
   attach(share: LagShare): void {
     if (share.attached) return;
     share.attached = true;
     share.series.shares.push(share);
   }
 
+  /** Takes `share` out of its series (once) and moves the series' gauges to the rest. */
   detach(share: LagShare): void {
     if (!share.attached) return;
     share.attached = false;
@@ -264,6 +273,7 @@ export class ConsumerLagTable {
     share.series.report(this.gauges);
   }
 
+  /** Brings the series' gauges to its shares' current max and sum. */
   report(series: LagSeries): void {
     series.report(this.gauges);
   }
@@ -305,6 +315,7 @@ export class ConsumerLagTable {
     }
   }
 
+  /** Series defined so far ((consumer, topic) pairs); they are never removed, their gauges fall to 0. */
   get seriesCount(): i32 {
     return this.allSeries.length;
   }
@@ -328,6 +339,7 @@ export class ConnectionLag {
   private sharedLookupMs: i64 = -SHARED_LOOKUP_INTERVAL_MS;
   nowMs: i64 = 0;
 
+  /** Bounded by the table's options.maxPartitionsPerConnection. */
   constructor(private readonly table: ConsumerLagTable) {
     this.partitions = new FetchedPartitions(table.options.maxPartitionsPerConnection);
   }
@@ -348,6 +360,10 @@ export class ConnectionLag {
     if (full) this.partitions.clear();
   }
 
+  /**
+   * A Fetch request's FetchOffset (the consumer's position, in offsets) for one partition; `hi`/`lo` key the topic
+   * (KafkaBodyWalker). Past the cap, ignored.
+   */
   fetchOffset(label: i32, hi: u64, lo: u64, partition: i32, offset: i64): void {
     const partitions = this.partitions;
     const slot = partitions.slotOf(hi, lo, partition, true);
@@ -357,6 +373,10 @@ export class ConnectionLag {
     unchecked(partitions.seenMs[slot] = this.nowMs);
   }
 
+  /**
+   * A Fetch response partition's HighWatermark and LastStableOffset (offsets; -1 unknown) at `nowMs`;
+   * ignored for a partition this connection did not ask for, or one answered with an error.
+   */
   fetchedPartition(hi: u64, lo: u64, partition: i32, errorCode: i16, highWatermark: i64, lastStable: i64, nowMs: i64): void {
     const partitions = this.partitions;
     const slot = partitions.slotOf(hi, lo, partition, false);

@@ -7,6 +7,9 @@ import {
   proxy_set_buffer_bytes, proxy_get_shared_data, proxy_set_shared_data, proxy_set_tick_period_milliseconds,
 } from "./imports";
 
+/**
+ * proxy-wasm ABI 0.2.1 codes and enums (https://github.com/proxy-wasm/spec, abi-versions/v0.2.1); values are the ABI's.
+ */
 export const enum WasmResult { Ok = 0, NotFound = 1, BadArgument = 2 }
 export const enum LogLevel { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Critical = 5 }
 export const enum FilterStatus { Continue = 0, StopIteration = 1 }
@@ -119,6 +122,7 @@ export function getProperty(path: string[]): ArrayBuffer | null {
   return value;
 }
 
+/** getProperty decoded as UTF-8, or null if absent. */
 export function getPropertyString(path: string[]): string | null {
   const raw = getProperty(path);
   if (raw == null) return null;
@@ -132,11 +136,13 @@ export function logEnabled(level: LogLevel): bool {
   return load<u32>(RETURN_U64) <= <u32>level;
 }
 
+/** Writes `message` to Envoy's log at `level` (the wasm logger); callers check logEnabled first on hot paths. */
 export function log(level: LogLevel, message: string): void {
   const utf8 = String.UTF8.encode(message);
   proxy_log(level, changetype<usize>(utf8), utf8.byteLength);
 }
 
+/** Envoy's wall clock in ns since the Unix epoch; 0 when the host refuses. */
 export function nowNanoseconds(): u64 {
   if (proxy_get_current_time_nanoseconds(RETURN_U64) != WasmResult.Ok) return 0;
   return load<u64>(RETURN_U64);
@@ -164,16 +170,19 @@ export function defineMetric(type: MetricType, name: string): u32 {
   return load<u32>(RETURN_U64);
 }
 
+/** Adds `delta` (may be negative for a gauge) to a counter or gauge; INVALID_METRIC is ignored. */
 export function incrementMetric(metricId: u32, delta: i64): void {
   if (metricId == INVALID_METRIC) return;
   proxy_increment_metric(metricId, delta);
 }
 
+/** Records `value` into a histogram (or sets a gauge); INVALID_METRIC is ignored. */
 export function recordMetric(metricId: u32, value: u64): void {
   if (metricId == INVALID_METRIC) return;
   proxy_record_metric(metricId, value);
 }
 
+/** The metric's current value; 0 when the host refuses (e.g. an unknown id). */
 export function getMetric(metricId: u32): u64 {
   if (proxy_get_metric(metricId, RETURN_U64) != WasmResult.Ok) return 0;
   return load<u64>(RETURN_U64);

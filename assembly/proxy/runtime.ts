@@ -9,6 +9,7 @@ function logCritical(message: string): void {
   proxy_log(5, changetype<usize>(utf8), utf8.byteLength);
 }
 
+/** env.abort (asc --use abort=): logs the message and source position at critical level, then traps. */
 export function abortWithLog(message: string | null, fileName: string | null, line: u32, column: u32): void {
   logCritical(
     "kafka filter aborted: " + (message == null ? "" : message) + " at " +
@@ -17,6 +18,7 @@ export function abortWithLog(message: string | null, fileName: string | null, li
   unreachable();
 }
 
+/** env.trace (asc --use trace=): logs `message` at critical level; the numeric arguments are dropped. */
 export function traceToLog(message: string, n: i32 = 0, a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, a4: f64 = 0): void {
   logCritical("kafka filter trace: " + message);
 }

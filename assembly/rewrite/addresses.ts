@@ -30,6 +30,10 @@ export class BrokerAddressMap {
     for (let i = 0; i < config.nodes.length; i++) this.explicit.set(config.nodes[i].nodeId, config.nodes[i]);
   }
 
+  /**
+   * Looks up `nodeId`: true with `host`/`port` set (port 1-65535), false when it has no mapping
+   * (no explicit entry and no template, a negative id, or port_base + id above 65535).
+   */
   resolve(nodeId: i32): bool {
     if (this.explicit.has(nodeId)) {
       const address = this.explicit.get(nodeId);

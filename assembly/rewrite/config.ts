@@ -36,6 +36,7 @@ export class BrokerAddressesConfig {
   unknownNode: UnknownNodePolicy = UnknownNodePolicy.Close;
 }
 
+/** parseBrokerAddresses' answer: `config` when valid, else null and `error` naming the field. */
 export class BrokerAddressesResult {
   config: BrokerAddressesConfig | null = null;
   error: string = "";

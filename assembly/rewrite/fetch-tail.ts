@@ -19,6 +19,7 @@ import { AddressRewriter } from "./rewriter";
 const NODE_ENDPOINTS_TAG: u32 = 0;
 const EMPTY = new ArrayBuffer(0);
 
+/** What FetchTailEditor.edit made of a Fetch response's tail. */
 export const enum TailOutcome {
   /** No node endpoints, or all already fronting addresses: leave the bytes alone. */
   Unchanged = 0,
@@ -48,6 +49,11 @@ export class FetchTailEditor {
 
   constructor(private readonly rewriter: AddressRewriter) {}
 
+  /**
+   * Rewrites the node endpoints (tag 0, KIP-951) in `tail[0, length)`, the top-level tagged
+   * fields of a Fetch response of `version` (16+), keeping the length (see the file comment).
+   * Unknown tags are kept as they are; a section that does not parse is Malformed.
+   */
   edit(tail: ArrayBuffer, length: i32, version: i16): TailOutcome {
     this.replacement = EMPTY;
     const r = this.reader;

@@ -29,6 +29,7 @@ export const FIRST_FETCH_WITH_NODE_ENDPOINTS: i16 = 16;
 /** FindCoordinatorResponse.json: v4 (KIP-699) moved NodeId/Host/Port into Coordinators[]. */
 const FIRST_FIND_COORDINATOR_BATCHED: i16 = 4;
 
+/** What AddressRewriter made of one decoded response. */
 export const enum RewriteOutcome {
   /** No address in the response changed (none present, or already the fronting ones). */
   Unchanged = 0,

@@ -78,6 +78,10 @@ export const NULL_LENGTH: i32 = -1;
   return bswap<u64>(load<u64>(data + <usize>offset));
 }
 
+/**
+ * The length prefixes a walker reads: classic (int16/int32, -1 = null) or, in flexible versions, compact (varint
+ * n+1, 0 = null).
+ */
 export const enum LengthKind {
   /** int32 classic, unsigned varint (n+1) compact. */
   Array = 0,
@@ -87,6 +91,11 @@ export const enum LengthKind {
   Bytes = 2,
 }
 
+/**
+ * A FrameWalker over one Kafka message body (see the file comment): subclasses name
+ * their states and use the primitives here; any malformed length or count fails the walk
+ * (`failed`), never traps or recurses.
+ */
 export abstract class KafkaBodyWalker extends FrameWalker {
   /** The version of the message being walked, as prepareWalk() set it. */
   protected version: i16 = 0;
@@ -164,6 +173,7 @@ export abstract class KafkaBodyWalker extends FrameWalker {
    */
   protected flushTopic(): void {}
 
+  /** Runs the state the last step was asked for over the `length` bytes at `data` (0 for a skip). */
   advance(data: usize, length: i32): void {
     const state = this.state;
     if (state >= 0) {

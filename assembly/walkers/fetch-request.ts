@@ -26,6 +26,7 @@ const PARTITION_FIELDS: i32 = 3;
 
 /** Receives what a Fetch request asks for. */
 export abstract class FetchRequestSink {
+  /** `labels` resolves each walked topic to its stats label. */
   constructor(readonly labels: TopicLabels) {}
   /**
    * The request's head: `readCommitted` (IsolationLevel 1), and whether it starts a
@@ -96,6 +97,7 @@ export class FetchRequestWalker extends KafkaBodyWalker {
     }
   }
 
+  /** Reports a failed walk, once per frame. */
   frameEnded(): void {
     if (this.failed) this.sink.walkFailed();
   }

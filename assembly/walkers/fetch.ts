@@ -18,6 +18,7 @@ import { FETCH, responseFlexibleSince } from "../codec/generated/apis";
 
 const FLEXIBLE_SINCE: i16 = responseFlexibleSince(FETCH);
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
+/** Highest Fetch response version walked: Kafka 4.3.1's newest (FetchResponse.json validVersions 4-18). */
 export const FETCH_MAX_WALKED_VERSION: i16 = 18;
 /** Where the walk starts: right after the correlation id. */
 export const FETCH_WALK_START: i32 = 4;
@@ -34,6 +35,13 @@ const AFTER_ABORTED: i32 = 8;
 const PREFERRED_READ_REPLICA: i32 = 9;
 const TOPICS_WALKED: i32 = 10;
 
+/**
+ * Streams one Fetch response at a time (layout above) into its WalkSink: per-topic
+ * fetched bytes and records, error codes, throttle time, each complete batch's header,
+ * and each partition's high watermark and last stable offset (for consumer lag). A
+ * version above FETCH_MAX_WALKED_VERSION or bytes it cannot follow fail the walk
+ * (walkFailed once, at the frame's end); the response passes untouched either way.
+ */
 export class FetchResponseWalker extends KafkaBodyWalker {
   private countErrors: bool = true;
   private abortedLeft: i32 = 0;
@@ -45,6 +53,7 @@ export class FetchResponseWalker extends KafkaBodyWalker {
   tailOffset: i32 = -1;
   tailLength: i32 = 0;
 
+  /** One per connection, reused for every Fetch response. */
   constructor(private readonly sink: WalkSink) { super(); }
 
   /**
@@ -138,6 +147,7 @@ export class FetchResponseWalker extends KafkaBodyWalker {
     }
   }
 
+  /** Flushes the last topic's totals, reports a failed walk, and ends the lag update. */
   frameEnded(): void {
     this.flushTopic();
     if (this.failed) this.sink.walkFailed();

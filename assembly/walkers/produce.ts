@@ -13,6 +13,7 @@ import { PRODUCE, requestFlexibleSince } from "../codec/generated/apis";
 const FLEXIBLE_SINCE: i16 = requestFlexibleSince(PRODUCE);
 const FIRST_VERSION_WITH_TRANSACTIONAL_ID: i16 = 3;
 const FIRST_VERSION_WITH_TOPIC_ID: i16 = 13;
+/** Highest Produce request version walked: Kafka 4.3.1's newest (ProduceRequest.json validVersions 3-13). */
 export const PRODUCE_MAX_WALKED_VERSION: i16 = 13;
 
 const TRANSACTIONAL_ID_LENGTH: i32 = 1;
@@ -21,11 +22,18 @@ const ACKS_AND_TIMEOUT: i32 = 3;
 const PARTITION: i32 = 4;
 const PARTITION_INDEX: i32 = 5;
 
+/**
+ * Streams one Produce request at a time (layout above) into its WalkSink: per-topic
+ * produced bytes and records, and batches by codec. A version above
+ * PRODUCE_MAX_WALKED_VERSION or bytes it cannot follow fail the walk (walkFailed once, at
+ * the frame's end); the request passes untouched either way.
+ */
 export class ProduceRequestWalker extends KafkaBodyWalker {
   /** The current topic's batches and bytes by codec (CODEC_NAMES, then unknown ids), reported with its totals. */
   private readonly codecBatches: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
   private readonly codecBytes: StaticArray<i64> = new StaticArray<i64>(CODEC_COUNT + 1);
 
+  /** One per connection, reused for every Produce request. */
   constructor(private readonly sink: WalkSink) { super(); }
 
   /** Prepares a walk of a Produce request of `version` whose body starts `bodyOffset` bytes into the frame. */
@@ -71,6 +79,7 @@ export class ProduceRequestWalker extends KafkaBodyWalker {
     }
   }
 
+  /** Flushes the last topic's totals and reports a failed walk. */
   frameEnded(): void {
     this.flushTopic();
     if (this.failed) this.sink.walkFailed();

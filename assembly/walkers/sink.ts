@@ -3,6 +3,7 @@ import { TopicLabels, TopicStat } from "../topics";
 
 /** Kafka's compression codecs, by the low 3 bits of a v2 batch's attributes (CompressionType.java). */
 export const CODEC_COUNT: i32 = 5;
+/** Codec label values, by codec index. */
 export const CODEC_NAMES: StaticArray<string> = ["none", "gzip", "snappy", "lz4", "zstd"];
 /** Codec id 5-7 are not defined by Kafka; such batches are counted under this index. */
 export const UNKNOWN_CODEC: i32 = CODEC_COUNT;
@@ -18,6 +19,10 @@ export const UNKNOWN_CODEC: i32 = CODEC_COUNT;
   return (<i32>attributes & 0x8) != 0;
 }
 
+/**
+ * Receives what the Produce and Fetch walkers find (walkers/produce.ts, walkers/fetch.ts);
+ * the filter's is MetricsWalkSink (stats-sinks.ts). Labels are `labels`' topic labels.
+ */
 export abstract class WalkSink {
   constructor(readonly labels: TopicLabels) {}
 

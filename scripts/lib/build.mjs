@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { root } from "./envoy.mjs";
 
+/** The release module `npm run build` writes (asconfig.json's release target). */
 export const FILTER_WASM = path.join(root, "build/kafka_filter.wasm");
 /** What the module is built from: its sources, the compiler settings and the compiler version (the lock file). */
 const INPUTS = ["assembly", "asconfig.json", "package-lock.json"];

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { isPortOpen, runInstaller, startProcess, stopProcess, tail, waitFor } from "./processes.mjs";
 
+/** The repository's root directory (absolute), from which every project path is resolved. */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** envoy/envoy.yaml parsed, with its Kafka listener, Wasm filter and broker cluster located. */

@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The vendored Kafka distribution's jar directory (.deps/kafka/lib), the Java clients' classpath. */
 export const KAFKA_LIB = path.join(root, ".deps/kafka/lib");
 
 /** Fails loudly, naming what is missing, unless java, javac and the Kafka client jars are there; returns the jar directory. */

@@ -158,6 +158,10 @@ class KafkaNode {
   }
 }
 
+/**
+ * "host:port" (or "[v6]:port") as [host, port], brackets removed; throws naming the text
+ * unless the port is an integer 1-65535 and the host is non-empty.
+ */
 export function splitAddress(address) {
   const at = address.lastIndexOf(":");
   const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");

@@ -85,6 +85,10 @@ export function freePort() {
   return freePortRun(1);
 }
 
+/**
+ * Resolves true when a TCP connection to `host`:`port` succeeds (it is closed at once), false on any error; never
+ * rejects.
+ */
 export function isPortOpen(port, host = "127.0.0.1") {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
@@ -93,9 +97,13 @@ export function isPortOpen(port, host = "127.0.0.1") {
   });
 }
 
+/** Resolves after `ms` milliseconds. */
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it returns a truthy value; throws `what` with `hint()` on timeout. */
+/**
+ * Polls `check` (sync or async) every `intervalMs` ms until it returns a truthy value, and
+ * resolves that value; after `timeoutMs` ms throws naming `what`, followed by `hint()`.
+ */
 export async function waitFor(what, check, { timeoutMs = 60000, intervalMs = 200, hint = () => "" } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -106,7 +114,11 @@ export async function waitFor(what, check, { timeoutMs = 60000, intervalMs = 200
   }
 }
 
-/** Starts a long-running process with its output in `logFile`; it dies with this process group. */
+/**
+ * Starts a long-running process with stdout and stderr appended to `logFile`; it dies with
+ * this process group. Returns the ChildProcess with `name`, `logFile` and `exited` (a
+ * promise of { code, signal }); a failure to start is written to the log.
+ */
 export function startProcess(name, command, args, { logFile, cwd, env } = {}) {
   const out = fs.openSync(logFile, "a");
   const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", out, out] });
@@ -127,6 +139,7 @@ export async function stopProcess(child, graceMs = 10000) {
   clearTimeout(timer);
 }
 
+/** The last `lines` lines of the text file `file`, for error messages; "(no log)" when it cannot be read. */
 export function tail(file, lines = 30) {
   try {
     return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");

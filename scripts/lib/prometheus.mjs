@@ -9,7 +9,9 @@ import YAML from "yaml";
 import { root } from "./envoy.mjs";
 import { isPortOpen, runInstaller, startProcess, stopProcess, tail, waitFor } from "./processes.mjs";
 
+/** The Prometheus scrape configuration shipped in deploy/, which the tests run unchanged. */
 export const PROMETHEUS_CONFIG = path.join(root, "deploy/prometheus/prometheus.yml");
+/** The shipped Grafana dashboard (JSON model) whose PromQL the tests evaluate. */
 export const DASHBOARD = path.join(root, "deploy/grafana/dashboards/kafka-filter.json");
 
 /**

@@ -33,6 +33,7 @@ export function topicIdListable(authorizer: Authorizer, id: Uuid, operation: Ope
   return authorizer.allowed(ResourceType.Topic, name, operation, false);
 }
 
+/** Whether `operation` on the single Cluster resource is allowed; a denial is audited. */
 export function clusterAllowed(authorizer: Authorizer, operation: Operation): bool {
   return authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, operation, true);
 }

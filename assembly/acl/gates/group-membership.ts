@@ -103,6 +103,11 @@ function gateGroupList<R extends Message, G>(request: Message, split: GroupSplit
   return GateResult.rewrite(request, new PrependGroups<R, G>(split.denied));
 }
 
+/**
+ * DescribeGroups (15): Describe per group. Denied ids become GROUP_AUTHORIZATION_FAILED
+ * entries placed before the broker's, as Kafka answers them; the rest are forwarded, or,
+ * when none is left, the whole answer is made here without the broker.
+ */
 export function gateDescribeGroups(request: DescribeGroupsRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<DescribeGroupsResponse_DescribedGroup>(request.groups, Operation.Describe, authorizer);
   request.groups = split.kept;
@@ -117,6 +122,10 @@ class AppendDeleteGroupResults extends ResponseMerger {
   }
 }
 
+/**
+ * DeleteGroups (42): Delete per group. Denied ids get GROUP_AUTHORIZATION_FAILED results
+ * appended after the broker's; the request is answered here when none is allowed.
+ */
 export function gateDeleteGroups(request: DeleteGroupsRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<DeleteGroupsResponse_DeletableGroupResult>(request.groupsNames, Operation.Delete, authorizer);
   if (split.denied.length == 0) return GateResult.pass();
@@ -182,6 +191,11 @@ class MergeShareGroupDescribe extends ResponseMerger {
   }
 }
 
+/**
+ * ShareGroupDescribe (77, KIP-932): Describe per group, then a group whose members are
+ * assigned a topic the principal may not Describe becomes TOPIC_AUTHORIZATION_FAILED
+ * with Kafka's message (MergeShareGroupDescribe).
+ */
 export function gateShareGroupDescribe(request: ShareGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<ShareGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
   request.groupIds = split.kept;
@@ -239,6 +253,11 @@ class MergeStreamsGroupDescribe extends ResponseMerger {
   }
 }
 
+/**
+ * StreamsGroupDescribe (89, KIP-1071): Describe per group, then a group whose topology
+ * names a topic the principal may not Describe becomes TOPIC_AUTHORIZATION_FAILED
+ * (MergeStreamsGroupDescribe).
+ */
 export function gateStreamsGroupDescribe(request: StreamsGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<StreamsGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
   request.groupIds = split.kept;
@@ -286,6 +305,11 @@ class MergeConsumerGroupDescribe extends ResponseMerger {
   }
 }
 
+/**
+ * ConsumerGroupDescribe (69, KIP-848): Describe per group, then a group with a member
+ * (current or target) assignment naming an undescribable topic becomes
+ * TOPIC_AUTHORIZATION_FAILED (MergeConsumerGroupDescribe).
+ */
 export function gateConsumerGroupDescribe(request: ConsumerGroupDescribeRequest, authorizer: Authorizer): GateResult {
   const split = new GroupSplit<ConsumerGroupDescribeResponse_DescribedGroup>(request.groupIds, Operation.Describe, authorizer);
   request.groupIds = split.kept;
@@ -310,6 +334,11 @@ class FilterListedGroups extends ResponseMerger {
   }
 }
 
+/**
+ * ListGroups (16): Describe on the Cluster lists every group; without it the broker's
+ * list is filtered to the groups the principal may Describe, quietly (no audit line,
+ * no error), as KafkaApis.handleListGroupsRequest does.
+ */
 export function gateListGroups(authorizer: Authorizer): GateResult {
   if (authorizer.allowed(ResourceType.Cluster, CLUSTER_NAME, Operation.Describe, false)) return GateResult.pass();
   return GateResult.passAndMerge(new FilterListedGroups(authorizer));
@@ -359,6 +388,12 @@ class AppendCoordinators extends ResponseMerger {
   }
 }
 
+/**
+ * FindCoordinator (10): Describe on the group (key type 0) or transactional id (1),
+ * ClusterAction on the Cluster for share-state keys (2). v0-3 carry one key and are
+ * answered whole (node -1, port -1, Kafka's default message); v4+ batch keys
+ * (KIP-699): denied keys get error entries appended after the broker's coordinators.
+ */
 export function gateFindCoordinator(version: i16, request: FindCoordinatorRequest, authorizer: Authorizer): GateResult {
   if (version < 4) {
     const code = coordinatorKeyError(request.keyType, request.key, authorizer);
@@ -410,10 +445,12 @@ function gateSubscribingHeartbeat(apiKey: i16, version: i16, groupId: string, su
   return GateResult.pass();
 }
 
+/** ConsumerGroupHeartbeat (68, KIP-848): Read on the group, Describe on every subscribed topic name. */
 export function gateConsumerGroupHeartbeat(version: i16, request: ConsumerGroupHeartbeatRequest, authorizer: Authorizer): GateResult {
   return gateSubscribingHeartbeat(68, version, request.groupId, request.subscribedTopicNames, authorizer);
 }
 
+/** ShareGroupHeartbeat (76, KIP-932): Read on the group, Describe on every subscribed topic name. */
 export function gateShareGroupHeartbeat(version: i16, request: ShareGroupHeartbeatRequest, authorizer: Authorizer): GateResult {
   return gateSubscribingHeartbeat(76, version, request.groupId, request.subscribedTopicNames, authorizer);
 }

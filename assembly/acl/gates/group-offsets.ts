@@ -52,6 +52,11 @@ class PrependOffsetCommitTopics extends ResponseMerger {
   }
 }
 
+/**
+ * OffsetCommit (8): Read on the group, else every partition answers
+ * GROUP_AUTHORIZATION_FAILED; then Read per topic (by id from v10, OffsetCommitRequest.json),
+ * denied topics answered per partition before the coordinator's topics.
+ */
 export function gateOffsetCommit(version: i16, request: OffsetCommitRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   if (!authorizer.allowed(ResourceType.Group, request.groupId, Operation.Read, true)) {
@@ -260,6 +265,11 @@ function gateOffsetFetchGroups(version: i16, request: OffsetFetchRequest, author
   return GateResult.rewrite(request, merger);
 }
 
+/**
+ * OffsetFetch (9): v8+ name several groups (KIP-709), earlier versions one; Describe on
+ * each group and Describe on each named topic (by id from v10), denied entries answered
+ * in Kafka's shape; an all-topics fetch is filtered quietly.
+ */
 export function gateOffsetFetch(version: i16, request: OffsetFetchRequest, authorizer: Authorizer): GateResult {
   return version >= 8 ? gateOffsetFetchGroups(version, request, authorizer) : gateOffsetFetchSingleGroup(version, request, authorizer);
 }
@@ -288,6 +298,10 @@ class PrependOffsetDeleteTopics extends ResponseMerger {
   }
 }
 
+/**
+ * OffsetDelete (47): Delete on the group, else GROUP_AUTHORIZATION_FAILED at the top level;
+ * then Read per topic, denied topics answered per partition before the coordinator's.
+ */
 export function gateOffsetDelete(request: OffsetDeleteRequest, authorizer: Authorizer): GateResult {
   if (!authorizer.allowed(ResourceType.Group, request.groupId, Operation.Delete, true)) {
     const response = new OffsetDeleteResponse();

@@ -30,10 +30,12 @@ function denyWhole(apiKey: i16, version: i16, code: i16): GateResult {
 
 // ---- ShareFetch (78), ShareAcknowledge (79) --------------------------------------------
 
+/** ShareFetch (78, KIP-932): see gateShareSession; any denied topic refuses the whole request. */
 export function gateShareFetch(version: i16, request: ShareFetchRequest, authorizer: Authorizer): GateResult {
   return gateShareSession<ShareFetchRequest>(78, version, request, authorizer);
 }
 
+/** ShareAcknowledge (79, KIP-932): see gateShareSession; any denied topic refuses the whole request. */
 export function gateShareAcknowledge(version: i16, request: ShareAcknowledgeRequest, authorizer: Authorizer): GateResult {
   return gateShareSession<ShareAcknowledgeRequest>(79, version, request, authorizer);
 }

@@ -128,6 +128,11 @@ function gateCreateDelegationToken(version: i16, request: CreateDelegationTokenR
   return denied !== null ? denied : GateResult.deny(null);
 }
 
+/**
+ * The gate for every API that is not a topic gate's: group, transaction and cluster APIs.
+ * Returns null for an API key this build does not know or that gateTopicApi handles, so
+ * the caller can tell "not mine" from a decision.
+ */
 export function gateGroupApi(apiKey: i16, apiVersion: i16, request: Message, authorizer: Authorizer): GateResult | null {
   if (!isKnownApi(apiKey) || isTopicGateApi(apiKey)) return null;
   if (isAlwaysPassApi(apiKey)) return GateResult.pass();

@@ -44,6 +44,10 @@ export function gateElectLeaders(version: i16, request: ElectLeadersRequest, aut
   return GateResult.deny(response);
 }
 
+/**
+ * AlterPartitionReassignments (45): Alter on the Cluster, else the whole request is answered
+ * with CLUSTER_AUTHORIZATION_FAILED at the top level and on every named partition.
+ */
 export function gateAlterPartitionReassignments(request: AlterPartitionReassignmentsRequest, authorizer: Authorizer): GateResult {
   if (clusterAllowed(authorizer, Operation.Alter)) return GateResult.pass();
   const response = new AlterPartitionReassignmentsResponse();

@@ -27,6 +27,10 @@ import {
 
 /** Kafka's ConfigResource.Type ids. */
 export const CONFIG_RESOURCE_TOPIC: i8 = 2;
+/**
+ * Broker, broker logger and client metrics (KIP-714) configs are checked on the Cluster; group (KIP-848) configs on
+ * the group.
+ */
 export const CONFIG_RESOURCE_BROKER: i8 = 4;
 export const CONFIG_RESOURCE_BROKER_LOGGER: i8 = 8;
 export const CONFIG_RESOURCE_CLIENT_METRICS: i8 = 16;
@@ -91,6 +95,7 @@ class DescribeConfigsDenials extends ResponseMerger {
 
 // ---- AlterConfigs (33) and IncrementalAlterConfigs (44) --------------------------------------
 
+/** AlterConfigs (33): AlterConfigs per resource (see gateAlteredResources). */
 export function gateAlterConfigs(request: AlterConfigsRequest, authorizer: Authorizer): GateResult {
   return gateAlteredResources<
     AlterConfigsRequest, AlterConfigsRequest_AlterConfigsResource,
@@ -98,6 +103,7 @@ export function gateAlterConfigs(request: AlterConfigsRequest, authorizer: Autho
   >(request, authorizer);
 }
 
+/** IncrementalAlterConfigs (44, KIP-339): AlterConfigs per resource (see gateAlteredResources). */
 export function gateIncrementalAlterConfigs(request: IncrementalAlterConfigsRequest, authorizer: Authorizer): GateResult {
   return gateAlteredResources<
     IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest_AlterConfigsResource,

@@ -19,6 +19,13 @@ import {
 } from "../model";
 import { topicIdError, topicNameError } from "./topic-common";
 
+/**
+ * Fetch (1): a follower's fetch (replica id >= 0) needs ClusterAction on the Cluster;
+ * a consumer's needs Read per topic, by id from v13 (FetchRequest.json; an unlearned id
+ * answers UNKNOWN_TOPIC_ID). Denied partitions are answered with their error and
+ * high watermark -1; an incremental fetch (v7+, session epoch > 0, KIP-227) is forwarded
+ * even when nothing allowed is left in it.
+ */
 export function gateFetch(version: i16, request: FetchRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;

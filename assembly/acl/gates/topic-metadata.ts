@@ -27,6 +27,12 @@ import { MetadataResponse, MetadataResponse_MetadataResponseTopic } from "../../
 import { Authorizer, CLUSTER_NAME, GateResult, Operation, ResourceType, ResponseMerger, UNKNOWN_TOPIC_ID } from "../model";
 import { rewriteOnly, topicIdError, topicNameError } from "./topic-common";
 
+/**
+ * Metadata (3): an all-topics request is forwarded and the listing filtered quietly;
+ * named topics need Describe (by id from v10), denied ones answered with their error.
+ * Auto-creation is turned off when the principal could not Create a forwarded name,
+ * as Kafka would refuse to create it.
+ */
 export function gateMetadata(version: i16, request: MetadataRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   if (topics === null || (version == 0 && topics.length == 0)) {

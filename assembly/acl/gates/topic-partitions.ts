@@ -30,6 +30,7 @@ import {
 
 // ---- ListOffsets (2) ------------------------------------------------------------
 
+/** ListOffsets (2): Describe per topic; denied partitions answer TOPIC_AUTHORIZATION_FAILED with -1 offsets. */
 export function gateListOffsets(request: ListOffsetsRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   const allowed = new Array<ListOffsetsRequest_ListOffsetsTopic>();
@@ -82,6 +83,7 @@ class ListOffsetsDenials extends ResponseMerger {
 
 // ---- DeleteRecords (21) -----------------------------------------------------------
 
+/** DeleteRecords (21): Delete per topic; denied partitions answer TOPIC_AUTHORIZATION_FAILED. */
 export function gateDeleteRecords(request: DeleteRecordsRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   const allowed = new Array<DeleteRecordsRequest_DeleteRecordsTopic>();
@@ -192,6 +194,7 @@ class OffsetForLeaderEpochDenials extends ResponseMerger {
 
 // ---- DescribeProducers (61) ---------------------------------------------------------
 
+/** DescribeProducers (61, KIP-664): Read per topic; denied topics keep their request position. */
 export function gateDescribeProducers(request: DescribeProducersRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   const allowed = new Array<DescribeProducersRequest_TopicRequest>();

@@ -54,6 +54,11 @@ export function produceAllowedByHead(version: i16, r: Reader, authorizer: Author
   return byId ? topicIdError(authorizer, scratchTopicId, Operation.Write) == 0 : topicNameError(authorizer, name, Operation.Write) == 0;
 }
 
+/**
+ * Produce (0): Write on the transactional id when set (else every partition answers
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then Write per topic, by id from v13
+ * (ProduceRequest.json). With acks=0 a denial sends nothing back, as the broker would not.
+ */
 export function gateProduce(version: i16, request: ProduceRequest, authorizer: Authorizer): GateResult {
   const topics = request.topicData;
   const transactionalId = request.transactionalId;

@@ -114,6 +114,11 @@ class AppendTransactionResults extends ResponseMerger {
   }
 }
 
+/**
+ * AddPartitionsToTxn (24): v0-3 come from producers, one transaction; v4+ batch
+ * transactions and come from brokers verifying them (KIP-890), so they need ClusterAction.
+ * A transaction with anything denied is answered whole (see transactionCodes).
+ */
 export function gateAddPartitionsToTxn(version: i16, request: AddPartitionsToTxnRequest, authorizer: Authorizer): GateResult {
   if (version < 4) {
     const codes = transactionCodes(request.v3AndBelowTransactionalId, request.v3AndBelowTopics, authorizer);
@@ -155,6 +160,7 @@ export function gateAddPartitionsToTxn(version: i16, request: AddPartitionsToTxn
 
 // ---- AddOffsetsToTxn (25), EndTxn (26) -------------------------------------------------
 
+/** AddOffsetsToTxn (25): Write on the transactional id, then Read on the group; one top-level error. */
 export function gateAddOffsetsToTxn(request: AddOffsetsToTxnRequest, authorizer: Authorizer): GateResult {
   let code: i16 = 0;
   if (!txnWriteAllowed(authorizer, request.transactionalId)) code = TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
@@ -165,6 +171,7 @@ export function gateAddOffsetsToTxn(request: AddOffsetsToTxnRequest, authorizer:
   return GateResult.deny(response);
 }
 
+/** EndTxn (26): Write on the transactional id; a denial carries producer id and epoch -1. */
 export function gateEndTxn(request: EndTxnRequest, authorizer: Authorizer): GateResult {
   if (txnWriteAllowed(authorizer, request.transactionalId)) return GateResult.pass();
   const response = new EndTxnResponse();
@@ -198,6 +205,10 @@ class PrependTxnOffsetTopics extends ResponseMerger {
   }
 }
 
+/**
+ * TxnOffsetCommit (28): Write on the transactional id, Read on the group (either denial
+ * answers every partition), then Read per topic; refused topics come first.
+ */
 export function gateTxnOffsetCommit(request: TxnOffsetCommitRequest, authorizer: Authorizer): GateResult {
   const topics = request.topics;
   let wholeCode: i16 = 0;
@@ -232,6 +243,7 @@ class MergeTransactionStates extends ResponseMerger {
   }
 }
 
+/** DescribeTransactions (65, KIP-664): Describe per transactional id; answers stay in request order. */
 export function gateDescribeTransactions(request: DescribeTransactionsRequest, authorizer: Authorizer): GateResult {
   const ids = request.transactionalIds;
   const kept = new Array<string>();
@@ -275,6 +287,7 @@ class FilterListedTransactions extends ResponseMerger {
   }
 }
 
+/** ListTransactions (66, KIP-664): the listing is filtered quietly to the ids the principal may Describe. */
 export function gateListTransactions(authorizer: Authorizer): GateResult {
   return GateResult.passAndMerge(new FilterListedTransactions(authorizer));
 }

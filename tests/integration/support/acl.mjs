@@ -6,8 +6,13 @@ import fs from "node:fs";
 import { javaClient, kcat } from "./clients.mjs";
 import { waitFor } from "../../../scripts/lib/processes.mjs";
 
+/**
+ * The stat_prefix of the ACL suites' filter; STATS is its stats' prefix as Envoy's /stats names them
+ * (wasmcustom.kafka.<prefix>).
+ */
 export const STAT_PREFIX = "broker1";
 export const STATS = `wasmcustom.kafka.${STAT_PREFIX}`;
+/** The principal the policy below gives every loopback connection. */
 export const PRINCIPAL = "User:app";
 
 /**

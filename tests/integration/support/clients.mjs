@@ -6,6 +6,7 @@ import path from "node:path";
 import { root } from "../../../scripts/lib/envoy.mjs";
 import { compiledJavaClasspath, requireJava } from "../../../scripts/lib/java.mjs";
 
+/** Fails loudly, naming the package, unless kcat runs; returns its `-V` output (version banner). */
 export function requireKcat() {
   const probe = spawnSync("kcat", ["-V"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
@@ -14,7 +15,10 @@ export function requireKcat() {
   return probe.stdout;
 }
 
-/** Runs kcat with `args`, feeding `input`; resolves { code, stdout, stderr }. */
+/**
+ * Runs kcat with `args`, feeding `input`; resolves { code, stdout, stderr } whatever the
+ * exit code. Rejects (kcat killed) after `timeoutMs` ms, or when kcat cannot start.
+ */
 export function kcat(args, { input = "", timeoutMs = 60000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });

@@ -113,6 +113,7 @@ export function leadersOf(metadataText, topic) {
  * with the tail of each chunk carried over so a match split across reads is found.
  */
 export class LeakScanner {
+  /** `brokers`: [{ nodeId, host, port }], each broker's real client address. */
   constructor(brokers) {
     this.patterns = [];
     for (const { nodeId, host, port } of brokers) {
@@ -147,6 +148,7 @@ export class LeakScanner {
     };
   }
 
+  /** { bytesScanned, streams, hits (count), byKind: { [kind]: count } }; the hits themselves are in `hits`. */
   summary() {
     const byKind = {};
     for (const hit of this.hits) byKind[hit.kind] = (byKind[hit.kind] ?? 0) + 1;
@@ -277,6 +279,10 @@ export function produceRequestV12({ correlationId, topic, partition, batch, acks
  * counted as unattributed otherwise (for example one closed before the watch began).
  */
 export class SocketWatch {
+  /**
+   * `brokerAddresses`/`envoyAddresses`: "ip:port" strings as ss prints them; `allowedBrokerClients()`
+   * returns pids, `allowedEnvoyClientPorts()` a Set of local ports; `intervalMs`: poll period in ms.
+   */
   constructor({ brokerAddresses, envoyAddresses, allowedBrokerClients, allowedEnvoyClientPorts, intervalMs = 250 }) {
     Object.assign(this, { brokerAddresses: new Set(brokerAddresses), envoyAddresses: new Set(envoyAddresses), allowedBrokerClients, allowedEnvoyClientPorts, intervalMs });
     this.owners = new Map();
@@ -289,17 +295,20 @@ export class SocketWatch {
     this.phase = "start";
   }
 
+  /** Polls now and every `intervalMs`; resolves after the first poll (rejects when ss is missing or fails). */
   start() {
     this.timer = setInterval(() => { if (!this.busy) this.poll(); }, this.intervalMs);
     return this.poll();
   }
 
+  /** Stops the timer, waits for a poll in progress, then polls once more so sockets of the last moment are seen. */
   async stop() {
     clearInterval(this.timer);
     while (this.busy) await new Promise((resolve) => setTimeout(resolve, 20));
     await this.poll();
   }
 
+  /** One `ss -tanpH` run, recorded; rejects naming ss (iproute2) when it cannot run or exits non-zero. */
   poll() {
     this.busy = true;
     return new Promise((resolve, reject) => {
@@ -319,6 +328,7 @@ export class SocketWatch {
     });
   }
 
+  /** Files one ss line (state, local, peer, users:(("cmd",pid=N,...))) under the watched peer it connects to. */
   record(line) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 5 || fields[0] === "LISTEN") return;
@@ -336,7 +346,11 @@ export class SocketWatch {
     if (!seen || (!seen.owner && owner)) target.set(key, { local, peer, state, owner, phase: seen?.phase ?? this.phase });
   }
 
-  /** { brokerSockets, envoySockets, bypass: [...], unscanned: [...], unattributed: [...], polls }. */
+  /**
+   * { polls, brokerSockets, envoyUpstreamSockets, envoySockets } (counts) and the offending
+   * sockets ({ local, peer, state, owner, phase }): `bypass` (a broker's client other than
+   * Envoy), `unscanned` (an Envoy client other than a tap), `unattributed` (no owner seen).
+   */
   report() {
     const allowed = new Set(this.allowedBrokerClients());
     const tapPorts = this.allowedEnvoyClientPorts();

@@ -7,6 +7,14 @@ import net from "node:net";
 
 // ---- encoding ----
 
+/**
+ * Builds Kafka protocol primitives (https://kafka.apache.org/protocol#protocol_types),
+ * big-endian; every method appends and returns `this`, build() concatenates. Method
+ * names are the types: int8..int64 (int64 takes a number or BigInt), uvarint/varint
+ * (32-bit; varint zigzag-encodes), string/compactString and compactBytes (null encodes
+ * null), array/compactArray (items written by `each(encoder, item)`), uuid (16 bytes or
+ * Java's base64 text), noTags (an empty tagged-field section).
+ */
 export class Encoder {
   constructor() { this.parts = []; }
   bytes(buffer) { this.parts.push(Buffer.from(buffer)); return this; }
@@ -78,6 +86,10 @@ export function requestFrame({ apiKey, apiVersion, correlationId, clientId = "ac
 
 // ---- requests ----
 
+/**
+ * ApiVersions request frame: v3+ (flexible) names the client software "acl-wire-test" 1.0; earlier versions have an
+ * empty body.
+ */
 export function apiVersionsRequest({ correlationId, version = 3 }) {
   const body = version >= 3 ? new Encoder().compactString("acl-wire-test").compactString("1.0").noTags().build() : Buffer.alloc(0);
   return requestFrame({ apiKey: 18, apiVersion: version, correlationId, flexible: version >= 3, body });
@@ -139,12 +151,17 @@ const CRC32C_TABLE = (() => {
   return table;
 })();
 
+/** CRC-32C (Castagnoli) of `buffer`, as an unsigned 32-bit number: a v2 record batch's CRC. */
 export function crc32c(buffer) {
   let crc = 0xffffffff;
   for (const byte of buffer) crc = CRC32C_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/**
+ * One uncompressed magic v2 record batch (base offset 0, no producer id) of `values`
+ * (strings, UTF-8) as null-key records, timestamps now (ms); a Buffer.
+ */
 export function recordBatch(values) {
   const now = Date.now();
   const records = values.map((value, i) => {
@@ -160,6 +177,12 @@ export function recordBatch(values) {
 
 // ---- decoding ----
 
+/**
+ * Reads Kafka protocol primitives from `buffer` at `pos`, big-endian, mirroring Encoder; int64
+ * returns a BigInt, uuid Java's base64url text, null strings/bytes/arrays null. Fixed-size
+ * reads past the end throw Buffer's RangeError; string and bytes reads are cut at the end,
+ * and uvarint reads missing bytes as 0.
+ */
 export class Decoder {
   constructor(buffer) { this.buffer = buffer; this.pos = 0; }
   int8() { const v = this.buffer.readInt8(this.pos); this.pos += 1; return v; }
@@ -340,6 +363,7 @@ export function recordBatches(records) {
  * when the peer closes.
  */
 export class RawConnection {
+  /** Connects to `bootstrap` ("host:port", IPv4 or a name); rejects when the connection fails. */
   static async open(bootstrap) {
     const [host, port] = bootstrap.split(":");
     const connection = new RawConnection(net.connect(Number(port), host));
@@ -369,6 +393,7 @@ export class RawConnection {
     });
   }
 
+  /** Hands queued frames to waiting response() calls; once closed, fails the waiters left. */
   flushWaiters() {
     while (this.waiters.length && (this.frames.length || this.isClosed)) {
       const waiter = this.waiters.shift();
@@ -377,6 +402,7 @@ export class RawConnection {
     }
   }
 
+  /** Writes `bytes`; resolves once they are handed to the OS. */
   write(bytes) { return new Promise((resolve) => this.socket.write(bytes, resolve)); }
 
   /** Writes `bytes` one byte per write, `delayMs` apart: TCP segments as small as they get. */
@@ -401,9 +427,11 @@ export class RawConnection {
     return { correlationId, frame, body: frame.subarray(d.pos) };
   }
 
+  /** Destroys the socket at once (no FIN handshake wait); `closed` then resolves. */
   close() { this.socket.destroy(); }
 }
 
+/** A random 16-byte topic id (a Buffer), which no broker knows. */
 export const randomTopicId = () => crypto.randomBytes(16);
 
 /**

@@ -4,11 +4,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { root } from "../../../scripts/lib/envoy.mjs";
 
+/**
+ * The Kafka version the project pins (tools/kafka/pom.xml's kafka.version), e.g. "4.3.1"; names the spec/ directory.
+ */
 export function kafkaVersion() {
   const pom = fs.readFileSync(path.join(root, "tools/kafka/pom.xml"), "utf8");
   return /<kafka.version>([^<]+)<\/kafka.version>/.exec(pom)[1];
 }
 
+/** Map of api key (number) → API name without "Request" (e.g. 3 → "Metadata"), removed APIs included. */
 export function apiNamesByKey() {
   const dir = path.join(root, "spec", `kafka-${kafkaVersion()}`);
   const names = new Map();
