@@ -224,8 +224,16 @@ export class Writer {
       else this.writeInt16(-1);
       return;
     }
-    if (compact) this.writeUnsignedVarint(<u32>length + 1);
-    else this.writeInt16(<i16>length);
+    if (compact) {
+      this.writeUnsignedVarint(<u32>length + 1);
+    } else {
+      // As writeStringOf: a classic string's int16 length cannot carry more, and a cast would wrap.
+      if (length > i16.MAX_VALUE) {
+        this.fail(EncodeError.ValueTooLarge, "");
+        return;
+      }
+      this.writeInt16(<i16>length);
+    }
     this.writeRaw(changetype<usize>(buffer) + <usize>offset, length);
   }
 

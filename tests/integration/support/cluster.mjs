@@ -291,20 +291,28 @@ export class SocketWatch {
     this.polls = 0;
     this.timer = null;
     this.busy = false;
+    /** The first timed poll's failure (ss gone or failing mid-watch), rethrown by stop(). */
+    this.failure = null;
     /** A label for what runs now; each socket keeps the one it was first seen under. */
     this.phase = "start";
   }
 
   /** Polls now and every `intervalMs`; resolves after the first poll (rejects when ss is missing or fails). */
   start() {
-    this.timer = setInterval(() => { if (!this.busy) this.poll(); }, this.intervalMs);
+    // A timed poll that fails is kept, not thrown into the event loop (an unhandled
+    // rejection would end the test run without the message); stop() rethrows it.
+    this.timer = setInterval(() => { if (!this.busy && !this.failure) this.poll().catch((error) => { this.failure = error; }); }, this.intervalMs);
     return this.poll();
   }
 
-  /** Stops the timer, waits for a poll in progress, then polls once more so sockets of the last moment are seen. */
+  /**
+   * Stops the timer, waits for a poll in progress, then polls once more so sockets of the
+   * last moment are seen; rejects with the first timed poll's failure, if one failed.
+   */
   async stop() {
     clearInterval(this.timer);
     while (this.busy) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.failure) throw this.failure;
     await this.poll();
   }
 

@@ -115,3 +115,22 @@ describe("generated messages", () => {
     }
   });
 });
+
+describe("Writer string bytes", () => {
+  // A classic string's length is an int16: 32767 bytes fit, 32768 must fail rather than wrap to -32768 (null).
+  test("writeStringBytes writes 32767 bytes and refuses 32768 with ValueTooLarge, as writeStringOf does", () => {
+    const source = new ArrayBuffer(32768);
+    const fits = new Writer();
+    fits.writeStringBytes(source, 0, 32767, false);
+    expect(fits.ok).toBe(true);
+    expect(fits.pos).toBe(2 + 32767);
+    const over = new Writer();
+    over.writeStringBytes(source, 0, 32768, false);
+    expect(over.ok).toBe(false);
+    expect(encodeErrorName(over.errorCode)).toBe("ValueTooLarge");
+    const compact = new Writer();
+    compact.writeStringBytes(source, 0, 32768, true);
+    expect(compact.ok).toBe(true);
+    expect(compact.pos).toBe(3 + 32768);
+  });
+});
