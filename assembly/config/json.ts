@@ -35,10 +35,16 @@ export function jsonKindName(kind: JsonKind): string {
 
 // Deep nesting is never meaningful in this configuration; the cap keeps recursion bounded.
 const MAX_DEPTH = 64;
+// Objects with more members than this check repeated names in a set, not by a scan of
+// the names so far: a 1 MB object of 50,000 members would otherwise take minutes.
+const SCAN_MEMBERS = 16;
 
 export class JsonParser {
   private text: string = "";
   private pos: i32 = 0;
+  /** Where the parser is, for errors: member names, with -1 in pathIndexes, or array indexes. */
+  private pathKeys: string[] = [];
+  private pathIndexes: i32[] = [];
   error: string = "";
 
   /** Parses a complete document; returns null and sets `error` on failure. */
@@ -46,6 +52,8 @@ export class JsonParser {
     this.text = text;
     this.pos = 0;
     this.error = "";
+    this.pathKeys = [];
+    this.pathIndexes = [];
     const value = this.parseValue(0);
     if (value == null) return null;
     this.skipWhitespace();
@@ -53,9 +61,38 @@ export class JsonParser {
     return value;
   }
 
+  /**
+   * Records the first error: what, the offset (in UTF-16 code units of the text) and,
+   * inside the document, the path of the value being read in the configuration errors'
+   * notation, e.g. `... at offset 45 (at consumer_lag.expiry_ms)`.
+   */
   private fail(message: string): JsonValue | null {
-    if (this.error.length == 0) this.error = message + " at offset " + this.pos.toString();
+    if (this.error.length > 0) return null;
+    this.error = message + " at offset " + this.pos.toString();
+    if (this.pathKeys.length > 0) this.error += " (at " + this.path() + ")";
     return null;
+  }
+
+  private path(): string {
+    let path = "";
+    for (let i = 0; i < this.pathKeys.length; i++) {
+      const index = this.pathIndexes[i];
+      if (index >= 0) { path += "[" + index.toString() + "]"; continue; }
+      const key = this.pathKeys[i];
+      if (i > 0) path += ".";
+      path += isPlainName(key) ? key : "\"" + key + "\"";
+    }
+    return path;
+  }
+
+  private enter(key: string, index: i32): void {
+    this.pathKeys.push(key);
+    this.pathIndexes.push(index);
+  }
+
+  private leave(): void {
+    this.pathKeys.pop();
+    this.pathIndexes.pop();
   }
 
   private skipWhitespace(): void {
@@ -100,14 +137,17 @@ export class JsonParser {
     this.pos++;
     this.skipWhitespace();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x7d) { this.pos++; return value; }
+    let seen: Set<string> | null = null;
     for (;;) {
       this.skipWhitespace();
       if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x22) return this.fail("expected a member name");
       const key = this.parseString();
       if (key == null) return null;
-      for (let i = 0; i < value.keys.length; i++) {
-        if (value.keys[i] == key) return this.fail("duplicate member \"" + key + "\"");
-      }
+      this.enter(key, -1);
+      if (seen == null && value.keys.length >= SCAN_MEMBERS) seen = setOf(value.keys);
+      const repeated = seen != null ? seen.has(key) : value.keys.includes(key);
+      if (repeated) return this.fail("duplicate member \"" + key + "\"");
+      if (seen != null) seen.add(key);
       this.skipWhitespace();
       if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x3a) return this.fail("expected ':'");
       this.pos++;
@@ -115,11 +155,13 @@ export class JsonParser {
       if (member == null) return null;
       value.keys.push(key);
       value.items.push(member);
+      // The member stays on the path until its separator: an error there is "after" it.
       this.skipWhitespace();
       if (this.pos >= this.text.length) return this.fail("unterminated object");
       const c = this.text.charCodeAt(this.pos++);
+      if (c != 0x7d && c != 0x2c) { this.pos--; return this.fail("expected ',' or '}'"); }
+      this.leave();
       if (c == 0x7d) return value;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or '}'"); }
     }
     return null; // unreachable; AssemblyScript's flow analysis wants an exit
   }
@@ -131,14 +173,16 @@ export class JsonParser {
     this.skipWhitespace();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x5d) { this.pos++; return value; }
     for (;;) {
+      this.enter("", value.items.length);
       const item = this.parseValue(depth + 1);
       if (item == null) return null;
       value.items.push(item);
       this.skipWhitespace();
       if (this.pos >= this.text.length) return this.fail("unterminated array");
       const c = this.text.charCodeAt(this.pos++);
+      if (c != 0x5d && c != 0x2c) { this.pos--; return this.fail("expected ',' or ']'"); }
+      this.leave();
       if (c == 0x5d) return value;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or ']'"); }
     }
     return null; // unreachable; AssemblyScript's flow analysis wants an exit
   }
@@ -184,24 +228,67 @@ export class JsonParser {
     return null;
   }
 
+  /**
+   * RFC 8259's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+   * A looser scan let parseFloat read a prefix ("100-5" as 100, "1e+" as 1), so a typo
+   * became a different value instead of an error.
+   */
   private parseNumber(): JsonValue | null {
     const start = this.pos;
-    if (this.text.charCodeAt(this.pos) == 0x2d) this.pos++;
-    let digits = 0;
-    while (this.pos < this.text.length) {
-      const c = this.text.charCodeAt(this.pos);
-      if ((c >= 0x30 && c <= 0x39)) digits++;
-      else if (c != 0x2e && c != 0x65 && c != 0x45 && c != 0x2b && c != 0x2d) break;
+    if (this.peek() == 0x2d) this.pos++;
+    if (this.peek() == 0x30) {
       this.pos++;
+      if (isDigit(this.peek())) { this.pos = start; return this.fail("invalid number (no leading zeros)"); }
+    } else if (!this.skipDigits()) {
+      this.pos = start;
+      return this.fail("invalid number");
     }
-    const literal = this.text.substring(start, this.pos);
-    const parsed = parseFloat(literal);
-    if (digits == 0 || isNaN(parsed)) { this.pos = start; return this.fail("invalid number"); }
+    if (this.peek() == 0x2e) {
+      this.pos++;
+      if (!this.skipDigits()) { this.pos = start; return this.fail("invalid number (digits must follow '.')"); }
+    }
+    if (this.peek() == 0x65 || this.peek() == 0x45) {
+      this.pos++;
+      if (this.peek() == 0x2b || this.peek() == 0x2d) this.pos++;
+      if (!this.skipDigits()) { this.pos = start; return this.fail("invalid number (digits must follow the exponent)"); }
+    }
     const value = new JsonValue();
     value.kind = JsonKind.Number;
-    value.numberValue = parsed;
+    value.numberValue = parseFloat(this.text.substring(start, this.pos));
     return value;
   }
+
+  /** The character at the current position, or -1 at the end. */
+  private peek(): i32 {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+
+  /** Skips a run of digits; false when there is none. */
+  private skipDigits(): bool {
+    const start = this.pos;
+    while (isDigit(this.peek())) this.pos++;
+    return this.pos > start;
+  }
+}
+
+function setOf(keys: string[]): Set<string> {
+  const set = new Set<string>();
+  for (let i = 0; i < keys.length; i++) set.add(keys[i]);
+  return set;
+}
+
+/** A member name the path shows bare: letters, digits and '_', not starting with a digit. */
+function isPlainName(key: string): bool {
+  if (key.length == 0 || isDigit(key.charCodeAt(0))) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (!(isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f)) return false;
+  }
+  return true;
+}
+
+function isDigit(c: i32): bool {
+  return c >= 0x30 && c <= 0x39;
 }
 
 function boolValue(b: bool): JsonValue {

@@ -68,12 +68,12 @@ describe("plugin configuration", () => {
     expectMention(parseFilterConfig('{"max_topic_labels":10001}').error, 'field "max_topic_labels"');
     expectMention(parseFilterConfig('{"topic_labels":"orders"}').error, 'field "topic_labels"');
     expect(parseFilterConfig('{"topic_labels":["ok","bad/name"]}').error)
-      .toBe('field "topic_labels": item 1 must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not "." or "..")');
-    expectMention(parseFilterConfig('{"topic_labels":[""]}').error, 'field "topic_labels": item 0');
-    expectMention(parseFilterConfig('{"topic_labels":[".."]}').error, 'field "topic_labels": item 0');
-    expectMention(parseFilterConfig('{"topic_labels":[7]}').error, 'field "topic_labels": item 0');
+      .toBe('field "topic_labels[1]": must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not "." or "..")');
+    expectMention(parseFilterConfig('{"topic_labels":[""]}').error, 'field "topic_labels[0]"');
+    expectMention(parseFilterConfig('{"topic_labels":[".."]}').error, 'field "topic_labels[0]"');
+    expectMention(parseFilterConfig('{"topic_labels":[7]}').error, 'field "topic_labels[0]"');
     expect(parseFilterConfig('{"max_topic_labels":1,"topic_labels":["a","b"]}').error)
-      .toBe('field "topic_labels": lists 2 topics, more than max_topic_labels (1)');
+      .toBe('field "topic_labels[1]": one topic more than max_topic_labels (1) allows');
   });
 
   it("says where JSON is broken", () => {
@@ -81,6 +81,52 @@ describe("plugin configuration", () => {
     expect(parseFilterConfig("[1,2]").error).toBe("configuration must be a JSON object, got an array");
     expectMention(parseFilterConfig('{"a":1,"a":2}').error, "duplicate member");
     expectMention(parseFilterConfig('{"stat_prefix":"x"').error, "unterminated object");
+  });
+
+  it("reads numbers by JSON's grammar: a malformed one is an error, not a prefix of it", () => {
+    // parseFloat read "100-5" as 100 and "1e+" as 1: a typo became a different value.
+    const bad: string[] = ["100-5", "1e+", "1--2", "0100", "128.", ".5", "+1", "1e", "-", "1.2.3", "1ee2", "00", "-01"];
+    for (let i = 0; i < bad.length; i++) {
+      const error = parseFilterConfig('{"max_in_flight_requests": ' + bad[i] + "}").error;
+      expect(error.startsWith("configuration is not valid JSON: ")).toBe(true, bad[i] + ": " + error);
+      expectMention(error, "(at max_in_flight_requests)");
+    }
+    const good: string[] = ["1000", "1e3", "1E3", "1e+3", "10000e-1", "1000.0", "1.5e3"];
+    for (let i = 0; i < good.length; i++) {
+      const config = parseFilterConfig('{"max_in_flight_requests": ' + good[i] + "}").config;
+      expect(config != null).toBe(true, good[i]);
+      expect(config!.maxInFlightRequests).toBe(i == 6 ? 1500 : 1000, good[i]);
+    }
+    expect(parseFilterConfig('{"max_frame_bytes": 0100}').error)
+      .toBe("configuration is not valid JSON: invalid number (no leading zeros) at offset 20 (at max_frame_bytes)");
+    expect(parseFilterConfig('{"max_client_software_labels": -0}').config!.maxClientSoftwareLabels).toBe(0);
+    expectMention(parseFilterConfig('{"max_frame_bytes": 1e400}').error, 'field "max_frame_bytes"');
+    expectMention(parseFilterConfig('{"max_frame_bytes": 9007199254740993}').error, 'field "max_frame_bytes"');
+  });
+
+  it("names the path of a JSON error inside the document", () => {
+    expect(parseFilterConfig('{"consumer_lag":{"expiry_ms":1000,"expiry_ms":2000}}').error)
+      .toBe('configuration is not valid JSON: duplicate member "expiry_ms" at offset 45 (at consumer_lag.expiry_ms)');
+    expectMention(parseFilterConfig('{"acl":{"rules":[{"name":"r"},{"name":"s","hosts":["a" "b"]}]}}').error,
+      "expected ',' or ']' at offset 55 (at acl.rules[1].hosts[0])");
+    expectMention(parseFilterConfig('{"broker_addresses":{"nodes":{"1":"a:1","1":"b:1"}}}').error,
+      'duplicate member "1" at offset 43 (at broker_addresses.nodes."1")');
+  });
+
+  it("finds a repeated member among many (checked through a set past 16 members)", () => {
+    let text = '{"broker_addresses":{"nodes":{';
+    for (let i = 0; i < 40; i++) text += '"' + i.toString() + '":"h:1",';
+    text += '"7":"h:2"}}}';
+    expectMention(parseFilterConfig(text).error, 'duplicate member "7"');
+    expect(parseFilterConfig(text.replace('"7":"h:2"', '"40":"h:2"')).error).toBe("");
+  });
+
+  it("refuses a label allowlist at its first entry past the limit, repeats not counted", () => {
+    expect(parseFilterConfig('{"max_topic_labels":2,"topic_labels":["a","a","b","a","c","d"]}').error)
+      .toBe('field "topic_labels[4]": one topic more than max_topic_labels (2) allows');
+    expect(parseFilterConfig('{"max_topic_labels":2,"topic_labels":["a","b","b","a"]}').config!.topicLabels!.join(",")).toBe("a,b");
+    expect(parseFilterConfig('{"max_client_id_labels":0,"client_id_labels":["x"]}').error)
+      .toBe('field "client_id_labels[0]": one client id more than max_client_id_labels (0) allows');
   });
 
   it("never traps on hostile text", () => {
