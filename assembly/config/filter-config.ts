@@ -1,6 +1,6 @@
 // The plugin configuration: its schema, defaults and validation. A rejected
 // configuration names the offending field, and Envoy refuses to load the plugin.
-import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
+import { JsonKind, JsonParser, JsonValue, invalidUtf8Offset, jsonKindName } from "./json";
 import { AclConfig, parseAclConfig } from "../acl/config";
 import { isTopicName } from "../topics";
 import { BrokerAddressesConfig, parseBrokerAddresses } from "../rewrite/config";
@@ -49,6 +49,22 @@ const MAX_CLIENT_ID_LABEL_LENGTH: i32 = 255;
 export class ConfigResult {
   config: FilterConfig | null = null;
   error: string = "";
+}
+
+/**
+ * Parses and validates the plugin configuration as Envoy hands it over: bytes, which
+ * must be UTF-8 (RFC 8259 section 8.1). Decoding invalid UTF-8 leniently would turn a
+ * stray byte into U+FFFD, or swallow the quote after it, and load a principal or client
+ * id that matches nothing; such bytes are refused, naming their offset.
+ */
+export function parseFilterConfigBytes(bytes: ArrayBuffer): ConfigResult {
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0) {
+    const result = new ConfigResult();
+    result.error = "configuration is not valid UTF-8 at byte " + bad.toString();
+    return result;
+  }
+  return parseFilterConfig(String.UTF8.decode(bytes));
 }
 
 /** Parses and validates the plugin configuration. Empty text means all defaults. */

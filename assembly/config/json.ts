@@ -33,6 +33,43 @@ export function jsonKindName(kind: JsonKind): string {
   }
 }
 
+/**
+ * The offset of the first byte of `bytes` that is not part of well-formed UTF-8
+ * (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF),
+ * or -1 when all of it is. A NUL byte is well-formed; the JSON reader refuses it.
+ */
+export function invalidUtf8Offset(bytes: ArrayBuffer): i32 {
+  const view = Uint8Array.wrap(bytes);
+  const n = view.length;
+  let i = 0;
+  while (i < n) {
+    const b = <i32>view[i];
+    if (b < 0x80) { i++; continue; }
+    let need = 0;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b == 0xe0) low = 0xa0;
+      else if (b == 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b == 0xf0) low = 0x90;
+      else if (b == 0xf4) high = 0x8f;
+    } else return i;
+    if (i + need >= n) return i;
+    const second = <i32>view[i + 1];
+    if (second < low || second > high) return i;
+    for (let k = 2; k <= need; k++) {
+      const c = <i32>view[i + k];
+      if (c < 0x80 || c > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
 // Deep nesting is never meaningful in this configuration; the cap keeps recursion bounded.
 const MAX_DEPTH = 64;
 // Objects with more members than this check repeated names in a set, not by a scan of

@@ -1,4 +1,4 @@
-import { parseFilterConfig } from "../../../assembly/config/filter-config";
+import { parseFilterConfig, parseFilterConfigBytes } from "../../../assembly/config/filter-config";
 
 function expectMention(error: string, part: string): void {
   expect(error.includes(part)).toBe(true, "\"" + error + "\" should mention " + part);
@@ -133,5 +133,36 @@ describe("plugin configuration", () => {
     const samples: string[] = ["{", "}", "\"", "\"\\u12", "-", "1e999999", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
       "{\"stat_prefix\":\"\\q\"}", "nul", "\u0000", "{\"a\":[1,2,{\"b\":null}]}"];
     for (let i = 0; i < samples.length; i++) expect(parseFilterConfig(samples[i]).error).not.toBe("");
+  });
+});
+
+function bytesOf(values: i32[]): ArrayBuffer {
+  const buffer = new ArrayBuffer(values.length);
+  const view = Uint8Array.wrap(buffer);
+  for (let i = 0; i < values.length; i++) view[i] = <u8>values[i];
+  return buffer;
+}
+
+describe("plugin configuration bytes", () => {
+  it("refuses bytes that are not UTF-8, naming the offset, and reads UTF-8 text", () => {
+    // {"stat_prefix":"a\xff"} once lost its closing quote to the lenient decoder; a principal
+    // with a stray byte loaded as one with U+FFFD, matching nobody.
+    const prefix: i32[] = [];
+    const text = '{"client_id_labels":["a';
+    for (let i = 0; i < text.length; i++) prefix.push(text.charCodeAt(i));
+    const tail: i32[] = [0x22, 0x5d, 0x7d];
+    const invalid: i32[][] = [[0xff], [0xc3, 0x28], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0x80]];
+    for (let k = 0; k < invalid.length; k++) {
+      const bytes = prefix.concat(invalid[k]).concat(tail);
+      expect(parseFilterConfigBytes(bytesOf(bytes)).error).toBe("configuration is not valid UTF-8 at byte " + prefix.length.toString(), k.toString());
+    }
+    expect(parseFilterConfigBytes(bytesOf(prefix.concat([0xe2, 0x82]))).error).toBe("configuration is not valid UTF-8 at byte " + prefix.length.toString());
+    const valid: i32[][] = [[0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xef, 0xbf, 0xbf], [0xf4, 0x8f, 0xbf, 0xbf]];
+    for (let k = 0; k < valid.length; k++) {
+      const result = parseFilterConfigBytes(bytesOf(prefix.concat(valid[k]).concat(tail)));
+      expect(result.error).toBe("", k.toString());
+      expect(String.UTF8.byteLength(result.config!.insight.clientIdLabels![0])).toBe(1 + valid[k].length);
+    }
+    expect(parseFilterConfigBytes(new ArrayBuffer(0)).config!.statPrefix).toBe("kafka");
   });
 });
