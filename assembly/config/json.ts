@@ -250,19 +250,38 @@ export class JsonParser {
       else if (escape == 0x72) result += "\r";
       else if (escape == 0x74) result += "\t";
       else if (escape == 0x75) {
-        let code: i32 = 0;
-        for (let i = 0; i < 4; i++) {
-          if (this.pos >= this.text.length) { this.fail("truncated \\u escape"); return null; }
-          const digit = hexDigit(this.text.charCodeAt(this.pos++));
-          if (digit < 0) { this.fail("invalid \\u escape"); return null; }
-          code = (code << 4) | digit;
+        const code = this.hex4();
+        if (code < 0) return null;
+        // A surrogate escape must be a pair, high then low: a lone one is no character, and a
+        // string holding it could match no principal or client id (those arrive as UTF-8).
+        if (code >= 0xdc00 && code <= 0xdfff) { this.fail("lone surrogate in \\u escape"); return null; }
+        if (code >= 0xd800 && code <= 0xdbff) {
+          if (this.text.substr(this.pos, 2) != "\\u") { this.fail("lone surrogate in \\u escape"); return null; }
+          this.pos += 2;
+          const low = this.hex4();
+          if (low < 0) return null;
+          if (low < 0xdc00 || low > 0xdfff) { this.fail("lone surrogate in \\u escape"); return null; }
+          result += String.fromCharCode(code, low);
+        } else {
+          result += String.fromCharCode(code);
         }
-        result += String.fromCharCode(code);
       } else { this.pos--; this.fail("invalid escape"); return null; }
       runStart = this.pos;
     }
     this.fail("unterminated string");
     return null;
+  }
+
+  /** The 4 hex digits of a \u escape; -1 (with the error set) when they are not. */
+  private hex4(): i32 {
+    let code: i32 = 0;
+    for (let i = 0; i < 4; i++) {
+      if (this.pos >= this.text.length) { this.fail("truncated \\u escape"); return -1; }
+      const digit = hexDigit(this.text.charCodeAt(this.pos++));
+      if (digit < 0) { this.fail("invalid \\u escape"); return -1; }
+      code = (code << 4) | digit;
+    }
+    return code;
   }
 
   /**

@@ -173,6 +173,8 @@ test("JSON-level faults: repeated members name their path; invalid JSON and non-
   refused(withByte('{"stat_prefix":"a', [0xff], '"}'), "configuration is not valid UTF-8 at byte 17");
   refused(withByte('{"stat_prefix":"a"}', [0xff], ""), "configuration is not valid UTF-8 at byte 19");
   loads(withByte(principal, [0xc3, 0xa9], rest));
+  refused('{"client_id_labels":["\\ud800"]}', "lone surrogate in \\u escape at offset 28 (at client_id_labels[0])");
+  loads('{"client_id_labels":["\\ud83d\\ude00"]}');
 });
 
 test("1 MB configurations load or are refused in one pass: 50,000 node ids, 90,000 topic labels", () => {

@@ -129,6 +129,17 @@ describe("plugin configuration", () => {
       .toBe('field "client_id_labels[0]": one client id more than max_client_id_labels (0) allows');
   });
 
+  it("refuses a lone surrogate escape, and reads a pair as one character", () => {
+    // Accepted before: a client id label "\ud800" that no client id (UTF-8 on the wire) can match.
+    const lone: string[] = ["\\ud800", "\\udc00", "\\ud800x", "\\ud800\\u0041", "\\udc00\\ud800"];
+    for (let i = 0; i < lone.length; i++) {
+      expectMention(parseFilterConfig('{"client_id_labels":["' + lone[i] + '"]}').error, "lone surrogate in \\u escape");
+    }
+    const ids = parseFilterConfig('{"client_id_labels":["\\ud83d\\ude00", "\\u00e9"]}').config!.insight.clientIdLabels!;
+    expect(ids[0]).toBe("\u{1F600}");
+    expect(ids[1]).toBe("\u00e9");
+  });
+
   it("never traps on hostile text", () => {
     const samples: string[] = ["{", "}", "\"", "\"\\u12", "-", "1e999999", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
       "{\"stat_prefix\":\"\\q\"}", "nul", "\u0000", "{\"a\":[1,2,{\"b\":null}]}"];
