@@ -3,8 +3,8 @@
 import "./proxy/runtime";
 import { ConnectionContext, RootContext } from "./proxy/context";
 import { registerRootContext } from "./proxy/registry";
-import { BufferType, FilterStatus, LogLevel, bufferAsString, closeDownstream, log, nowNanoseconds, setTickPeriod } from "./proxy/host";
-import { FilterConfig, parseFilterConfig } from "./config/filter-config";
+import { BufferType, FilterStatus, LogLevel, bufferBytes, closeDownstream, log, nowNanoseconds, setTickPeriod } from "./proxy/host";
+import { FilterConfig, parseFilterConfigBytes } from "./config/filter-config";
 import { FilterStat, KafkaMetrics } from "./metrics";
 import { KafkaConnection } from "./connection";
 import { memoryNearLimit } from "./held-stream";
@@ -65,7 +65,7 @@ class KafkaFilterRoot extends RootContext {
   private rewriteCounters: RewriteCounters | null = null;
 
   onConfigure(pluginConfigurationSize: u32): bool {
-    const parsed = parseFilterConfig(bufferAsString(BufferType.PluginConfiguration, pluginConfigurationSize));
+    const parsed = parseFilterConfigBytes(bufferBytes(BufferType.PluginConfiguration, pluginConfigurationSize));
     const config = parsed.config;
     if (config == null) {
       log(LogLevel.Error, "kafka filter: invalid plugin configuration: " + parsed.error);

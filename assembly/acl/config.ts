@@ -172,20 +172,23 @@ function parseAddressPrincipal(item: JsonValue, where: string, result: AclConfig
 function parseRule(item: JsonValue, index: i32, result: AclConfigResult): AclRule | null {
   const bare = "acl.rules[" + index.toString() + "]";
   if (item.kind != JsonKind.Object) { fail(result, bare + ": must be an object, got " + jsonKindName(item.kind)); return null; }
-  const nameValue = item.member("name");
+  // Unknown fields first: a misspelt "name" is named as written, not reported as a missing name.
+  const misspelt = unknownField(item, RULE_FIELDS);
+  const namePlace = item.member("name");
+  if (misspelt != null) {
+    const place = namePlace != null && namePlace.kind == JsonKind.String ? rulePlace(index, namePlace.stringValue) : bare;
+    fail(result, place + "." + misspelt + ": unknown field (known: " + RULE_FIELDS.join(", ") + ")");
+    return null;
+  }
+  const nameValue = namePlace;
   if (nameValue == null || nameValue.kind != JsonKind.String || nameValue.stringValue.length == 0 ||
-    nameValue.stringValue.length > MAX_RULE_NAME_CHARS || nameValue.stringValue == "default" || nameValue.stringValue == "unknown_topic_id") {
+    characterCount(nameValue.stringValue) > MAX_RULE_NAME_CHARS || nameValue.stringValue == "default" || nameValue.stringValue == "unknown_topic_id") {
     fail(result, bare + ".name: must be a non-empty string of at most " + MAX_RULE_NAME_CHARS.toString() +
       " characters, other than \"default\" and \"unknown_topic_id\" (audit lines use those), got " + describe(nameValue));
     return null;
   }
   const name = nameValue.stringValue;
   const where = rulePlace(index, name);
-  const unknown = unknownField(item, RULE_FIELDS);
-  if (unknown != null) {
-    fail(result, where + "." + unknown + ": unknown field (known: " + RULE_FIELDS.join(", ") + ")");
-    return null;
-  }
 
   const effectValue = item.member("effect");
   let effect = Effect.Allow;
@@ -276,6 +279,19 @@ function parseCidrField(value: JsonValue | null, where: string, result: AclConfi
 
 function rulePlace(index: i32, name: string): string {
   return "acl.rules[" + index.toString() + "] (\"" + name + "\")";
+}
+
+/** Unicode characters (code points), as the README counts a rule name: a surrogate pair is one. */
+function characterCount(text: string): i32 {
+  let count = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const before = text.charCodeAt(i - 1);
+      if (before >= 0xd800 && before <= 0xdbff) count--;
+    }
+  }
+  return count;
 }
 
 /** "User:" followed by a name, which is not the wildcard. */

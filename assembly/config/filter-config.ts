@@ -1,6 +1,6 @@
 // The plugin configuration: its schema, defaults and validation. A rejected
 // configuration names the offending field, and Envoy refuses to load the plugin.
-import { JsonKind, JsonParser, JsonValue, jsonKindName } from "./json";
+import { JsonKind, JsonParser, JsonValue, invalidUtf8Offset, jsonKindName } from "./json";
 import { AclConfig, parseAclConfig } from "../acl/config";
 import { isTopicName } from "../topics";
 import { BrokerAddressesConfig, parseBrokerAddresses } from "../rewrite/config";
@@ -51,6 +51,22 @@ const MAX_CLIENT_ID_LABEL_LENGTH: i32 = 255;
 export class ConfigResult {
   config: FilterConfig | null = null;
   error: string = "";
+}
+
+/**
+ * Parses and validates the plugin configuration as Envoy hands it over: bytes, which
+ * must be UTF-8 (RFC 8259 section 8.1). Decoding invalid UTF-8 leniently would turn a
+ * stray byte into U+FFFD, or swallow the quote after it, and load a principal or client
+ * id that matches nothing; such bytes are refused, naming their offset.
+ */
+export function parseFilterConfigBytes(bytes: ArrayBuffer): ConfigResult {
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0) {
+    const result = new ConfigResult();
+    result.error = "configuration is not valid UTF-8 at byte " + bad.toString();
+    return result;
+  }
+  return parseFilterConfig(String.UTF8.decode(bytes));
 }
 
 /** Parses and validates the plugin configuration. Empty text means all defaults. */
@@ -204,51 +220,65 @@ function boolField(root: JsonValue, name: string, fallback: bool, result: Config
   return value.boolValue;
 }
 
-/** The client_id_labels allowlist: distinct non-empty client ids, no more than max_client_id_labels. */
+/**
+ * The client_id_labels allowlist: distinct non-empty client ids of at most 255 UTF-8
+ * bytes, no more than max_client_id_labels. Repeats are dropped through a set, and the
+ * list is refused at the first id past the limit: a 1 MB list is read in one pass.
+ */
 function clientIdList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
   if (value.kind != JsonKind.Array) {
     result.error = "field \"client_id_labels\": must be an array of client ids, got " + jsonKindName(value.kind);
     return null;
   }
   const ids: string[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < value.items.length; i++) {
     const item = value.items[i];
     if (item.kind != JsonKind.String || item.stringValue.length == 0 ||
         String.UTF8.byteLength(item.stringValue) > MAX_CLIENT_ID_LABEL_LENGTH) {
-      result.error = "field \"client_id_labels\": item " + i.toString() + " must be a non-empty string of at most " +
+      result.error = "field \"client_id_labels[" + i.toString() + "]\": must be a non-empty string of at most " +
         MAX_CLIENT_ID_LABEL_LENGTH.toString() + " bytes";
       return null;
     }
-    if (!ids.includes(item.stringValue)) ids.push(item.stringValue);
-  }
-  if (ids.length > maxLabels) {
-    result.error = "field \"client_id_labels\": lists " + ids.length.toString() + " client ids, more than max_client_id_labels (" +
-      maxLabels.toString() + ")";
-    return null;
+    if (seen.has(item.stringValue)) continue;
+    if (ids.length == maxLabels) {
+      result.error = "field \"client_id_labels[" + i.toString() + "]\": one client id more than max_client_id_labels (" +
+        maxLabels.toString() + ") allows";
+      return null;
+    }
+    seen.add(item.stringValue);
+    ids.push(item.stringValue);
   }
   return ids;
 }
 
-/** The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels. */
+/**
+ * The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels.
+ * Repeats are dropped through a set, and the list is refused at the first name past the
+ * limit: a 1 MB list is read in one pass.
+ */
 function topicNameList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
   if (value.kind != JsonKind.Array) {
     result.error = "field \"topic_labels\": must be an array of topic names, got " + jsonKindName(value.kind);
     return null;
   }
   const names: string[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < value.items.length; i++) {
     const item = value.items[i];
     if (item.kind != JsonKind.String || !isTopicName(item.stringValue)) {
-      result.error = "field \"topic_labels\": item " + i.toString() +
-        " must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")";
+      result.error = "field \"topic_labels[" + i.toString() +
+        "]\": must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")";
       return null;
     }
-    if (!names.includes(item.stringValue)) names.push(item.stringValue);
-  }
-  if (names.length > maxLabels) {
-    result.error = "field \"topic_labels\": lists " + names.length.toString() + " topics, more than max_topic_labels (" +
-      maxLabels.toString() + ")";
-    return null;
+    if (seen.has(item.stringValue)) continue;
+    if (names.length == maxLabels) {
+      result.error = "field \"topic_labels[" + i.toString() + "]\": one topic more than max_topic_labels (" +
+        maxLabels.toString() + ") allows";
+      return null;
+    }
+    seen.add(item.stringValue);
+    names.push(item.stringValue);
   }
   return names;
 }

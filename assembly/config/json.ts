@@ -40,13 +40,56 @@ export function jsonKindName(kind: JsonKind): string {
   }
 }
 
+/**
+ * The offset of the first byte of `bytes` that is not part of well-formed UTF-8
+ * (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF),
+ * or -1 when all of it is. A NUL byte is well-formed; the JSON reader refuses it.
+ */
+export function invalidUtf8Offset(bytes: ArrayBuffer): i32 {
+  const view = Uint8Array.wrap(bytes);
+  const n = view.length;
+  let i = 0;
+  while (i < n) {
+    const b = <i32>view[i];
+    if (b < 0x80) { i++; continue; }
+    let need = 0;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b == 0xe0) low = 0xa0;
+      else if (b == 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b == 0xf0) low = 0x90;
+      else if (b == 0xf4) high = 0x8f;
+    } else return i;
+    if (i + need >= n) return i;
+    const second = <i32>view[i + 1];
+    if (second < low || second > high) return i;
+    for (let k = 2; k <= need; k++) {
+      const c = <i32>view[i + k];
+      if (c < 0x80 || c > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
 // Deep nesting is never meaningful in this configuration; the cap keeps recursion bounded.
 const MAX_DEPTH = 64;
+// Objects with more members than this check repeated names in a set, not by a scan of
+// the names so far: a 1 MB object of 50,000 members would otherwise take minutes.
+const SCAN_MEMBERS = 16;
 
 /** Parses the configuration text (RFC 8259 JSON); nesting deeper than 64 levels is an error, never a trap. */
 export class JsonParser {
   private text: string = "";
   private pos: i32 = 0;
+  /** Where the parser is, for errors: member names, with -1 in pathIndexes, or array indexes. */
+  private pathKeys: string[] = [];
+  private pathIndexes: i32[] = [];
   error: string = "";
 
   /** Parses a complete document; returns null and sets `error` on failure. */
@@ -54,6 +97,8 @@ export class JsonParser {
     this.text = text;
     this.pos = 0;
     this.error = "";
+    this.pathKeys = [];
+    this.pathIndexes = [];
     const value = this.parseValue(0);
     if (value == null) return null;
     this.skipWhitespace();
@@ -61,9 +106,38 @@ export class JsonParser {
     return value;
   }
 
+  /**
+   * Records the first error: what, the offset (in UTF-16 code units of the text) and,
+   * inside the document, the path of the value being read in the configuration errors'
+   * notation, e.g. `... at offset 45 (at consumer_lag.expiry_ms)`.
+   */
   private fail(message: string): JsonValue | null {
-    if (this.error.length == 0) this.error = message + " at offset " + this.pos.toString();
+    if (this.error.length > 0) return null;
+    this.error = message + " at offset " + this.pos.toString();
+    if (this.pathKeys.length > 0) this.error += " (at " + this.path() + ")";
     return null;
+  }
+
+  private path(): string {
+    let path = "";
+    for (let i = 0; i < this.pathKeys.length; i++) {
+      const index = this.pathIndexes[i];
+      if (index >= 0) { path += "[" + index.toString() + "]"; continue; }
+      const key = this.pathKeys[i];
+      if (i > 0) path += ".";
+      path += isPlainName(key) ? key : "\"" + key + "\"";
+    }
+    return path;
+  }
+
+  private enter(key: string, index: i32): void {
+    this.pathKeys.push(key);
+    this.pathIndexes.push(index);
+  }
+
+  private leave(): void {
+    this.pathKeys.pop();
+    this.pathIndexes.pop();
   }
 
   private skipWhitespace(): void {
@@ -108,14 +182,17 @@ export class JsonParser {
     this.pos++;
     this.skipWhitespace();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x7d) { this.pos++; return value; }
+    let seen: Set<string> | null = null;
     for (;;) {
       this.skipWhitespace();
       if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x22) return this.fail("expected a member name");
       const key = this.parseString();
       if (key == null) return null;
-      for (let i = 0; i < value.keys.length; i++) {
-        if (value.keys[i] == key) return this.fail("duplicate member \"" + key + "\"");
-      }
+      this.enter(key, -1);
+      if (seen == null && value.keys.length >= SCAN_MEMBERS) seen = setOf(value.keys);
+      const repeated = seen != null ? seen.has(key) : value.keys.includes(key);
+      if (repeated) return this.fail("duplicate member \"" + key + "\"");
+      if (seen != null) seen.add(key);
       this.skipWhitespace();
       if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x3a) return this.fail("expected ':'");
       this.pos++;
@@ -123,11 +200,13 @@ export class JsonParser {
       if (member == null) return null;
       value.keys.push(key);
       value.items.push(member);
+      // The member stays on the path until its separator: an error there is "after" it.
       this.skipWhitespace();
       if (this.pos >= this.text.length) return this.fail("unterminated object");
       const c = this.text.charCodeAt(this.pos++);
+      if (c != 0x7d && c != 0x2c) { this.pos--; return this.fail("expected ',' or '}'"); }
+      this.leave();
       if (c == 0x7d) return value;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or '}'"); }
     }
     return null; // unreachable; AssemblyScript's flow analysis wants an exit
   }
@@ -139,14 +218,16 @@ export class JsonParser {
     this.skipWhitespace();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x5d) { this.pos++; return value; }
     for (;;) {
+      this.enter("", value.items.length);
       const item = this.parseValue(depth + 1);
       if (item == null) return null;
       value.items.push(item);
       this.skipWhitespace();
       if (this.pos >= this.text.length) return this.fail("unterminated array");
       const c = this.text.charCodeAt(this.pos++);
+      if (c != 0x5d && c != 0x2c) { this.pos--; return this.fail("expected ',' or ']'"); }
+      this.leave();
       if (c == 0x5d) return value;
-      if (c != 0x2c) { this.pos--; return this.fail("expected ',' or ']'"); }
     }
     return null; // unreachable; AssemblyScript's flow analysis wants an exit
   }
@@ -177,14 +258,21 @@ export class JsonParser {
       else if (escape == 0x72) result += "\r";
       else if (escape == 0x74) result += "\t";
       else if (escape == 0x75) {
-        let code: i32 = 0;
-        for (let i = 0; i < 4; i++) {
-          if (this.pos >= this.text.length) { this.fail("truncated \\u escape"); return null; }
-          const digit = hexDigit(this.text.charCodeAt(this.pos++));
-          if (digit < 0) { this.fail("invalid \\u escape"); return null; }
-          code = (code << 4) | digit;
+        const code = this.hex4();
+        if (code < 0) return null;
+        // A surrogate escape must be a pair, high then low: a lone one is no character, and a
+        // string holding it could match no principal or client id (those arrive as UTF-8).
+        if (code >= 0xdc00 && code <= 0xdfff) { this.fail("lone surrogate in \\u escape"); return null; }
+        if (code >= 0xd800 && code <= 0xdbff) {
+          if (this.text.substr(this.pos, 2) != "\\u") { this.fail("lone surrogate in \\u escape"); return null; }
+          this.pos += 2;
+          const low = this.hex4();
+          if (low < 0) return null;
+          if (low < 0xdc00 || low > 0xdfff) { this.fail("lone surrogate in \\u escape"); return null; }
+          result += String.fromCharCode(code, low);
+        } else {
+          result += String.fromCharCode(code);
         }
-        result += String.fromCharCode(code);
       } else { this.pos--; this.fail("invalid escape"); return null; }
       runStart = this.pos;
     }
@@ -192,24 +280,79 @@ export class JsonParser {
     return null;
   }
 
+  /** The 4 hex digits of a \u escape; -1 (with the error set) when they are not. */
+  private hex4(): i32 {
+    let code: i32 = 0;
+    for (let i = 0; i < 4; i++) {
+      if (this.pos >= this.text.length) { this.fail("truncated \\u escape"); return -1; }
+      const digit = hexDigit(this.text.charCodeAt(this.pos++));
+      if (digit < 0) { this.fail("invalid \\u escape"); return -1; }
+      code = (code << 4) | digit;
+    }
+    return code;
+  }
+
+  /**
+   * RFC 8259's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+   * A looser scan let parseFloat read a prefix ("100-5" as 100, "1e+" as 1), so a typo
+   * became a different value instead of an error.
+   */
   private parseNumber(): JsonValue | null {
     const start = this.pos;
-    if (this.text.charCodeAt(this.pos) == 0x2d) this.pos++;
-    let digits = 0;
-    while (this.pos < this.text.length) {
-      const c = this.text.charCodeAt(this.pos);
-      if ((c >= 0x30 && c <= 0x39)) digits++;
-      else if (c != 0x2e && c != 0x65 && c != 0x45 && c != 0x2b && c != 0x2d) break;
+    if (this.peek() == 0x2d) this.pos++;
+    if (this.peek() == 0x30) {
       this.pos++;
+      if (isDigit(this.peek())) { this.pos = start; return this.fail("invalid number (no leading zeros)"); }
+    } else if (!this.skipDigits()) {
+      this.pos = start;
+      return this.fail("invalid number");
     }
-    const literal = this.text.substring(start, this.pos);
-    const parsed = parseFloat(literal);
-    if (digits == 0 || isNaN(parsed)) { this.pos = start; return this.fail("invalid number"); }
+    if (this.peek() == 0x2e) {
+      this.pos++;
+      if (!this.skipDigits()) { this.pos = start; return this.fail("invalid number (digits must follow '.')"); }
+    }
+    if (this.peek() == 0x65 || this.peek() == 0x45) {
+      this.pos++;
+      if (this.peek() == 0x2b || this.peek() == 0x2d) this.pos++;
+      if (!this.skipDigits()) { this.pos = start; return this.fail("invalid number (digits must follow the exponent)"); }
+    }
     const value = new JsonValue();
     value.kind = JsonKind.Number;
-    value.numberValue = parsed;
+    value.numberValue = parseFloat(this.text.substring(start, this.pos));
     return value;
   }
+
+  /** The character at the current position, or -1 at the end. */
+  private peek(): i32 {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+
+  /** Skips a run of digits; false when there is none. */
+  private skipDigits(): bool {
+    const start = this.pos;
+    while (isDigit(this.peek())) this.pos++;
+    return this.pos > start;
+  }
+}
+
+function setOf(keys: string[]): Set<string> {
+  const set = new Set<string>();
+  for (let i = 0; i < keys.length; i++) set.add(keys[i]);
+  return set;
+}
+
+/** A member name the path shows bare: letters, digits and '_', not starting with a digit. */
+function isPlainName(key: string): bool {
+  if (key.length == 0 || isDigit(key.charCodeAt(0))) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (!(isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f)) return false;
+  }
+  return true;
+}
+
+function isDigit(c: i32): bool {
+  return c >= 0x30 && c <= 0x39;
 }
 
 function boolValue(b: bool): JsonValue {

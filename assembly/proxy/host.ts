@@ -89,13 +89,21 @@ export function replaceBufferPrefix(buffer: BufferType, length: u32, data: usize
   return proxy_set_buffer_bytes(buffer, 0, length, data, dataSize) == WasmResult.Ok;
 }
 
-/** Reads a whole host buffer (plugin or VM configuration) as UTF-8 text. */
-export function bufferAsString(buffer: BufferType, size: u32): string {
-  if (size == 0) return "";
+/**
+ * Reads a whole host buffer (plugin or VM configuration) as raw bytes; an empty buffer
+ * when it is empty or the host refuses.
+ */
+export function bufferBytes(buffer: BufferType, size: u32): ArrayBuffer {
+  if (size == 0) return new ArrayBuffer(0);
   const bytes = new ArrayBuffer(<i32>size);
   const copied = copyBufferBytes(buffer, 0, size, changetype<usize>(bytes));
-  if (copied <= 0) return "";
-  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>copied);
+  if (copied <= 0) return new ArrayBuffer(0);
+  return copied < <i32>size ? bytes.slice(0, copied) : bytes;
+}
+
+/** Reads a whole host buffer as UTF-8 text, decoded leniently (invalid bytes become U+FFFD). */
+export function bufferAsString(buffer: BufferType, size: u32): string {
+  return String.UTF8.decode(bufferBytes(buffer, size));
 }
 
 /** Reads an Envoy attribute (for example ["source", "address"]) as raw bytes, or null if absent. */

@@ -106,7 +106,7 @@ export class ProxyWasmHost {
   /**
    * @param {WebAssembly.Module} module the compiled filter
    * @param {object} options
-   *   config: plugin configuration (string or object, JSON-encoded if an object)
+   *   config: plugin configuration (string, raw bytes as a Uint8Array, or an object, JSON-encoded)
    *   vmConfig: VM configuration string ("" by default)
    *   logLevel: what proxy_get_log_level answers (default Info)
    *   keepLogs: keep decoded log messages at or above this level (default Error)
@@ -115,7 +115,9 @@ export class ProxyWasmHost {
   constructor(module, options = {}) {
     checkImports(module);
     this.module = module;
-    this.config = typeof options.config === "string" ? options.config : JSON.stringify(options.config ?? {});
+    // A Uint8Array is handed over as it is: bytes that need not be UTF-8.
+    this.config = typeof options.config === "string" || options.config instanceof Uint8Array ? options.config
+      : JSON.stringify(options.config ?? {});
     this.vmConfig = options.vmConfig ?? "";
     this.logLevel = options.logLevel ?? LogLevel.Info;
     this.keepLogs = options.keepLogs ?? LogLevel.Error;
@@ -177,7 +179,7 @@ export class ProxyWasmHost {
         () => this.exports.proxy_on_vm_start(ROOT_CONTEXT_ID, vmConfig.length));
       if (ok !== 1) throw new Error(`proxy_on_vm_start returned ${ok}\n${this.describeLogs()}`);
     }
-    const config = encoder.encode(this.config);
+    const config = typeof this.config === "string" ? encoder.encode(this.config) : this.config;
     const configured = this.withBuffer(null, BufferType.PluginConfiguration, config, "proxy_on_configure",
       () => this.exports.proxy_on_configure(ROOT_CONTEXT_ID, config.length));
     if (configured !== 1) throw new Error(`proxy_on_configure returned ${configured} for ${this.config}\n${this.describeLogs()}`);

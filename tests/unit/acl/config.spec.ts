@@ -154,6 +154,21 @@ describe("acl configuration", () => {
     expect(errorOf('{"rules":[7]}')).toBe("acl.rules[0]: must be an object, got a number");
   });
 
+  it("names a misspelt rule field as written, even when it is the name", () => {
+    // The name was checked first, so "nmae" was reported as a missing name and never named.
+    expect(errorOf('{"rules":[{"nmae":"r","effect":"allow"}]}'))
+      .toBe("acl.rules[0].nmae: unknown field (known: name, effect, principal, resource_type, pattern_type, resource_name, operations, hosts)");
+    expect(errorOf('{"rules":[{"name":"r","efect":"allow"}]}'))
+      .toBe('acl.rules[0] ("r").efect: unknown field (known: name, effect, principal, resource_type, pattern_type, resource_name, operations, hosts)');
+  });
+
+  it("counts a rule name's length in characters, as the README says, not UTF-16 units", () => {
+    const emoji = "\u{1F600}";
+    expect(errorOf(ruleWith("").replace('"name":"r"', '"name":"' + emoji.repeat(256) + '"'))).toBe("");
+    expect(errorOf(ruleWith("").replace('"name":"r"', '"name":"' + emoji.repeat(257) + '"')).startsWith("acl.rules[0].name: must be")).toBe(true);
+    expect(errorOf(ruleWith("").replace('"name":"r"', '"name":"' + "x".repeat(257) + '"')).startsWith("acl.rules[0].name: must be")).toBe(true);
+  });
+
   it("checks each rule field", () => {
     expect(errorOf(ruleWith('"pattern_type":"match"'))).toBe('acl.rules[0] ("r").pattern_type: must be "literal" or "prefixed", got "match"');
     expect(errorOf(ruleWith('"hosts":[]'))).toBe('acl.rules[0] ("r").hosts: must be a non-empty array of CIDR ranges (leave it out for every host), got an array');

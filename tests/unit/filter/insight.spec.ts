@@ -357,8 +357,8 @@ describe("insight configuration", () => {
     expect(parseFilterConfig('{"max_client_id_labels":10001}').error).toBe('field "max_client_id_labels": must be an integer from 0 to 10000');
     expect(parseFilterConfig('{"client_id_labels":"a"}').error).toBe('field "client_id_labels": must be an array of client ids, got a string');
     expect(parseFilterConfig('{"client_id_labels":[""]}').error)
-      .toBe('field "client_id_labels": item 0 must be a non-empty string of at most 255 bytes');
+      .toBe('field "client_id_labels[0]": must be a non-empty string of at most 255 bytes');
     expect(parseFilterConfig('{"max_client_id_labels":1,"client_id_labels":["a","b"]}').error)
-      .toBe('field "client_id_labels": lists 2 client ids, more than max_client_id_labels (1)');
+      .toBe('field "client_id_labels[1]": one client id more than max_client_id_labels (1) allows');
   });
 });
