@@ -15,7 +15,7 @@ import { PrincipalMapping, PrincipalMappingParse, parsePrincipalMappingRuleList,
 export const MAX_RULES: i32 = 10000;
 /** Entries of acl.source_address_principals. */
 export const MAX_ADDRESS_PRINCIPALS: i32 = 10000;
-/** Characters (UTF-16 code units) of a rule's `name`; it appears in every audit line and stat of the rule. */
+/** Characters (Unicode code points, a surrogate pair counting once) of a rule's `name`; it appears in every audit line and stat of the rule. */
 export const MAX_RULE_NAME_CHARS: i32 = 256;
 
 const KNOWN_FIELDS: string[] = ["mode", "default", "principal_sources", "source_address_principals", "tls_principal_mapping_rules", "rules"];
