@@ -220,67 +220,55 @@ function boolField(root: JsonValue, name: string, fallback: bool, result: Config
   return value.boolValue;
 }
 
-/**
- * The client_id_labels allowlist: distinct non-empty client ids of at most 255 UTF-8
- * bytes, no more than max_client_id_labels. Repeats are dropped through a set, and the
- * list is refused at the first id past the limit: a 1 MB list is read in one pass.
- */
+/** A client id worth a label: non-empty, at most MAX_CLIENT_ID_LABEL_LENGTH UTF-8 bytes. */
+function isClientIdLabel(id: string): bool {
+  return id.length > 0 && String.UTF8.byteLength(id) <= MAX_CLIENT_ID_LABEL_LENGTH;
+}
+
+/** The client_id_labels allowlist: distinct client ids of at most 255 UTF-8 bytes, no more than max_client_id_labels. */
 function clientIdList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
-  if (value.kind != JsonKind.Array) {
-    result.error = "field \"client_id_labels\": must be an array of client ids, got " + jsonKindName(value.kind);
-    return null;
-  }
-  const ids: string[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < value.items.length; i++) {
-    const item = value.items[i];
-    if (item.kind != JsonKind.String || item.stringValue.length == 0 ||
-        String.UTF8.byteLength(item.stringValue) > MAX_CLIENT_ID_LABEL_LENGTH) {
-      result.error = "field \"client_id_labels[" + i.toString() + "]\": must be a non-empty string of at most " +
-        MAX_CLIENT_ID_LABEL_LENGTH.toString() + " bytes";
-      return null;
-    }
-    if (seen.has(item.stringValue)) continue;
-    if (ids.length == maxLabels) {
-      result.error = "field \"client_id_labels[" + i.toString() + "]\": one client id more than max_client_id_labels (" +
-        maxLabels.toString() + ") allows";
-      return null;
-    }
-    seen.add(item.stringValue);
-    ids.push(item.stringValue);
-  }
-  return ids;
+  return labelList(value, "client_id_labels", "client ids", "client id", "max_client_id_labels", maxLabels, isClientIdLabel,
+    "a non-empty string of at most " + MAX_CLIENT_ID_LABEL_LENGTH.toString() + " bytes", result);
+}
+
+/** The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels. */
+function topicNameList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
+  return labelList(value, "topic_labels", "topic names", "topic", "max_topic_labels", maxLabels, isTopicName,
+    "a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")", result);
 }
 
 /**
- * The topic_labels allowlist: distinct legal topic names, no more than max_topic_labels.
- * Repeats are dropped through a set, and the list is refused at the first name past the
- * limit: a 1 MB list is read in one pass.
+ * A label allowlist (`field`): an array of `plural` (strings), each passing `isValid` (else the
+ * error names the item, `field[i]`, and `requirement`); repeats are dropped through a
+ * set, and the list is refused at the first distinct entry past `maxLabels` (the value
+ * of `limitField`), so a 1 MB list is read in one pass.
  */
-function topicNameList(value: JsonValue, maxLabels: i32, result: ConfigResult): string[] | null {
+function labelList(
+  value: JsonValue, field: string, plural: string, entry: string, limitField: string, maxLabels: i32,
+  isValid: (text: string) => bool, requirement: string, result: ConfigResult,
+): string[] | null {
   if (value.kind != JsonKind.Array) {
-    result.error = "field \"topic_labels\": must be an array of topic names, got " + jsonKindName(value.kind);
+    result.error = "field \"" + field + "\": must be an array of " + plural + ", got " + jsonKindName(value.kind);
     return null;
   }
-  const names: string[] = [];
+  const labels: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < value.items.length; i++) {
     const item = value.items[i];
-    if (item.kind != JsonKind.String || !isTopicName(item.stringValue)) {
-      result.error = "field \"topic_labels[" + i.toString() +
-        "]\": must be a Kafka topic name (1 to 249 of [A-Za-z0-9._-], not \".\" or \"..\")";
+    if (item.kind != JsonKind.String || !isValid(item.stringValue)) {
+      result.error = "field \"" + field + "[" + i.toString() + "]\": must be " + requirement;
       return null;
     }
     if (seen.has(item.stringValue)) continue;
-    if (names.length == maxLabels) {
-      result.error = "field \"topic_labels[" + i.toString() + "]\": one topic more than max_topic_labels (" +
+    if (labels.length == maxLabels) {
+      result.error = "field \"" + field + "[" + i.toString() + "]\": one " + entry + " more than " + limitField + " (" +
         maxLabels.toString() + ") allows";
       return null;
     }
     seen.add(item.stringValue);
-    names.push(item.stringValue);
+    labels.push(item.stringValue);
   }
-  return names;
+  return labels;
 }
 
 function isStatNameSegment(s: string): bool {

@@ -356,6 +356,7 @@ describe("insight configuration", () => {
     expect(parseFilterConfig('{"compression_stats":"yes"}').error).toBe('field "compression_stats": must be true or false, got a string');
     expect(parseFilterConfig('{"max_client_id_labels":10001}').error).toBe('field "max_client_id_labels": must be an integer from 0 to 10000');
     expect(parseFilterConfig('{"client_id_labels":"a"}').error).toBe('field "client_id_labels": must be an array of client ids, got a string');
+    expect(parseFilterConfig('{"topic_labels":{}}').error).toBe('field "topic_labels": must be an array of topic names, got an object');
     expect(parseFilterConfig('{"client_id_labels":[""]}').error)
       .toBe('field "client_id_labels[0]": must be a non-empty string of at most 255 bytes');
     expect(parseFilterConfig('{"max_client_id_labels":1,"client_id_labels":["a","b"]}').error)
