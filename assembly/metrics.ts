@@ -12,12 +12,16 @@
 // flat table so counting costs one array load and one host call.
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
 import { errorName } from "./codec/generated/errors";
-import { INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, recordMetric, setSharedData } from "./proxy/host";
+import {
+  INVALID_METRIC, MetricType, defineMetric, getSharedData, getSharedDataUtf8, incrementMetric, nowNanoseconds, recordMetric, setSharedData,
+  setSharedDataUtf8, sharedDataCas,
+} from "./proxy/host";
 import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
 import { ClientIdLabels } from "./client-ids";
 import { CODEC_COUNT } from "./walkers/sink";
 import { InsightOptions } from "./config/insight";
 import { ConsumerBy, ConsumerLagTable, LagGauges, SharedTies } from "./lag/consumer-lag";
+import { MaxMerge, mergeMax } from "./lag/shared-max";
 
 const NOT_DEFINED: u32 = u32.MAX_VALUE - 1;
 
@@ -187,7 +191,7 @@ export class KafkaMetrics {
     this.topicStatIds = undefinedIds(topicSlots * TOPIC_STAT_COUNT);
     this.topicCodecIds = undefinedIds(insight.compression ? topicSlots * CODEC_SLOTS * CODEC_STATS : 0);
     this.topicHistogramIds = undefinedIds(insight.batchSizeHistograms || insight.recordAge ? topicSlots * TOPIC_HISTOGRAMS : 0);
-    this.lag = insight.lag.enabled ? new ConsumerLagTable(insight.lag, new HostLagGauges(statPrefix, topics), new HostSharedTies()) : null;
+    this.lag = insight.lag.enabled ? new ConsumerLagTable(insight.lag, new HostLagGauges(statPrefix, topics, <i64>insight.lag.expiryMs), new HostSharedTies()) : null;
     const apiStatIds = new StaticArray<u32>(API_KEY_LIMIT * VERSION_SLOTS * API_STAT_COUNT);
     for (let i = 0; i < apiStatIds.length; i++) unchecked(apiStatIds[i] = NOT_DEFINED);
     this.apiStatIds = apiStatIds;
@@ -447,10 +451,20 @@ export class KafkaMetrics {
 
 /**
  * The consumer lag gauges: kafka.<prefix>.consumer_lag.<group|client_id>.<consumer>.<topic>.max_records
- * and .sum_records, in records.
+ * and .sum_records, in records. Sums move by each table's changes; a max is set to the
+ * largest of every worker's, kept in shared data under "kafka_filter.lag_max.<gauge name>"
+ * (lag/shared-max.ts).
  */
 class HostLagGauges extends LagGauges {
-  constructor(private readonly statPrefix: string, private readonly topics: TopicLabels) { super(); }
+  /** The shared-data key (UTF-8) of each max gauge, by metric id. */
+  private readonly maxKeys: Map<u32, ArrayBuffer> = new Map<u32, ArrayBuffer>();
+  /** When this table last wrote each max gauge's entry (ms). */
+  private readonly writtenMs: Map<u32, i64> = new Map<u32, i64>();
+  private readonly merge: MaxMerge = new MaxMerge();
+  private owner: u64 = 0;
+
+  /** `expiryMs`: consumer_lag.expiry_ms, after which another table drops an entry this one stopped writing. */
+  constructor(private readonly statPrefix: string, private readonly topics: TopicLabels, private readonly expiryMs: i64) { super(); }
 
   define(by: ConsumerBy, consumer: string, topicLabel: i32): StaticArray<u32> {
     const base = "kafka." + this.statPrefix + ".consumer_lag." + (by == ConsumerBy.Group ? "group." : "client_id.") + consumer + "." +
@@ -458,13 +472,68 @@ class HostLagGauges extends LagGauges {
     const ids = new StaticArray<u32>(2);
     ids[0] = defineMetric(MetricType.Gauge, base + "max_records");
     ids[1] = defineMetric(MetricType.Gauge, base + "sum_records");
+    if (ids[0] != INVALID_METRIC) this.maxKeys.set(ids[0], String.UTF8.encode(LAG_MAX_KEY_PREFIX + base + "max_records"));
     return ids;
   }
 
   adjust(id: u32, delta: i64): void {
     incrementMetric(id, delta);
   }
+
+  setMax(id: u32, max: i64): void {
+    this.write(id, max, <i64>(nowNanoseconds() / 1000000));
+  }
+
+  refreshMax(id: u32, max: i64, nowMs: i64): void {
+    // A quarter of the expiry: at least three writes before another table may drop the entry.
+    if (this.writtenMs.has(id) && nowMs - this.writtenMs.get(id) < this.expiryMs / 4) return;
+    this.write(id, max, nowMs);
+  }
+
+  /**
+   * Puts this table's `max` into the shared entries of gauge `id` and sets the gauge to the
+   * largest; a read-merge-write with proxy-wasm's compare-and-swap, tried again when another
+   * worker wrote in between. When every attempt loses, the next change or refresh writes it.
+   */
+  private write(id: u32, max: i64, nowMs: i64): void {
+    if (!this.maxKeys.has(id)) return;
+    const key = this.maxKeys.get(id);
+    const owner = this.ownerToken();
+    const merge = this.merge;
+    for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = getSharedDataUtf8(key);
+      mergeMax(current, owner, max, nowMs, this.expiryMs, merge);
+      if (setSharedDataUtf8(key, merge.value, sharedDataCas)) {
+        recordMetric(id, <u64>merge.max);
+        this.writtenMs.set(id, nowMs);
+        return;
+      }
+    }
+  }
+
+  /** This table's entries' owner: a number no other table of this Envoy has, from a shared counter. */
+  private ownerToken(): u64 {
+    if (this.owner != 0) return this.owner;
+    const key = String.UTF8.encode(LAG_MAX_OWNER_KEY);
+    const next = new ArrayBuffer(8);
+    for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = getSharedDataUtf8(key);
+      const last: u64 = current != null && current.byteLength == 8 ? load<u64>(changetype<usize>(current)) : 0;
+      store<u64>(changetype<usize>(next), last + 1);
+      if (setSharedDataUtf8(key, next, sharedDataCas)) {
+        this.owner = last + 1;
+        return this.owner;
+      }
+    }
+    // Never settled (the store keeps changing): a token from the clock, unique in practice.
+    this.owner = nowNanoseconds() | (<u64>1 << 63);
+    return this.owner;
+  }
 }
+
+const LAG_MAX_KEY_PREFIX = "kafka_filter.lag_max.";
+const LAG_MAX_OWNER_KEY = "kafka_filter.lag_max_owner";
+const LAG_MAX_WRITE_ATTEMPTS: i32 = 8;
 
 /** Shares client id → group ties between this Envoy's VMs through proxy-wasm shared data. */
 class HostSharedTies extends SharedTies {

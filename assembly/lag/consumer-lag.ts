@@ -35,7 +35,18 @@ export class LagOptions {
 export abstract class LagGauges {
   /** Defines the max and sum gauges of a series; returns their ids (max, then sum). */
   abstract define(by: ConsumerBy, consumer: string, topicLabel: i32): StaticArray<u32>;
+  /** Moves a sum gauge by `delta` records: every table's sum adds up to the series' sum. */
   abstract adjust(id: u32, delta: i64): void;
+  /**
+   * This table's max of a series is now `max` records (0: it has none). The gauge shows
+   * the largest of every table's, across Envoy's workers (lag/shared-max.ts).
+   */
+  abstract setMax(id: u32, max: i64): void;
+  /**
+   * This table still holds `max` (> 0) for the series at `nowMs`: called from every sweep,
+   * so a max that stopped changing does not age out of what the other workers see.
+   */
+  abstract refreshMax(id: u32, max: i64, nowMs: i64): void;
 }
 
 /**
@@ -70,7 +81,7 @@ export class LagSeries {
       total += share.sum;
       if (share.max > max) max = share.max;
     }
-    if (max != this.reportedMax) gauges.adjust(this.maxId, max - this.reportedMax);
+    if (max != this.reportedMax) gauges.setMax(this.maxId, max);
     if (total != this.reportedSum) gauges.adjust(this.sumId, total - this.reportedSum);
     this.reportedMax = max;
     this.reportedSum = total;
@@ -278,7 +289,10 @@ export class ConsumerLagTable {
     series.report(this.gauges);
   }
 
-  /** Drops the shares not refreshed for expiryMs (consumers that stopped fetching), moving the gauges. */
+  /**
+   * Drops the shares not refreshed for expiryMs (consumers that stopped fetching), moving
+   * the gauges, and keeps the other series' max fresh for the other workers (refreshMax).
+   */
   sweep(nowMs: i64): void {
     const oldest = nowMs - <i64>this.options.expiryMs;
     for (let i = 0, n = this.allSeries.length; i < n; i++) {
@@ -294,6 +308,7 @@ export class ConsumerLagTable {
         changed = true;
       }
       if (changed) series.report(this.gauges);
+      else if (series.reportedMax > 0) this.gauges.refreshMax(series.maxId, series.reportedMax, nowMs);
     }
   }
 

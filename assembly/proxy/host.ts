@@ -212,6 +212,36 @@ export function getSharedData(key: string): ArrayBuffer | null {
   return value;
 }
 
+/** The compare-and-swap token of the value the last getSharedDataUtf8 call found (0: absent). */
+export let sharedDataCas: u32 = 0;
+
+/**
+ * getSharedData with the key already UTF-8 (callers that ask often keep it), and the
+ * value's compare-and-swap token left in sharedDataCas for setSharedDataUtf8.
+ */
+export function getSharedDataUtf8(key: ArrayBuffer): ArrayBuffer | null {
+  sharedDataCas = 0;
+  resetReturnSlots();
+  if (proxy_get_shared_data(changetype<usize>(key), key.byteLength, RETURN_PTR, RETURN_SIZE, RETURN_U64) != WasmResult.Ok) {
+    return null;
+  }
+  const cas = load<u32>(RETURN_U64);
+  const size = <i32>load<usize>(RETURN_SIZE);
+  const value = new ArrayBuffer(size);
+  if (takeReturnedBytes(changetype<usize>(value), size) < 0) return null;
+  sharedDataCas = cas;
+  return value;
+}
+
+/**
+ * Stores a shared value if it is still the one whose token `cas` a read returned (0: no
+ * check, last writer wins); false when another VM wrote it in between (CasMismatch) or the
+ * host refused. The proxy-wasm ABI's proxy_set_shared_data.
+ */
+export function setSharedDataUtf8(key: ArrayBuffer, value: ArrayBuffer, cas: u32): bool {
+  return proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas) == WasmResult.Ok;
+}
+
 /** Stores a shared value without a compare-and-swap check (last writer wins). */
 export function setSharedData(key: string, value: ArrayBuffer): bool {
   const utf8 = String.UTF8.encode(key);

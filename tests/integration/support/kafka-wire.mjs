@@ -123,20 +123,43 @@ export function produceRequest({ correlationId, recordsByTopic, acks = -1 }) {
   return requestFrame({ apiKey: 0, apiVersion: 9, correlationId, flexible: true, body: e.build() });
 }
 
-/** Fetch v13 (topics by id) of partition 0 of each id from offset 0. */
-export function fetchRequestByTopicId({ correlationId, topicIds, version = 13 }) {
+/** Fetch v13 (topics by id) of partition 0 of each id from `fetchOffset` (0 by default). */
+export function fetchRequestByTopicId({ correlationId, topicIds, version = 13, fetchOffset = 0, clientId = undefined }) {
   const e = new Encoder();
   if (version <= 14) e.int32(-1);
   e.int32(100).int32(1).int32(1 << 20).int8(0).int32(0).int32(-1);
   e.compactArray(topicIds, (x, id) => {
     x.uuid(id);
     x.compactArray([0], (y, partition) => {
-      y.int32(partition).int32(-1).int64(0).int32(-1).int64(-1).int32(1 << 20).noTags();
+      y.int32(partition).int32(-1).int64(fetchOffset).int32(-1).int64(-1).int32(1 << 20).noTags();
     });
     x.noTags();
   });
   e.compactArray([], () => {}).compactString("").noTags();
-  return requestFrame({ apiKey: 1, apiVersion: version, correlationId, flexible: true, body: e.build() });
+  return requestFrame({ apiKey: 1, apiVersion: version, correlationId, clientId, flexible: true, body: e.build() });
+}
+
+/**
+ * A Fetch v13–v15 response frame (size field and header v1 included) answering
+ * fetchRequestByTopicId: partition 0 of each topic id, no error, `highWatermark` (and
+ * LastStableOffset) as given, no records. FetchResponse.json.
+ */
+export function fetchResponseByTopicId({ correlationId, topicIds, highWatermark }) {
+  const e = new Encoder().int32(correlationId).noTags();
+  e.int32(0).int16(0).int32(0);
+  e.compactArray(topicIds, (x, id) => {
+    x.uuid(id);
+    x.compactArray([0], (y, partition) => {
+      y.int32(partition).int16(0).int64(highWatermark).int64(highWatermark).int64(0).uvarint(0).int32(-1).uvarint(1).noTags();
+    });
+    x.noTags();
+  });
+  e.noTags();
+  const payload = e.build();
+  const frame = Buffer.alloc(4 + payload.length);
+  frame.writeInt32BE(payload.length, 0);
+  payload.copy(frame, 4);
+  return frame;
 }
 
 // ---- record batches (magic 2, uncompressed) ----

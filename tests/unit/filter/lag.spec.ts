@@ -126,6 +126,14 @@ class RecordingGauges extends LagGauges {
   adjust(id: u32, delta: i64): void {
     this.values[id] += delta;
   }
+  setMax(id: u32, max: i64): void {
+    this.values[id] = max;
+  }
+  refreshed: i32 = 0;
+  refreshMax(id: u32, max: i64, nowMs: i64): void {
+    expect(this.values[id]).toBe(max, "a refresh writes the max the table last set");
+    this.refreshed++;
+  }
   /** Non-zero gauges, sorted. */
   summary(): string {
     const out: string[] = [];
