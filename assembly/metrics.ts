@@ -13,8 +13,8 @@
 import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/apis";
 import { errorName } from "./codec/generated/errors";
 import {
-  INVALID_METRIC, MetricType, defineMetric, getSharedData, getSharedDataUtf8, incrementMetric, nowNanoseconds, recordMetric, setSharedData,
-  setSharedDataUtf8, sharedDataCas,
+  INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, nowNanoseconds, recordMetric, setSharedData,
+  SharedValueBuffer, readSharedData, setSharedDataBytes, sharedDataCas,
 } from "./proxy/host";
 import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
 import { ClientIdLabels } from "./client-ids";
@@ -461,6 +461,7 @@ class HostLagGauges extends LagGauges {
   /** When this table last wrote each max gauge's entry (ms). */
   private readonly writtenMs: Map<u32, i64> = new Map<u32, i64>();
   private readonly merge: MaxMerge = new MaxMerge();
+  private readonly stored: SharedValueBuffer = new SharedValueBuffer();
   private owner: u64 = 0;
 
   /** `expiryMs`: consumer_lag.expiry_ms, after which another table drops an entry this one stopped writing. */
@@ -500,10 +501,11 @@ class HostLagGauges extends LagGauges {
     const key = this.maxKeys.get(id);
     const owner = this.ownerToken();
     const merge = this.merge;
+    const stored = this.stored;
     for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = getSharedDataUtf8(key);
-      mergeMax(current, owner, max, nowMs, this.expiryMs, merge);
-      if (setSharedDataUtf8(key, merge.value, sharedDataCas)) {
+      readSharedData(key, stored);
+      mergeMax(changetype<usize>(stored.buffer), stored.length, owner, max, nowMs, this.expiryMs, merge);
+      if (setSharedDataBytes(key, changetype<usize>(merge.buffer), merge.length, sharedDataCas)) {
         recordMetric(id, <u64>merge.max);
         this.writtenMs.set(id, nowMs);
         return;
@@ -515,12 +517,12 @@ class HostLagGauges extends LagGauges {
   private ownerToken(): u64 {
     if (this.owner != 0) return this.owner;
     const key = String.UTF8.encode(LAG_MAX_OWNER_KEY);
+    const stored = this.stored;
     const next = new ArrayBuffer(8);
     for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = getSharedDataUtf8(key);
-      const last: u64 = current != null && current.byteLength == 8 ? load<u64>(changetype<usize>(current)) : 0;
+      const last: u64 = readSharedData(key, stored) && stored.length == 8 ? load<u64>(changetype<usize>(stored.buffer)) : 0;
       store<u64>(changetype<usize>(next), last + 1);
-      if (setSharedDataUtf8(key, next, sharedDataCas)) {
+      if (setSharedDataBytes(key, changetype<usize>(next), 8, sharedDataCas)) {
         this.owner = last + 1;
         return this.owner;
       }

@@ -14,33 +14,32 @@
 /** Bytes per entry: owner token, max, updated. */
 export const ENTRY_BYTES: i32 = 24;
 
-/** What mergeMax computed: the value to store, and the max over the entries it keeps. */
+/**
+ * What mergeMax computed: the list to store (`length` bytes at the start of `buffer`, which
+ * is reused, and grows only when a list outgrows it), and the max over its entries.
+ */
 export class MaxMerge {
-  value: ArrayBuffer = new ArrayBuffer(0);
+  buffer: ArrayBuffer = new ArrayBuffer(4 * ENTRY_BYTES);
+  length: i32 = 0;
   max: i64 = 0;
 }
 
 /**
- * Sets `owner`'s entry in the stored `current` list (null or empty: no entries yet) to
- * `max` records at `nowMs`, or removes it when `max` is 0 or less; drops every other
- * entry last updated before `nowMs - expiryMs`, and ignores a trailing partial entry (a
- * value no writer of this layout made). Writes the new list and the largest max over it
- * into `out` (0 when it is empty). Allocates the new list only.
+ * Sets `owner`'s entry in the stored list (`currentLength` bytes at `current`; 0: no
+ * entries yet) to `max` records at `nowMs`, or removes it when `max` is 0 or less; drops
+ * every other entry last updated before `nowMs - expiryMs`, and ignores a trailing partial
+ * entry (a value no writer of this layout made). Writes the new list and the largest max
+ * over it into `out` (max 0 when the list is empty). `current` must not be `out.buffer`.
  */
-export function mergeMax(current: ArrayBuffer | null, owner: u64, max: i64, nowMs: i64, expiryMs: i64, out: MaxMerge): void {
+export function mergeMax(current: usize, currentLength: i32, owner: u64, max: i64, nowMs: i64, expiryMs: i64, out: MaxMerge): void {
   const oldest = nowMs - expiryMs;
-  const count = current == null ? 0 : current.byteLength / ENTRY_BYTES;
-  let kept = 0;
-  for (let i = 0; i < count; i++) {
-    const at = changetype<usize>(current) + <usize>(i * ENTRY_BYTES);
-    if (load<u64>(at) != owner && load<i64>(at, 16) >= oldest) kept++;
-  }
-  const total = kept + (max > 0 ? 1 : 0);
-  const value = new ArrayBuffer(total * ENTRY_BYTES);
+  const count = currentLength / ENTRY_BYTES;
+  const room = (count + 1) * ENTRY_BYTES;
+  if (out.buffer.byteLength < room) out.buffer = new ArrayBuffer(room * 2);
   let largest: i64 = 0;
-  let write = changetype<usize>(value);
+  let write = changetype<usize>(out.buffer);
   for (let i = 0; i < count; i++) {
-    const at = changetype<usize>(current) + <usize>(i * ENTRY_BYTES);
+    const at = current + <usize>(i * ENTRY_BYTES);
     const entryMax = load<i64>(at, 8);
     if (load<u64>(at) == owner || load<i64>(at, 16) < oldest) continue;
     memory.copy(write, at, <usize>ENTRY_BYTES);
@@ -51,8 +50,9 @@ export function mergeMax(current: ArrayBuffer | null, owner: u64, max: i64, nowM
     store<u64>(write, owner);
     store<i64>(write, max, 8);
     store<i64>(write, nowMs, 16);
+    write += <usize>ENTRY_BYTES;
     if (max > largest) largest = max;
   }
-  out.value = value;
+  out.length = <i32>(write - changetype<usize>(out.buffer));
   out.max = largest;
 }

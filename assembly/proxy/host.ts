@@ -212,34 +212,56 @@ export function getSharedData(key: string): ArrayBuffer | null {
   return value;
 }
 
-/** The compare-and-swap token of the value the last getSharedDataUtf8 call found (0: absent). */
+/** The compare-and-swap token of the value the last readSharedData call found (0: absent). */
 export let sharedDataCas: u32 = 0;
 
 /**
- * getSharedData with the key already UTF-8 (callers that ask often keep it), and the
- * value's compare-and-swap token left in sharedDataCas for setSharedDataUtf8.
+ * A reusable destination for shared values read often: `buffer` grows to the largest value
+ * read (the only allocation), `length` is the last value's size in bytes.
  */
-export function getSharedDataUtf8(key: ArrayBuffer): ArrayBuffer | null {
-  sharedDataCas = 0;
-  resetReturnSlots();
-  if (proxy_get_shared_data(changetype<usize>(key), key.byteLength, RETURN_PTR, RETURN_SIZE, RETURN_U64) != WasmResult.Ok) {
-    return null;
-  }
-  const cas = load<u32>(RETURN_U64);
-  const size = <i32>load<usize>(RETURN_SIZE);
-  const value = new ArrayBuffer(size);
-  if (takeReturnedBytes(changetype<usize>(value), size) < 0) return null;
-  sharedDataCas = cas;
-  return value;
+export class SharedValueBuffer {
+  buffer: ArrayBuffer = new ArrayBuffer(64);
+  length: i32 = 0;
 }
 
 /**
- * Stores a shared value if it is still the one whose token `cas` a read returned (0: no
- * check, last writer wins); false when another VM wrote it in between (CasMismatch) or the
- * host refused. The proxy-wasm ABI's proxy_set_shared_data.
+ * Reads the shared value under `key` (UTF-8; callers that ask often keep it) into `into`,
+ * Envoy writing it there directly when it fits; leaves the value's compare-and-swap token
+ * in sharedDataCas for setSharedDataBytes. False, with `into.length` 0 and the token 0,
+ * when the key is absent or the host refuses. The proxy-wasm ABI's proxy_get_shared_data.
  */
-export function setSharedDataUtf8(key: ArrayBuffer, value: ArrayBuffer, cas: u32): bool {
-  return proxy_set_shared_data(changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength, cas) == WasmResult.Ok;
+export function readSharedData(key: ArrayBuffer, into: SharedValueBuffer): bool {
+  sharedDataCas = 0;
+  into.length = 0;
+  resetReturnSlots();
+  directTarget = changetype<usize>(into.buffer);
+  directCapacity = <usize>into.buffer.byteLength;
+  const result = proxy_get_shared_data(changetype<usize>(key), key.byteLength, RETURN_PTR, RETURN_SIZE, RETURN_U64);
+  directTarget = 0;
+  if (result != WasmResult.Ok) return false;
+  const size = <i32>load<usize>(RETURN_SIZE);
+  if (size > into.buffer.byteLength) {
+    // Grown by another worker past this buffer: the host wrote it to the heap.
+    const grown = new ArrayBuffer(size * 2);
+    const ptr = load<usize>(RETURN_PTR);
+    memory.copy(changetype<usize>(grown), ptr, <usize>size);
+    heap.free(ptr);
+    into.buffer = grown;
+  } else if (takeReturnedBytes(changetype<usize>(into.buffer), <usize>size) < 0) {
+    return false;
+  }
+  into.length = size;
+  sharedDataCas = load<u32>(RETURN_U64);
+  return true;
+}
+
+/**
+ * Stores `length` bytes at `data` as the shared value under `key` (UTF-8) if it is still
+ * the one whose token `cas` a read returned (0: no check, last writer wins); false when
+ * another VM wrote it in between (CasMismatch) or the host refused. proxy_set_shared_data.
+ */
+export function setSharedDataBytes(key: ArrayBuffer, data: usize, length: i32, cas: u32): bool {
+  return proxy_set_shared_data(changetype<usize>(key), key.byteLength, data, <usize>length, cas) == WasmResult.Ok;
 }
 
 /** Stores a shared value without a compare-and-swap check (last writer wins). */
