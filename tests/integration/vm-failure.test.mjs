@@ -169,7 +169,10 @@ test("a trap fails the worker's VM: its open connections close at their next byt
       assert.equal(next.frames.length, 0);
       break;
     }
+    // Answered: by a VM loaded for it, which must enforce the ACLs like any other.
+    const answer = await next.response({ flexibleHeader: true });
     next.close();
+    assert.equal(parseMetadataResponse(answer.body, 12).topics.find((t) => t.name === "denied.vm")?.errorCode, TOPIC_AUTHORIZATION_FAILED);
     assert.ok(windows.at(-1) >= BACKOFF_MS, `a connection at most ${windows.at(-1)} ms after the VM was loaded was answered: Envoy reloaded within the backoff`);
     assert.ok(windows.length < 3, `the machine was too slow to open a connection within ${BACKOFF_MS} ms of a load: ${JSON.stringify(windows)} ms`);
     extraLoads += 1;
