@@ -65,10 +65,10 @@ test("the same topic is readable by alice and denied to bob, through the same En
 test("Java clients with SASL: bob writes his own topic but not shared, alice may not write shared", async () => {
   const bobOwn = await javaClient("produce", { bootstrap: stack.bootstrap, user: "bob", password: USERS.bob, topic: "bob.private", count: 2 });
   assert.equal(bobOwn.ok, 2, JSON.stringify(bobOwn));
-  const bobShared = await javaClient("produce", { bootstrap: stack.bootstrap, user: "bob", password: USERS.bob, topic: "shared", count: 1, timeoutMs: 8000 });
+  const bobShared = await javaClient("produce", { bootstrap: stack.bootstrap, user: "bob", password: USERS.bob, topic: "shared", count: 1, timeoutMs: 30000 });
   assert.equal(bobShared.ok, 0);
   assert.equal(bobShared.results[0].error, "TopicAuthorizationException", JSON.stringify(bobShared));
-  const aliceShared = await javaClient("produce", { bootstrap: stack.bootstrap, user: "alice", password: USERS.alice, topic: "shared", count: 1, timeoutMs: 8000 });
+  const aliceShared = await javaClient("produce", { bootstrap: stack.bootstrap, user: "alice", password: USERS.alice, topic: "shared", count: 1, timeoutMs: 30000 });
   assert.equal(aliceShared.results[0].error, "TopicAuthorizationException", "alice may read shared, not write it");
 
   const aliceReads = await javaClient("consume", { bootstrap: stack.bootstrap, user: "alice", password: USERS.alice, topic: "shared", count: 2 });

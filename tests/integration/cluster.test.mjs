@@ -26,7 +26,7 @@ import {
 } from "./support/kafka-wire.mjs";
 import { filterWasm, newRunDir } from "./support/stack.mjs";
 import { root } from "../../scripts/lib/envoy.mjs";
-import { waitFor, sleep } from "../../scripts/lib/processes.mjs";
+import { waitFor } from "../../scripts/lib/processes.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -515,9 +515,11 @@ test("counting: every listener's filter counted Produce and Fetch, equal per lis
     const fetch = await requestsPerListener("Fetch");
     return Object.fromEntries(front.listeners.map((l) => [l.nodeId, { Produce: produce[l.nodeId], Fetch: fetch[l.nodeId] }]));
   };
-  // Envoy may still be working through the last reads.
+  // Envoy may still be working through the last reads (a loaded machine can take seconds):
+  // wait for the counts to meet, and let the assertion below show how they differ if they never do.
   let filter = await counted();
-  for (let i = 0; i < 20 && JSON.stringify(filter) !== JSON.stringify(expected()); i++) { await sleep(250); filter = await counted(); }
+  await waitFor("the filters' counts to reach the taps'", async () => JSON.stringify(filter = await counted()) === JSON.stringify(expected()),
+    { timeoutMs: 30000, intervalMs: 250 }).catch(() => {});
   figures.counting = { filter, taps: expected() };
   for (const l of front.listeners) {
     assert.ok(filter[l.nodeId].Produce > 0, `node ${l.nodeId}'s listener counted no Produce`);

@@ -30,7 +30,8 @@ let ca;
 let alice;
 let zoe;
 const upstreamReceived = [];
-// What the greeting upstream received per connection: it speaks first, 300 ms after accepting.
+// Per connection the greeting upstream accepted: what it received, and its socket. It speaks
+// first ("HELLO"), when the test writes to that socket.
 const greetingReceived = [];
 
 function probeConfig({ listenerPort, tlsListenerPort, continueListenerPort, transportSocket, adminPort, upstreamPort, greetingUpstreamPort, wasmFile }) {
@@ -62,8 +63,9 @@ function probeConfig({ listenerPort, tlsListenerPort, continueListenerPort, tran
   };
 }
 
-function probeLines() {
-  return fs.readFileSync(envoy.logFile, "utf8").split("\n")
+/** The probe's data callback lines from log offset `from` on: [{ direction, call, size, eos, returned }]. */
+function probeLines(from = 0) {
+  return fs.readFileSync(envoy.logFile, "utf8").slice(from).split("\n")
     .map((line) => /probe (downstream|upstream) call=(\d+) size=(\d+) end_of_stream=(\d) returned=(\w+)/.exec(line))
     .filter(Boolean)
     .map(([, direction, call, size, eos, returned]) => ({ direction, call: +call, size: +size, eos: +eos, returned }));
@@ -86,19 +88,30 @@ function propertyLines(from = 0) {
 }
 
 /**
- * Sends `chunks` on `socket` one data callback apart, waits until the probe logged the
- * properties of that many downstream callbacks (the probe holds the first bytes, so
+ * Resolves once the probe has logged `count` data callbacks in `direction` ("downstream" or
+ * "upstream") after log offset `from`. Writing the next bytes only then puts them in a
+ * callback of their own: Envoy has read everything sent before. (A fixed pause instead lets
+ * a busy Envoy read two writes at once, one callback where the test counts two.)
+ */
+function callbacksLogged(direction, count, from) {
+  return waitFor(`the probe to log ${direction} callback ${count}`,
+    () => probeLines(from).filter((l) => l.direction === direction).length >= count,
+    { timeoutMs: 10000, intervalMs: 20, hint: () => `\n${JSON.stringify(probeLines(from))}` });
+}
+
+/**
+ * Sends `chunks` on `socket` one data callback apart (each chunk once the probe has logged
+ * the properties of the callback for the one before; the probe holds the first bytes, so
  * no echo is awaited), and drops the connection.
  */
 async function exchange(socket, chunks, from) {
-  for (const chunk of chunks) {
+  for (const [i, chunk] of chunks.entries()) {
     socket.write(chunk);
-    await sleep(150);
+    const at = `downstream_data_${i + 1}`;
+    await waitFor(`the probe to log ${at}`,
+      () => Object.values(propertyLines(from)).some((c) => c.new_connection && c[at]?.["source.address"] !== undefined),
+      { timeoutMs: 10000, intervalMs: 20 });
   }
-  const last = `downstream_data_${chunks.length}`;
-  await waitFor(`the probe to log ${last}`,
-    () => Object.values(propertyLines(from)).some((c) => c.new_connection && c[last]?.["source.address"] !== undefined),
-    { timeoutMs: 10000 });
   socket.destroy();
 }
 
@@ -144,7 +157,7 @@ before(async () => {
     greetingReceived.push(received);
     socket.on("data", (data) => { received.data += data; });
     socket.on("error", () => {});
-    setTimeout(() => socket.write("HELLO"), 300);
+    received.socket = socket;
   });
   await new Promise((resolve) => greetingUpstream.listen(greetingUpstreamPort, "127.0.0.1", resolve));
   listenerPort = await freePort();
@@ -162,18 +175,24 @@ after(async () => {
 });
 
 test("StopIteration keeps data in Envoy's buffer; the next callback sees old and new bytes together", async () => {
+  const from = fs.statSync(envoy.logFile).size;
   const client = net.connect(listenerPort, "127.0.0.1");
   let fromUpstream = "";
   client.on("data", (data) => { fromUpstream += data; });
   await new Promise((resolve) => client.once("connect", resolve));
-  for (const chunk of ["aaaa", "bbbb", "cccc", "dddd"]) {
+  // Each chunk is written once Envoy has handed the one before to the probe, so each is
+  // one read. The third callback continues: the upstream gets 12 bytes and echoes them;
+  // "dddd" goes only after the probe saw that echo, so the echo of "dddd" is a read of its own too.
+  for (const [i, chunk] of ["aaaa", "bbbb", "cccc", "dddd"].entries()) {
     client.write(chunk);
-    await sleep(150);
+    await callbacksLogged("downstream", i + 1, from);
+    if (i === 2) await callbacksLogged("upstream", 1, from);
   }
+  await callbacksLogged("upstream", 2, from);
   client.end();
   await waitFor("the connection to close", () => client.closed, { timeoutMs: 10000 });
 
-  const downstream = probeLines().filter((l) => l.direction === "downstream");
+  const downstream = probeLines(from).filter((l) => l.direction === "downstream");
   // Each stopped callback is followed by one covering everything still buffered.
   assert.deepEqual(downstream.slice(0, 4).map((l) => [l.size, l.returned]),
     [[4, "stop"], [8, "stop"], [12, "continue"], [4, "continue"]]);
@@ -185,7 +204,7 @@ test("StopIteration keeps data in Envoy's buffer; the next callback sees old and
   assert.deepEqual(downstream.at(-1), { direction: "downstream", call: downstream.length, size: 0, eos: 1, returned: "continue" });
 
   // The upstream direction behaves the same: stopped bytes accumulate and are re-offered.
-  const upstreamCalls = probeLines().filter((l) => l.direction === "upstream");
+  const upstreamCalls = probeLines(from).filter((l) => l.direction === "upstream");
   assert.equal(upstreamCalls[0].returned, "stop");
   assert.ok(upstreamCalls[1].size > upstreamCalls[0].size, "second upstream callback includes the first one's bytes");
   assert.equal(fromUpstream, "RaaaabbbbccccRdddd", "the client got every byte once, in order");
@@ -261,12 +280,16 @@ test("a network filter may prepend bytes to the downstream buffer, and resume a 
   client.write("hold");
   // The probe prepends "PRE|" and holds: nothing reaches the upstream...
   await waitFor("the probe's prepend", () => /probe prepend result=0 size=4/.test(fs.readFileSync(envoy.logFile, "utf8").slice(from)), { timeoutMs: 10000 });
+  await waitFor("the greeting upstream to accept Envoy's connection", () => greetingReceived.length === 1, { timeoutMs: 10000 });
+  const greeting = greetingReceived[0];
   await sleep(100);
-  assert.equal(greetingReceived.at(-1)?.data ?? "", "", "held bytes are not forwarded");
-  // ...until the upstream speaks (after 300 ms) and the probe, in its upstream callback,
-  // calls proxy_continue_stream(downstream): the held bytes, prefix first, move on with
-  // no new downstream data.
-  await waitFor("the held bytes at the upstream", () => greetingReceived.at(-1)?.data === "PRE|hold", { timeoutMs: 10000, hint: () => JSON.stringify(greetingReceived) });
+  assert.equal(greeting.data, "", "held bytes are not forwarded");
+  // ...until the upstream speaks and the probe, in its upstream callback, calls
+  // proxy_continue_stream(downstream): the held bytes, prefix first, move on with no new
+  // downstream data. (The upstream speaks only now: had it spoken before the probe held the
+  // bytes, there would be nothing to continue.)
+  greeting.socket.write("HELLO");
+  await waitFor("the held bytes at the upstream", () => greeting.data === "PRE|hold", { timeoutMs: 10000, hint: () => JSON.stringify(greeting.data) });
   await waitFor("the greeting at the client", () => fromUpstream === "HELLO", { timeoutMs: 10000 });
   const log = fs.readFileSync(envoy.logFile, "utf8").slice(from);
   // Ok (0) for the downstream direction; Unimplemented (12) for the upstream one.

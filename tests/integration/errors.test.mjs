@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { startStack } from "./support/stack.mjs";
 import { kcat, requireKcat } from "./support/clients.mjs";
-import { sleep, waitFor } from "../../scripts/lib/processes.mjs";
+import { waitFor } from "../../scripts/lib/processes.mjs";
 
 const PREFIX = "wasmcustom.kafka.broker1";
 let stack;
@@ -55,17 +55,28 @@ test("a consumer evicted from its group and committing with a stale generation g
 
   // kafkajs heartbeats between messages, so a handler that stalls past the session
   // timeout gets the member evicted; its next heartbeat and commit carry a stale
-  // member id and generation.
-  const consumer = client.consumer({ groupId: "stale-generation-group", sessionTimeout: 1500, heartbeatInterval: 500, rebalanceTimeout: 3000 });
+  // member id and generation. The handler stalls until the broker shows the group
+  // without members (evicted), not for a fixed time: a loaded broker may expire the
+  // session late, and a commit before that would succeed.
+  const groupId = "stale-generation-group";
+  const consumer = client.consumer({ groupId, sessionTimeout: 1500, heartbeatInterval: 500, rebalanceTimeout: 3000 });
   await consumer.connect();
   await consumer.subscribe({ topic: "stale-generation", fromBeginning: true });
+  const groups = client.admin();
+  await groups.connect();
   let stalled = false;
+  let stall = null;
   await consumer.run({
     autoCommit: true,
     eachMessage: async () => {
       if (!stalled) {
         stalled = true;
-        await sleep(4000);
+        let described;
+        stall = waitFor("the broker to evict the stalled member", async () => {
+          described = (await groups.describeGroups([groupId])).groups[0];
+          return described.members.length === 0;
+        }, { timeoutMs: 60000, intervalMs: 250, hint: () => ` (group: ${JSON.stringify(described)})` }).then(() => "evicted", (error) => error.message);
+        await stall;
       }
     },
   });
@@ -75,8 +86,10 @@ test("a consumer evicted from its group and committing with a stale generation g
     const [commit, heartbeat] = [await errorsOf("OffsetCommit"), await errorsOf("Heartbeat")];
     seen = { OffsetCommit: Object.fromEntries(commit), Heartbeat: Object.fromEntries(heartbeat) };
     return stale.some((name) => (commit.get(name) ?? 0) + (heartbeat.get(name) ?? 0) > 0);
-  }, { timeoutMs: 30000 }).catch(() => assert.fail(`no stale-member error counted: ${JSON.stringify(seen)}`));
+  }, { timeoutMs: 90000 }).catch(async () => assert.fail(`no stale-member error counted: ${JSON.stringify(seen)}; the stall: ${await stall}`));
+  assert.equal(await stall, "evicted");
   await consumer.disconnect();
+  await groups.disconnect();
   const health = await stack.stats(`${PREFIX}.filter.`);
   assert.equal(health.get(`${PREFIX}.filter.response_body_errors`), 0);
   assert.equal(health.get(`${PREFIX}.filter.unmatched_responses`), 0);

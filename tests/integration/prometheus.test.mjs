@@ -45,6 +45,12 @@ let bootstrap;
 let dryRunBootstrap;
 let runDir;
 let throttledProducerMs;
+// The time (Unix seconds) by which Prometheus had scraped all of the traffic. The dashboard's
+// rate() and histogram_quantile() panels look back one $__rate_interval (1m) from when they are
+// evaluated; evaluated "now", the window slides past the traffic as the suite runs on (a loaded
+// machine can take a minute to get there) and a panel reads 0 or NaN with the filter counting
+// right. Evaluated at this time, the window holds the last round of traffic whenever asked.
+let trafficScrapedAt;
 
 after(async () => { for (const c of started.reverse()) await c.stop().catch(() => {}); });
 
@@ -100,6 +106,7 @@ before(async () => {
   await waitFor(`Prometheus to scrape Envoy's ${requests} Produce requests and ${responses} latency samples`, async () =>
     (await prometheusValue(`sum(kafka_api_requests{kafka_listener="broker1", kafka_api="Produce"})`)) === requests &&
     (await prometheusValue(latencyCount)) === responses, { timeoutMs: 30000, intervalMs: 500 });
+  trafficScrapedAt = Date.now() / 1000;
 }, { timeout: 240000 });
 
 /**
@@ -164,15 +171,18 @@ async function traffic(round) {
 }
 }
 
-/** Waits (10 s at most, Prometheus scrapes every second) until `check` holds; fails naming `what`. */
-const settled = (what, check) => waitFor(`Prometheus to show ${what} as Envoy counts them`, check, { timeoutMs: 10000, intervalMs: 500 });
+/** Waits (30 s at most, Prometheus scrapes every second) until `check` holds; fails naming `what`. */
+const settled = (what, check) => waitFor(`Prometheus to show ${what} as Envoy counts them`, check, { timeoutMs: 30000, intervalMs: 500 });
 
-/** The one value of instant query `expr`, or undefined when it returns nothing. */
-async function prometheusValue(expr) {
-  const answer = await queryPrometheus(prometheus.url, expr);
+/** The one value of instant query `expr` (at `time`, Unix seconds; default now), or undefined when it returns nothing. */
+async function prometheusValue(expr, { time } = {}) {
+  const answer = await queryPrometheus(prometheus.url, expr, { time });
   assert.equal(answer.status, "success", `${expr}: ${JSON.stringify(answer)}`);
   return answer.data.result.length === 1 ? Number(answer.data.result[0].value[1]) : undefined;
 }
+
+/** Instant query `expr` over a rate window, evaluated at trafficScrapedAt (see there): Prometheus's answer. */
+const windowed = (expr) => queryPrometheus(prometheus.url, expr, { time: trafficScrapedAt });
 
 const exposition = async () => (await fetch(`${admin}/stats/prometheus`)).text();
 
@@ -348,7 +358,7 @@ test("the overview's p99 leaves out the APIs that wait in the broker on purpose,
   for (const api of ["Fetch", "ShareFetch", "JoinGroup", "SyncGroup"]) assert.match(headline.description, new RegExp(`\\b${api}\\b`));
   for (const title of ["Latency p99 per API", "Latency p50 per API"]) assert.match(panelNamed(dashboard, title).description, /fetch\.max\.wait\.ms/);
   // Its value: Produce's service time is in it, Fetch's long poll is not.
-  const value = await prometheusValue(substituteVariables(headline.targets[0].expr));
+  const value = await prometheusValue(substituteVariables(headline.targets[0].expr), { time: trafficScrapedAt });
   assert.ok(value > 0 && value < 30e6, `headline p99 ${value} µs`);
 });
 
@@ -370,7 +380,7 @@ test("the overview's and memory panels' values are the ones Envoy counts for the
     const wrong = await prometheusValue(counterBehind(await formatted(substituteVariables(panelNamed(copy, "Requests denied by ACLs/s").targets[0].expr))));
     assert.notEqual(wrong, denied, `${decision} decisions and denied requests coincide (${denied}): the check would not tell them apart`);
   }
-  assert.ok(await prometheusValue(substituteVariables(panelNamed(dashboard, "Requests/s").targets[0].expr)) > 0);
+  assert.ok(await prometheusValue(substituteVariables(panelNamed(dashboard, "Requests/s").targets[0].expr), { time: trafficScrapedAt }) > 0);
   await settled("the requests", async () => (await single("Requests/s")) === await envoyTotal(".requests"));
 
   // Wasm memory: both listeners run in the same VMs (one per worker); each listener's gauge is
@@ -391,14 +401,14 @@ test("every query of the dashboard returns data after the traffic, and the key o
   const { queries } = dashboardQueries();
   const empty = [];
   for (const q of queries) {
-    const answer = await queryPrometheus(prometheus.url, q.promql);
+    const answer = await windowed(q.promql);
     assert.equal(answer.status, "success", `${q.where}: ${JSON.stringify(answer)}`);
     if (answer.data.result.length === 0) empty.push(q.where);
   }
   assert.deepEqual(empty, [], "dashboard queries that return nothing after the traffic");
 
   const byPanel = (title) => queries.find((q) => q.panel.title === title).promql;
-  const rows = async (expr) => (await queryPrometheus(prometheus.url, expr)).data.result;
+  const rows = async (expr) => (await windowed(expr)).data.result;
   const perApi = new Map((await rows(byPanel("Requests per API/s"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
   for (const api of ["Produce", "Fetch", "Metadata", "ApiVersions"]) assert.ok(perApi.get(api) > 0, `${api}: ${[...perApi]}`);
   const p99 = new Map((await rows(byPanel("Latency p99 per API"))).map((r) => [r.metric.kafka_api, Number(r.value[1])]));
@@ -415,6 +425,8 @@ test("the producer and consumer rows show what Envoy counted: batches per codec,
   const { dashboard } = dashboardQueries();
   const expr = (title) => substituteVariables(panelNamed(dashboard, title).targets[0].expr);
   const rows = async (promql) => (await queryPrometheus(prometheus.url, promql)).data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+  // The panels over a rate window (the quantiles), at the end of the traffic.
+  const windowRows = async (promql) => (await windowed(promql)).data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 
   // Batches per codec: the panel's counters are Envoy's kafka.<prefix>.topic.<topic>.produced.<codec>.batches, added up.
   const envoyBatches = {};
@@ -440,7 +452,7 @@ test("the producer and consumer rows show what Envoy counted: batches per codec,
   const total = buckets.at(-1)?.[1];
   assert.ok(total > 0, `librdkafka's batch buckets: ${JSON.stringify(buckets)}`);
   const ceiling = buckets.find(([, count]) => count === total)[0];
-  const median = (await rows(expr("Records per batch p50 per client software"))).filter((r) => r.labels.kafka_client_software === "librdkafka");
+  const median = (await windowRows(expr("Records per batch p50 per client software"))).filter((r) => r.labels.kafka_client_software === "librdkafka");
   assert.equal(median.length, 1, JSON.stringify(median));
   assert.ok(median[0].value >= 1 && median[0].value <= ceiling, `librdkafka's median batch ${median[0].value}, every batch ≤ ${ceiling} records`);
 
@@ -460,7 +472,7 @@ test("the producer and consumer rows show what Envoy counted: batches per codec,
   assert.equal(lag[0].labels.kafka_topic, ALLOWED);
   assert.ok(lag[0].value > 0, `lag ${lag[0].value}`);
   t.diagnostic(`group ${GROUP}: lag sum ${lag[0].value} records; batches per codec ${JSON.stringify(envoyBatches)}`);
-  const ages = await rows(expr("Record age at fetch p99 per topic"));
+  const ages = await windowRows(expr("Record age at fetch p99 per topic"));
   assert.ok(ages.some((r) => r.labels.kafka_topic === ALLOWED && r.value >= 0 && r.value < 3600e3), JSON.stringify(ages));
 });
 

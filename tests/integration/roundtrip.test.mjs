@@ -97,7 +97,7 @@ test("the filter's per-API stats equal the frames and bytes that crossed the wir
   const settled = await waitFor("filter stats to match the wire", async () => {
     last = { wire: sorted(fromWire()), filter: sorted(await fromFilter()) };
     return JSON.stringify(last.wire) === JSON.stringify(last.filter);
-  }, { timeoutMs: 10000 }).catch(() => false);
+  }, { timeoutMs: 30000 }).catch(() => false);
   if (!settled) assert.deepEqual(last.filter, last.wire);
   // The run exercised a real mix of APIs, not just one. (Heartbeat is left out: whether
   // kafkajs sends one depends on how long consuming takes.)
@@ -144,6 +144,6 @@ test("request latency lands in the per-API histogram", async () => {
     return match ? Number(match[1]) : 0;
   };
   const produceResponses = [...stack.tap.responses].filter(([api]) => api.startsWith("0.")).reduce((n, [, e]) => n + e.frames, 0);
-  await waitFor("Produce latency samples", async () => (await count()) === produceResponses, { timeoutMs: 15000 });
+  await waitFor("Produce latency samples", async () => (await count()) === produceResponses, { timeoutMs: 30000 });
   assert.ok(produceResponses > 0);
 });

@@ -249,7 +249,7 @@ test("Java clients over SASL_SSL (SCRAM-SHA-512): alice produces and consumes in
   assert.equal(consumed.ok, true, JSON.stringify(consumed));
   assert.deepEqual(consumed.records.map((r) => r.value), ["java-0", "java-1", "java-2"]);
 
-  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaSaslSsl("bob"), topic: "scram.java", count: 1, timeoutMs: 8000 });
+  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaSaslSsl("bob"), topic: "scram.java", count: 1, timeoutMs: 30000 });
   assert.equal(denied.ok, 0, JSON.stringify(denied));
   assert.equal(denied.results[0].error, "TopicAuthorizationException", JSON.stringify(denied));
   assert.deepEqual(await brokerRecords("scram.java"), ["java-0", "java-1", "java-2"]);
@@ -264,7 +264,7 @@ test("a client presenting a certificate (mTLS) AND authenticating with SASL is n
   // the other way round.
   assert.equal(await kafkajsSend(kafkajsClient("alice", "scram-sha-256", { withCertificate: true }), "scram.kafkajs", ["mtls-alice"]), null);
   assert.equal(await kafkajsSend(kafkajsClient("alice", "scram-sha-512", { withCertificate: true }), "carol.only", ["mtls-carol"]), "TOPIC_AUTHORIZATION_FAILED");
-  const javaBob = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaSaslSsl("bob", { withCertificate: true }), topic: "carol.only", count: 1, timeoutMs: 8000 });
+  const javaBob = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaSaslSsl("bob", { withCertificate: true }), topic: "carol.only", count: 1, timeoutMs: 30000 });
   assert.equal(javaBob.ok, 0, JSON.stringify(javaBob));
   assert.equal(javaBob.results[0].error, "TopicAuthorizationException", JSON.stringify(javaBob));
   const kcatAlice = await kcat(["-b", stack.bootstrap, ...kcatSaslSsl("alice", certs.carol), "-t", "scram.kcat", "-P", "-X", "acks=all"], { input: "mtls-kcat\n" });

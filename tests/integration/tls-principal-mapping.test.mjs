@@ -119,7 +119,7 @@ test("Java clients: User:alice produces and consumes in a group; User:ops-bob ge
   assert.equal(consumed.ok, true, JSON.stringify(consumed));
   assert.deepEqual(consumed.records.map((r) => r.value), ["java-0", "java-1", "java-2"]);
 
-  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaTls("bob"), topic: "demo.java", count: 1, timeoutMs: 8000 });
+  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaTls("bob"), topic: "demo.java", count: 1, timeoutMs: 30000 });
   assert.equal(denied.ok, 0, JSON.stringify(denied));
   assert.equal(denied.results[0].error, "TopicAuthorizationException", JSON.stringify(denied));
   assert.deepEqual(await brokerRecords("demo.java"), ["java-0", "java-1", "java-2"]);

@@ -148,7 +148,7 @@ test("Java clients with PKCS12 key stores: alice produces to and consumes from d
   assert.equal(consumed.ok, true, JSON.stringify(consumed));
   assert.deepEqual(consumed.records.map((r) => r.value), ["java-0", "java-1", "java-2"]);
 
-  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaTls("bob"), topic: "demo.java", count: 1, timeoutMs: 8000 });
+  const denied = await javaClient("produce", { bootstrap: stack.bootstrap, ...javaTls("bob"), topic: "demo.java", count: 1, timeoutMs: 30000 });
   assert.equal(denied.ok, 0, JSON.stringify(denied));
   assert.equal(denied.results[0].error, "TopicAuthorizationException", JSON.stringify(denied));
   const bobConsume = await javaClient("consume", { bootstrap: stack.bootstrap, ...javaTls("bob"), topic: "demo.java", count: 1, group: "demo.bob", timeoutMs: 8000 });
