@@ -12,7 +12,7 @@ import { AclEnforcer, EnforcementStats } from "./acl/enforcer";
 import { AclContext, ConnectionAuthorizer } from "./acl/authorizer";
 import { HostAclMetrics, HostAuditLog } from "./acl/audit";
 import { HostProperties, PrincipalResolver } from "./acl/principal";
-import { TopicIds } from "./acl/topic-ids";
+import { HostTopicIdStore, TopicIds } from "./acl/topic-ids";
 import { ResponseEditor, RewriteStats } from "./editing/response-editor";
 import { AddressRewriter } from "./rewrite/rewriter";
 import { BrokerAddressMap } from "./rewrite/addresses";
@@ -40,6 +40,8 @@ class RewriteCounters extends RewriteStats {
 
 /** Learned topic ids outlive configurations: the pairs stay true whatever the rules. */
 const topicIds = new TopicIds();
+// The per-topic stats learn ids into, and look them up in, the same shared entries.
+const sharedTopicIds = new HostTopicIdStore();
 const hostProperties = new HostProperties();
 
 /** Stands in for a connection that is refused: closes it, and keeps no state. */
@@ -75,7 +77,7 @@ class KafkaFilterRoot extends RootContext {
     const previous = this.metrics;
     if (previous != null) previous.releaseSharedGauges();
     const metrics = new KafkaMetrics(config.statPrefix, config.maxClientSoftwareLabels, config.maxTopicLabels, config.topicLabels,
-      config.insight);
+      config.insight, sharedTopicIds);
     this.metrics = metrics;
     const acl = config.acl;
     this.aclContext = acl == null ? null
@@ -108,7 +110,7 @@ class KafkaFilterRoot extends RootContext {
     if (metrics == null) {
       // Envoy configures a root context before any connection; this only guards the contract.
       metrics = new KafkaMetrics(this.config.statPrefix, this.config.maxClientSoftwareLabels,
-        this.config.maxTopicLabels, this.config.topicLabels, this.config.insight);
+        this.config.maxTopicLabels, this.config.topicLabels, this.config.insight, sharedTopicIds);
       this.metrics = metrics;
     }
     if (memoryNearLimit()) {

@@ -16,7 +16,7 @@ import {
   INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, nowNanoseconds, recordMetric, setSharedData,
   SharedValueBuffer, readSharedData, setSharedDataBytes, sharedDataCas,
 } from "./proxy/host";
-import { NO_TOPIC_LABEL, TopicLabels, TopicStat } from "./topics";
+import { NO_TOPIC_LABEL, SharedTopicIdStore, SharedTopicNames, TopicLabels, TopicNames, TopicStat } from "./topics";
 import { ClientIdLabels } from "./client-ids";
 import { CODEC_COUNT } from "./walkers/sink";
 import { InsightOptions } from "./config/insight";
@@ -180,10 +180,14 @@ export class KafkaMetrics {
   /** Consumer lag of this VM; null unless `consumer_lag` is configured. */
   readonly lag: ConsumerLagTable | null;
 
-  /** `maxTopicLabels` 0 turns per-topic stats off; `topicAllowlist` limits them to the listed names. */
+  /**
+   * `maxTopicLabels` 0 turns per-topic stats off; `topicAllowlist` limits them to the listed names;
+   * `topicIdStore` shares topic id → name pairs with the other workers' VMs (null: this VM's only).
+   */
   constructor(private readonly statPrefix: string, private readonly maxClientSoftwareLabels: i32,
-    maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null, insight: InsightOptions = new InsightOptions()) {
-    const topics = new TopicLabels(maxTopicLabels, topicAllowlist);
+    maxTopicLabels: i32 = 0, topicAllowlist: string[] | null = null, insight: InsightOptions = new InsightOptions(),
+    topicIdStore: SharedTopicIdStore | null = null) {
+    const topics = new TopicLabels(maxTopicLabels, topicAllowlist, topicIdStore != null ? new SharedTopicNames(topicIdStore) : new TopicNames());
     this.topics = topics;
     this.insight = insight;
     this.clientIds = new ClientIdLabels(insight.throttle ? insight.maxClientIdLabels : 0, insight.clientIdLabels);

@@ -144,6 +144,68 @@ export class TopicNames extends TopicIdLearner {
   }
 }
 
+/**
+ * Where the VMs of one Envoy (one per worker) share topic id → name pairs: proxy-wasm
+ * shared data in the filter (acl/topic-ids.ts, the same entries the ACL enforcer's
+ * TopicIds uses); tests use a map.
+ */
+export abstract class SharedTopicIdStore {
+  /** The name another VM (or this one) published for the id, or null. */
+  abstract lookup(hi: u64, lo: u64): string | null;
+  /** Publishes a pair learned from a response. */
+  abstract publish(hi: u64, lo: u64, name: string): void;
+}
+
+// An id no VM has published is asked for again only after this many more lookups of it:
+// a client fetching by an id whose Metadata passed no worker (or was too large to read)
+// must not cost a shared-data read per request.
+const SHARED_MISS_SKIPS: u8 = 255;
+const MISS_SLOTS: i32 = 64;
+
+/**
+ * The per-topic stats' id table when the workers share what they learn: a pair learned
+ * here is published to `store`, and an id this worker has not learned is looked up there
+ * (then kept here), so traffic by id is labelled by topic name on every worker once any
+ * worker saw a Metadata or DescribeTopicPartitions response naming it. An id the store
+ * lacks too is asked for again only every SHARED_MISS_SKIPS lookups (a 64-slot table
+ * of recent misses). Hits allocate nothing; a store lookup may.
+ */
+export class SharedTopicNames extends TopicNames {
+  private readonly missHi: StaticArray<u64> = new StaticArray<u64>(MISS_SLOTS);
+  private readonly missLo: StaticArray<u64> = new StaticArray<u64>(MISS_SLOTS);
+  private readonly missSkips: StaticArray<u8> = new StaticArray<u8>(MISS_SLOTS);
+
+  /** `capacity` as TopicNames'. */
+  constructor(private readonly store: SharedTopicIdStore, capacity: i32 = 4096) {
+    super(capacity);
+  }
+
+  learn(hi: u64, lo: u64, name: string): void {
+    const known = super.nameOf(hi, lo);
+    super.learn(hi, lo, name);
+    if (known != name && super.nameOf(hi, lo) == name) this.store.publish(hi, lo, name);
+  }
+
+  nameOf(hi: u64, lo: u64): string | null {
+    const local = super.nameOf(hi, lo);
+    if (local != null || (hi | lo) == 0) return local;
+    const slot = <i32>(((hi ^ lo) * 0x9e3779b97f4a7c15) >>> 58);
+    if (unchecked(this.missHi[slot]) == hi && unchecked(this.missLo[slot]) == lo && unchecked(this.missSkips[slot]) > 0) {
+      unchecked(this.missSkips[slot] = unchecked(this.missSkips[slot]) - 1);
+      return null;
+    }
+    const name = this.store.lookup(hi, lo);
+    if (name == null || !isTopicName(name)) {
+      unchecked(this.missHi[slot] = hi);
+      unchecked(this.missLo[slot] = lo);
+      unchecked(this.missSkips[slot] = SHARED_MISS_SKIPS);
+      return null;
+    }
+    super.learn(hi, lo, name);
+    return name;
+  }
+}
+
 /** The topic labels of one VM. A label is an index below slotCount; lookups never allocate. */
 export class TopicLabels extends BoundedLabels {
   /**

@@ -11,7 +11,7 @@ import { Uuid } from "../codec/types";
 import { Message } from "../codec/message";
 import { getSharedData, setSharedData } from "../proxy/host";
 import { TopicIdNames } from "./authorizer";
-import { TopicIdLearner, TopicNames, learnTopicIds, teachesTopicIds } from "../topics";
+import { SharedTopicIdStore, TopicIdLearner, TopicNames, learnTopicIds, teachesTopicIds } from "../topics";
 
 const SHARED_KEY_PREFIX = "kafka_filter.topic_id.";
 /** Pairs kept locally per VM; beyond this, lookups of further ids go to shared data each time. */
@@ -71,5 +71,22 @@ export class TopicIds extends TopicIdNames {
   /** Whether responses of this API carry pairs worth decoding for. */
   static teaches(apiKey: i16): bool {
     return teachesTopicIds(apiKey);
+  }
+}
+
+/**
+ * The per-topic stats' view of the same shared entries TopicIds keeps
+ * ("kafka_filter.topic_id.<id>" → name): SharedTopicNames publishes what a worker learns
+ * and looks up what it has not.
+ */
+export class HostTopicIdStore extends SharedTopicIdStore {
+  lookup(hi: u64, lo: u64): string | null {
+    const shared = getSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString());
+    if (shared == null || shared.byteLength == 0) return null;
+    return String.UTF8.decode(shared);
+  }
+
+  publish(hi: u64, lo: u64, name: string): void {
+    setSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString(), String.UTF8.encode(name));
   }
 }

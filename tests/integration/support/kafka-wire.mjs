@@ -139,6 +139,31 @@ export function fetchRequestByTopicId({ correlationId, topicIds, version = 13, f
   return requestFrame({ apiKey: 1, apiVersion: version, correlationId, clientId, flexible: true, body: e.build() });
 }
 
+/** A response frame: size field, correlation id, an empty tagged-field section (header v1), then `body`. */
+function flexibleResponseFrame(correlationId, body) {
+  const payload = Buffer.concat([new Encoder().int32(correlationId).noTags().build(), body]);
+  const frame = Buffer.alloc(4 + payload.length);
+  frame.writeInt32BE(payload.length, 0);
+  payload.copy(frame, 4);
+  return frame;
+}
+
+/**
+ * A Metadata v12 response frame answering metadataRequest: one broker (`node` at
+ * host:port), each of `topics` ({ name, id }: id as uuidBytes takes it) with no
+ * partitions and no error. MetadataResponse.json.
+ */
+export function metadataResponse({ correlationId, topics, node = { nodeId: 1, host: "127.0.0.1", port: 9092 } }) {
+  const e = new Encoder().int32(0);
+  e.compactArray([node], (x, b) => { x.int32(b.nodeId).compactString(b.host).int32(b.port).compactString(null).noTags(); });
+  e.compactString("cluster").int32(node.nodeId);
+  e.compactArray(topics, (x, t) => {
+    x.int16(0).compactString(t.name).uuid(t.id).bool(false).compactArray([], () => {}).int32(-2147483648).noTags();
+  });
+  e.noTags();
+  return flexibleResponseFrame(correlationId, e.build());
+}
+
 /**
  * A Fetch v13–v15 response frame (size field and header v1 included) answering
  * fetchRequestByTopicId: partition 0 of each topic id, no error, `highWatermark` (and
