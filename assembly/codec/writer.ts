@@ -198,20 +198,11 @@ export class Writer {
   /** Writes a string (null allowed; the generated code checks nullability first). */
   writeStringOf(s: string | null, compact: bool): void {
     if (s === null) {
-      if (compact) this.writeUnsignedVarint(0);
-      else this.writeInt16(-1);
+      this.writeStringLength(-1, compact);
       return;
     }
     const length = String.UTF8.byteLength(s);
-    if (compact) {
-      this.writeUnsignedVarint(<u32>length + 1);
-    } else {
-      if (length > i16.MAX_VALUE) {
-        this.fail(EncodeError.ValueTooLarge, "");
-        return;
-      }
-      this.writeInt16(<i16>length);
-    }
+    if (!this.writeStringLength(length, compact)) return;
     this.ensure(length);
     String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.addr());
     this.pos += length;
@@ -220,21 +211,30 @@ export class Writer {
   /** Copies raw string bytes from `buffer[offset, offset+length)`; length -1 = null. */
   writeStringBytes(buffer: ArrayBuffer | null, offset: i32, length: i32, compact: bool): void {
     if (length < 0 || buffer === null) {
-      if (compact) this.writeUnsignedVarint(0);
-      else this.writeInt16(-1);
+      this.writeStringLength(-1, compact);
       return;
     }
-    if (compact) {
-      this.writeUnsignedVarint(<u32>length + 1);
-    } else {
-      // As writeStringOf: a classic string's int16 length cannot carry more, and a cast would wrap.
-      if (length > i16.MAX_VALUE) {
-        this.fail(EncodeError.ValueTooLarge, "");
-        return;
-      }
-      this.writeInt16(<i16>length);
-    }
+    if (!this.writeStringLength(length, compact)) return;
     this.writeRaw(changetype<usize>(buffer) + <usize>offset, length);
+  }
+
+  /**
+   * A string's length prefix for `length` bytes, or null when `length` is negative:
+   * varint length + 1 (0 = null) when `compact`, else int16 (-1 = null). A classic
+   * string over 32767 bytes fails with ValueTooLarge and returns false (an int16 cast
+   * would wrap it to a negative length); the caller then writes no bytes.
+   */
+  private writeStringLength(length: i32, compact: bool): bool {
+    if (compact) {
+      this.writeUnsignedVarint(length < 0 ? 0 : <u32>length + 1);
+      return true;
+    }
+    if (length > i16.MAX_VALUE) {
+      this.fail(EncodeError.ValueTooLarge, "");
+      return false;
+    }
+    this.writeInt16(<i16>(length < 0 ? -1 : length));
+    return true;
   }
 
   /** STRING / NULLABLE_STRING (int16 length, -1 = null); ValueTooLarge above 32767 UTF-8 bytes. */
