@@ -14,7 +14,7 @@ import { API_KEY_LIMIT, apiName, isSupportedVersion } from "./codec/generated/ap
 import { errorName } from "./codec/generated/errors";
 import {
   INVALID_METRIC, MetricType, defineMetric, getSharedData, incrementMetric, nowNanoseconds, recordMetric, setSharedData,
-  SharedValueBuffer, readSharedData, setSharedDataBytes, sharedDataCas,
+  SharedRead, SharedValueBuffer, readSharedData, setSharedDataBytes, sharedDataCas,
 } from "./proxy/host";
 import { NO_TOPIC_LABEL, SharedTopicIdStore, SharedTopicNames, TopicLabels, TopicNames, TopicStat } from "./topics";
 import { ClientIdLabels } from "./client-ids";
@@ -507,7 +507,7 @@ class HostLagGauges extends LagGauges {
     const merge = this.merge;
     const stored = this.stored;
     for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
-      readSharedData(key, stored);
+      if (readSharedData(key, stored) == SharedRead.Failed) return;
       mergeMax(changetype<usize>(stored.buffer), stored.length, owner, max, nowMs, this.expiryMs, merge);
       if (setSharedDataBytes(key, changetype<usize>(merge.buffer), merge.length, sharedDataCas)) {
         recordMetric(id, <u64>merge.max);
@@ -517,22 +517,28 @@ class HostLagGauges extends LagGauges {
     }
   }
 
-  /** This table's entries' owner: a number no other table of this Envoy has, from a shared counter. */
+  /**
+   * This table's entries' owner: a shared counter's next value in the high half, the
+   * clock's nanoseconds in the low half. proxy-wasm's compare-and-swap cannot guard the
+   * counter's creation (a write with token 0 always succeeds), so two workers starting at
+   * once may both read it absent and both take 1; the clock keeps their tokens apart.
+   */
   private ownerToken(): u64 {
     if (this.owner != 0) return this.owner;
     const key = String.UTF8.encode(LAG_MAX_OWNER_KEY);
     const stored = this.stored;
     const next = new ArrayBuffer(8);
+    let counter: u64 = 0;
     for (let attempt = 0; attempt < LAG_MAX_WRITE_ATTEMPTS; attempt++) {
-      const last: u64 = readSharedData(key, stored) && stored.length == 8 ? load<u64>(changetype<usize>(stored.buffer)) : 0;
+      const found = readSharedData(key, stored) == SharedRead.Found && stored.length == 8;
+      const last: u64 = found ? load<u64>(changetype<usize>(stored.buffer)) : 0;
       store<u64>(changetype<usize>(next), last + 1);
       if (setSharedDataBytes(key, changetype<usize>(next), 8, sharedDataCas)) {
-        this.owner = last + 1;
-        return this.owner;
+        counter = last + 1;
+        break;
       }
     }
-    // Never settled (the store keeps changing): a token from the clock, unique in practice.
-    this.owner = nowNanoseconds() | (<u64>1 << 63);
+    this.owner = (counter << 32) | (nowNanoseconds() & 0xffffffff) | 1;
     return this.owner;
   }
 }

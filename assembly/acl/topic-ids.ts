@@ -9,11 +9,50 @@
 // allocation-free local copy (a TopicNames table) so a lookup seldom crosses into the host.
 import { Uuid } from "../codec/types";
 import { Message } from "../codec/message";
-import { getSharedData, setSharedData } from "../proxy/host";
+import { SharedRead, SharedValueBuffer, readSharedData, setSharedDataBytes } from "../proxy/host";
 import { TopicIdNames } from "./authorizer";
 import { SharedTopicIdStore, TopicIdLearner, TopicNames, learnTopicIds, teachesTopicIds } from "../topics";
 
 const SHARED_KEY_PREFIX = "kafka_filter.topic_id.";
+/** Characters of an id in its key: Uuid.toString's 8-4-4-4-12 lowercase hex. */
+const ID_TEXT_LENGTH: i32 = 36;
+
+// The key of the id being looked up, rebuilt in place (the prefix never changes), and the
+// value read: a lookup, hit or miss, allocates nothing until a name is decoded.
+const sharedKey: ArrayBuffer = keyBuffer();
+const sharedValue = new SharedValueBuffer();
+
+function keyBuffer(): ArrayBuffer {
+  const prefix = String.UTF8.encode(SHARED_KEY_PREFIX);
+  const key = new ArrayBuffer(prefix.byteLength + ID_TEXT_LENGTH);
+  memory.copy(changetype<usize>(key), changetype<usize>(prefix), <usize>prefix.byteLength);
+  return key;
+}
+
+/** Writes the id into sharedKey as Uuid.toString spells it (the key publish and lookups share). */
+function fillKey(hi: u64, lo: u64): void {
+  let at = changetype<usize>(sharedKey) + <usize>(sharedKey.byteLength - ID_TEXT_LENGTH);
+  for (let nibble = 0; nibble < 32; nibble++) {
+    if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) store<u8>(at++, 0x2d);
+    const word = nibble < 16 ? hi : lo;
+    const digit = <u32>((word >>> (<u64>(60 - 4 * (nibble & 15)))) & 0xf);
+    store<u8>(at++, <u8>(digit < 10 ? 0x30 + digit : 0x57 + digit));
+  }
+}
+
+/** The name some VM published for the id, or null; allocates only the name it returns. */
+function sharedNameOf(hi: u64, lo: u64): string | null {
+  fillKey(hi, lo);
+  if (readSharedData(sharedKey, sharedValue) != SharedRead.Found || sharedValue.length == 0) return null;
+  return String.UTF8.decodeUnsafe(changetype<usize>(sharedValue.buffer), <usize>sharedValue.length);
+}
+
+/** Publishes a pair for every VM of this Envoy (last writer wins: a topic's id never changes). */
+function publishSharedName(hi: u64, lo: u64, name: string): void {
+  fillKey(hi, lo);
+  const value = String.UTF8.encode(name);
+  setSharedDataBytes(sharedKey, changetype<usize>(value), value.byteLength, 0);
+}
 /** Pairs kept locally per VM; beyond this, lookups of further ids go to shared data each time. */
 const LOCAL_PAIRS: i32 = 8192;
 
@@ -42,9 +81,8 @@ export class TopicIds extends TopicIdNames {
   nameOf(id: Uuid): string | null {
     const known = this.local.nameOf(id.hi, id.lo);
     if (known != null || id.isZero()) return known;
-    const shared = getSharedData(SHARED_KEY_PREFIX + id.toString());
-    if (shared == null || shared.byteLength == 0) return null;
-    const name = String.UTF8.decode(shared);
+    const name = sharedNameOf(id.hi, id.lo);
+    if (name == null) return null;
     this.local.learn(id.hi, id.lo, name);
     return name;
   }
@@ -52,7 +90,7 @@ export class TopicIds extends TopicIdNames {
   /** Records a pair seen in a response, in shared data unless this VM already knows it. */
   publish(hi: u64, lo: u64, name: string): void {
     if ((hi | lo) == 0 || name.length == 0 || this.local.nameOf(hi, lo) != null) return;
-    setSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString(), String.UTF8.encode(name));
+    publishSharedName(hi, lo, name);
     this.local.learn(hi, lo, name);
     this.learned++;
   }
@@ -81,12 +119,10 @@ export class TopicIds extends TopicIdNames {
  */
 export class HostTopicIdStore extends SharedTopicIdStore {
   lookup(hi: u64, lo: u64): string | null {
-    const shared = getSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString());
-    if (shared == null || shared.byteLength == 0) return null;
-    return String.UTF8.decode(shared);
+    return sharedNameOf(hi, lo);
   }
 
   publish(hi: u64, lo: u64, name: string): void {
-    setSharedData(SHARED_KEY_PREFIX + new Uuid(hi, lo).toString(), String.UTF8.encode(name));
+    publishSharedName(hi, lo, name);
   }
 }

@@ -308,7 +308,9 @@ export class ConsumerLagTable {
         changed = true;
       }
       if (changed) series.report(this.gauges);
-      else if (series.reportedMax > 0) this.gauges.refreshMax(series.maxId, series.reportedMax, nowMs);
+      // Also after a report: one that left the max unchanged wrote nothing (refreshMax skips
+      // a write made within the last quarter of expiry_ms).
+      if (series.reportedMax > 0) this.gauges.refreshMax(series.maxId, series.reportedMax, nowMs);
     }
   }
 

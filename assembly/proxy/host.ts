@@ -224,13 +224,17 @@ export class SharedValueBuffer {
   length: i32 = 0;
 }
 
+/** What readSharedData found: the value, no such key, or a refusal (the value is then unknown). */
+export const enum SharedRead { Found = 0, Absent = 1, Failed = 2 }
+
 /**
  * Reads the shared value under `key` (UTF-8; callers that ask often keep it) into `into`,
  * Envoy writing it there directly when it fits; leaves the value's compare-and-swap token
- * in sharedDataCas for setSharedDataBytes. False, with `into.length` 0 and the token 0,
- * when the key is absent or the host refuses. The proxy-wasm ABI's proxy_get_shared_data.
+ * in sharedDataCas for setSharedDataBytes. With Absent or Failed, `into.length` and the
+ * token are 0: a caller about to write must not take Failed for Absent, since a write with
+ * token 0 replaces whatever is there. The proxy-wasm ABI's proxy_get_shared_data.
  */
-export function readSharedData(key: ArrayBuffer, into: SharedValueBuffer): bool {
+export function readSharedData(key: ArrayBuffer, into: SharedValueBuffer): SharedRead {
   sharedDataCas = 0;
   into.length = 0;
   resetReturnSlots();
@@ -238,7 +242,8 @@ export function readSharedData(key: ArrayBuffer, into: SharedValueBuffer): bool 
   directCapacity = <usize>into.buffer.byteLength;
   const result = proxy_get_shared_data(changetype<usize>(key), key.byteLength, RETURN_PTR, RETURN_SIZE, RETURN_U64);
   directTarget = 0;
-  if (result != WasmResult.Ok) return false;
+  if (result == WasmResult.NotFound) return SharedRead.Absent;
+  if (result != WasmResult.Ok) return SharedRead.Failed;
   const size = <i32>load<usize>(RETURN_SIZE);
   if (size > into.buffer.byteLength) {
     // Grown by another worker past this buffer: the host wrote it to the heap.
@@ -248,11 +253,11 @@ export function readSharedData(key: ArrayBuffer, into: SharedValueBuffer): bool 
     heap.free(ptr);
     into.buffer = grown;
   } else if (takeReturnedBytes(changetype<usize>(into.buffer), <usize>size) < 0) {
-    return false;
+    return SharedRead.Failed;
   }
   into.length = size;
   sharedDataCas = load<u32>(RETURN_U64);
-  return true;
+  return SharedRead.Found;
 }
 
 /**

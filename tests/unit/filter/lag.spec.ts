@@ -291,6 +291,36 @@ describe("consumer lag", () => {
     expect(gauges.summary()).toBe("");
   });
 
+  it("refreshes a series' shared max on every sweep, also one that expired a share without changing the max", () => {
+    // Other workers drop an entry not written for expiry_ms: a constant max must still be
+    // written, even in sweeps whose report left it unchanged (and so wrote nothing).
+    const gauges = new RecordingGauges();
+    const options = new LagOptions();
+    options.expiryMs = 10000;
+    const table = new ConsumerLagTable(options, gauges);
+    const steady = connection(table, "c");
+    const leaving = connection(table, "c");
+    steady.fetchStarted(false, true, 1000);
+    steady.fetchOffset(ORDERS, 1, 2, 0, 0);
+    steady.fetchedPartition(1, 2, 0, 0, 100, 100, 1000);
+    steady.update(1000);
+    leaving.fetchStarted(false, true, 1000);
+    leaving.fetchOffset(ORDERS, 1, 2, 1, 0);
+    leaving.fetchedPartition(1, 2, 1, 0, 40, 40, 1000);
+    leaving.update(1000);
+    expect(gauges.summary()).toBe("client:c/7 max=100; client:c/7 sum=140");
+    gauges.refreshed = 0;
+    table.sweep(5000);
+    expect(gauges.refreshed).toBe(1, "a sweep that changed nothing refreshes the max");
+    // The steady consumer keeps fetching; the other stops, and its share expires.
+    steady.fetchStarted(false, false, 10500);
+    steady.fetchedPartition(1, 2, 0, 0, 100, 100, 10500);
+    steady.update(10500);
+    table.sweep(11001);
+    expect(gauges.summary()).toBe("client:c/7 max=100; client:c/7 sum=100");
+    expect(gauges.refreshed).toBe(2, "the sweep that expired a share without moving the max refreshes it too");
+  });
+
   it("withdraws a replaced configuration's series from the shared gauges, and a live connection reports again", () => {
     // Two configurations of one VM define the same gauges; the old one's table must take
     // its values back when Envoy is done with it, since its timer stops with it.
